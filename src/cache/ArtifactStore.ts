@@ -1,0 +1,220 @@
+/**
+ * The artifact store: where stage outputs live under their cache key, with provenance beside
+ * each value. Two layers share one contract: `layerLmdb(dir)` (on disk, shared by processes)
+ * and `layerMemory` (tests, dry runs). An entry is written chunks-first, metadata-last in one
+ * transaction, so a crash never leaves an entry that reads back as present; a checksum
+ * mismatch on read is a miss plus a warning, never a wrong value.
+ */
+import { Context, Effect, Layer, Option, Schema } from "effect"
+import { open, type Database, type RootDatabase } from "lmdb"
+import * as fs from "node:fs"
+import { sha256 } from "./CacheKey.ts"
+
+/** Values are split into chunks of this many bytes. */
+export const CHUNK_BYTES = 4 * 1024 * 1024
+
+/** What produced an entry: enough to explain a later miss. */
+export interface Provenance {
+  readonly stage: string
+  readonly version: string
+  readonly params: unknown
+  readonly inputs: ReadonlyArray<string>
+  /** Milliseconds the stage took to compute the value. */
+  readonly computeMs: number
+  /** A small JSON summary of the value (counts, settings) for manifests and `cache ls`. */
+  readonly summary?: unknown
+}
+
+/** An entry's metadata: provenance plus bookkeeping. */
+export interface EntryMeta extends Provenance {
+  readonly key: string
+  readonly createdAt: number
+  readonly lastUsedAt: number
+  readonly hits: number
+  readonly bytes: number
+  readonly chunks: number
+  readonly checksum: string
+}
+
+/** An entry read back: metadata and the value bytes. */
+export interface Entry {
+  readonly meta: EntryMeta
+  readonly value: Uint8Array
+}
+
+/** The store could not be opened, read or written. */
+export class CacheError extends Schema.TaggedError<CacheError>()("CacheError", {
+  operation: Schema.String,
+  key: Schema.optional(Schema.String),
+  message: Schema.String
+}) {}
+
+export class ArtifactStore extends Context.Service<ArtifactStore, {
+  /** The entry under `key`, or none when absent or corrupt. Does not count as a hit. */
+  get(key: string): Effect.Effect<Option.Option<Entry>, CacheError>
+  /** The metadata under `key`, without reading the value. */
+  meta(key: string): Effect.Effect<Option.Option<EntryMeta>, CacheError>
+  /** Whether a complete entry exists under `key`. */
+  has(key: string): Effect.Effect<boolean, CacheError>
+  /** Store a value with its provenance; the bytes are copied, never kept. */
+  put(key: string, provenance: Provenance, value: Uint8Array): Effect.Effect<EntryMeta, CacheError>
+  /** Every entry's metadata. */
+  list(): Effect.Effect<ReadonlyArray<EntryMeta>, CacheError>
+  /** Remove an entry; true when something was removed. */
+  remove(key: string): Effect.Effect<boolean, CacheError>
+  /** Record a cache hit: bump `hits` and `lastUsedAt`. */
+  touch(key: string): Effect.Effect<void, CacheError>
+}>()("logflow/cache/ArtifactStore") {
+  /** An LMDB-backed store in `dir` (created if missing). */
+  static readonly layerLmdb = (dir: string) =>
+    Layer.effect(
+      ArtifactStore,
+      Effect.gen(function*() {
+        const root = yield* Effect.acquireRelease(
+          Effect.try({
+            try: () => {
+              fs.mkdirSync(dir, { recursive: true })
+              return open({ path: dir, maxDbs: 8, compression: false })
+            },
+            catch: (e) =>
+              new CacheError({ operation: "open", message: `cannot open cache at ${dir}: ${errorText(e)}` })
+          }),
+          (db) => Effect.promise(() => db.close())
+        )
+        return makeLmdb(root)
+      })
+    )
+
+  /** An in-memory store, empty at start. */
+  static readonly layerMemory = Layer.sync(ArtifactStore, () => makeMemory())
+}
+
+const makeLmdb = (root: RootDatabase): ArtifactStore["Service"] => {
+  const metas: Database<EntryMeta, string> = root.openDB({ name: "meta", encoding: "json" })
+  const chunks: Database<Buffer, string> = root.openDB({ name: "chunks", encoding: "binary" })
+  const chunkKey = (key: string, i: number) => `${key}/${String(i).padStart(6, "0")}`
+
+  const attempt = <A>(operation: string, key: string | undefined, f: () => A) =>
+    Effect.try({
+      try: f,
+      catch: (e) =>
+        new CacheError({ operation, ...(key === undefined ? {} : { key }), message: errorText(e) })
+    })
+
+  const readValue = (meta: EntryMeta): Uint8Array | undefined => {
+    const out = new Uint8Array(meta.bytes)
+    let at = 0
+    for (let i = 0; i < meta.chunks; i++) {
+      const c = chunks.getBinary(chunkKey(meta.key, i))
+      if (c === undefined || at + c.length > out.length) return undefined
+      out.set(c, at)
+      at += c.length
+    }
+    return at === meta.bytes ? out : undefined
+  }
+
+  return ArtifactStore.of({
+    get: (key) =>
+      attempt("get", key, () => {
+        const meta = metas.get(key)
+        if (meta === undefined) return { meta, value: undefined }
+        const value = readValue(meta)
+        return { meta, value }
+      }).pipe(Effect.flatMap(({ meta, value }) => verify(key, meta, value))),
+    meta: (key) => attempt("meta", key, () => Option.fromUndefinedOr(metas.get(key))),
+    has: (key) => attempt("has", key, () => metas.doesExist(key)),
+    put: (key, provenance, value) =>
+      attempt("put", key, () => {
+        const meta = newMeta(key, provenance, value)
+        // One write transaction: chunks first, metadata last. LMDB commits it atomically.
+        root.transactionSync(() => {
+          removeChunks(key)
+          for (let i = 0; i < meta.chunks; i++) {
+            chunks.putSync(chunkKey(key, i), Buffer.from(value.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES)))
+          }
+          metas.putSync(key, meta)
+        })
+        return meta
+      }),
+    list: () => attempt("list", undefined, () => Array.from(metas.getRange({}), ({ value }) => value)),
+    remove: (key) =>
+      attempt("remove", key, () =>
+        root.transactionSync(() => {
+          const existed = metas.removeSync(key)
+          removeChunks(key)
+          return existed
+        })),
+    touch: (key) =>
+      attempt("touch", key, () => {
+        root.transactionSync(() => {
+          const meta = metas.get(key)
+          if (meta !== undefined) metas.putSync(key, { ...meta, hits: meta.hits + 1, lastUsedAt: Date.now() })
+        })
+      })
+  })
+
+  function removeChunks(key: string) {
+    for (const k of chunks.getKeys({ start: `${key}/`, end: `${key}/~` })) chunks.removeSync(k)
+  }
+}
+
+const makeMemory = (): ArtifactStore["Service"] => {
+  const entries = new Map<string, { meta: EntryMeta; value: Uint8Array }>()
+  return ArtifactStore.of({
+    get: (key) =>
+      Effect.suspend(() => {
+        const e = entries.get(key)
+        return verify(key, e?.meta, e?.value)
+      }),
+    meta: (key) => Effect.sync(() => Option.fromUndefinedOr(entries.get(key)?.meta)),
+    has: (key) => Effect.sync(() => entries.has(key)),
+    put: (key, provenance, value) =>
+      Effect.sync(() => {
+        const meta = newMeta(key, provenance, value)
+        entries.set(key, { meta, value: value.slice() })
+        return meta
+      }),
+    list: () => Effect.sync(() => Array.from(entries.values(), (e) => e.meta)),
+    remove: (key) => Effect.sync(() => entries.delete(key)),
+    touch: (key) =>
+      Effect.sync(() => {
+        const e = entries.get(key)
+        if (e !== undefined) entries.set(key, { ...e, meta: { ...e.meta, hits: e.meta.hits + 1, lastUsedAt: Date.now() } })
+      })
+  })
+}
+
+const newMeta = (key: string, p: Provenance, value: Uint8Array): EntryMeta => {
+  const now = Date.now()
+  return {
+    key,
+    stage: p.stage,
+    version: p.version,
+    params: p.params,
+    inputs: [...p.inputs],
+    computeMs: p.computeMs,
+    ...(p.summary === undefined ? {} : { summary: p.summary }),
+    createdAt: now,
+    lastUsedAt: now,
+    hits: 0,
+    bytes: value.byteLength,
+    chunks: Math.max(1, Math.ceil(value.byteLength / CHUNK_BYTES)),
+    checksum: sha256(value)
+  }
+}
+
+const verify = (
+  key: string,
+  meta: EntryMeta | undefined,
+  value: Uint8Array | undefined
+): Effect.Effect<Option.Option<Entry>> => {
+  if (meta === undefined) return Effect.succeed(Option.none())
+  if (value === undefined || sha256(value) !== meta.checksum) {
+    return Effect.logWarning(`cache entry ${key.slice(0, 12)} (${meta.stage}) failed its checksum; treating it as a miss`).pipe(
+      Effect.as(Option.none())
+    )
+  }
+  return Effect.succeed(Option.some({ meta, value }))
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))

@@ -1,0 +1,88 @@
+/**
+ * The detector contract and the registry of detectors by tag. A detector is data plus two pure,
+ * synchronous functions: `fit` learns a JSON-serialisable model from training sequences and
+ * `score` turns sequences into scores, 0/1 predictions and the threshold used. Stages decode the
+ * hyperparameters with `configSchema`, then call `fit` and `score`; use `getDetector(tag)` to look
+ * a detector up from an experiment file.
+ */
+import type { Schema } from "effect"
+import { naiveBayes } from "./NaiveBayes.ts"
+import { templateFrequency } from "./TemplateFrequency.ts"
+
+/** The columns of `Sequences` a detector reads (a `Sequences` value is a `SequenceView`). */
+export interface SequenceView {
+  /** Sequence i covers `events[offsets[i] .. offsets[i+1])`. */
+  readonly offsets: Int32Array
+  /** Template id per event. */
+  readonly events: Int32Array
+  /** LABEL_UNKNOWN, LABEL_NORMAL or LABEL_ANOMALY per sequence. */
+  readonly labels: Int8Array
+}
+
+/** Outcome of `fit`: a model, or the reason the training set cannot produce one. */
+export type FitResult<Model> =
+  | { readonly status: "ok"; readonly model: Model }
+  | { readonly status: "invalid"; readonly reason: string }
+
+/** Output of `score`, aligned with the `which` indexes it was given. */
+export interface DetectorScores {
+  /** Score of sequence `which[j]` at j; higher means more anomalous. */
+  readonly scores: Float64Array
+  /** 1 where the sequence is predicted anomalous, else 0. */
+  readonly predictions: Uint8Array
+  /** The decision threshold that turned scores into predictions. */
+  readonly threshold: number
+}
+
+/**
+ * A log anomaly detector. `Config` is what `configSchema` decodes to; `Model` must be plain
+ * JSON data (it is cached as JSON), so `score` must accept a model that went through
+ * `JSON.parse(JSON.stringify(model))`.
+ */
+export interface Detector<Config, Model> {
+  /** Stable name used in experiment files, e.g. "template_frequency". */
+  readonly tag: string
+  /** Bump when fit or score output changes for the same inputs (part of cache keys). */
+  readonly version: string
+  /** Decodes hyperparameters from TOML-like input: unknown keys rejected, defaults applied. */
+  readonly configSchema: Schema.Codec<Config, unknown>
+  /** Whether `fit` needs labelled training sequences. */
+  readonly supervised: boolean
+  /** Learns a model from the sequences at the `train` indexes. */
+  fit(data: SequenceView, train: Int32Array, config: Config): FitResult<Model>
+  /** Scores the sequences at the `which` indexes. */
+  score(model: Model, data: SequenceView, which: Int32Array, config: Config): DetectorScores
+}
+
+/**
+ * A detector whose config and model types are hidden. Sound use: pass `fit` only a config
+ * decoded by the same detector's `configSchema`, and `score` only a model from its own `fit`
+ * (or its JSON round trip). Assignability from `Detector<C, M>` relies on method parameter
+ * bivariance, which is why `fit` and `score` are declared as methods.
+ */
+export type AnyDetector = Detector<unknown, unknown>
+
+/** Every detector, by tag. */
+export const detectors: Readonly<Record<string, AnyDetector>> = {
+  [templateFrequency.tag]: templateFrequency,
+  [naiveBayes.tag]: naiveBayes
+}
+
+/** Thrown by `getDetector` for a tag no detector has. */
+export class UnknownDetectorError extends Error {
+  readonly tag: string
+  readonly known: ReadonlyArray<string>
+  constructor(tag: string, known: ReadonlyArray<string>) {
+    super(`unknown detector "${tag}"; known detectors: ${known.join(", ")}`)
+    this.name = "UnknownDetectorError"
+    this.tag = tag
+    this.known = known
+  }
+}
+
+/** The detector with this tag; throws `UnknownDetectorError` (listing the known tags) otherwise. */
+export const getDetector = (tag: string): AnyDetector => {
+  const detector = Object.hasOwn(detectors, tag) ? detectors[tag] : undefined
+  if (detector === undefined) throw new UnknownDetectorError(tag, Object.keys(detectors).sort())
+  return detector
+}

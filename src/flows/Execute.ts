@@ -1,0 +1,35 @@
+/**
+ * Run one stage on encoded inputs and return its encoded output. The same function runs on the
+ * main thread and inside worker threads, so a stage computes the same bytes wherever it runs.
+ */
+import { decodeValue, encodeValue } from "../cache/Codec.ts"
+import { stageByName } from "../tasks/stages.ts"
+
+/** A stage invocation as it crosses a thread boundary. */
+export interface StageJob {
+  readonly stage: string
+  readonly params: unknown
+  readonly inputs: ReadonlyArray<Uint8Array>
+  readonly dataRoot: string
+}
+
+/** The encoded output, its summary and the compute time. */
+export interface StageOutput {
+  readonly bytes: Uint8Array
+  readonly summary: unknown
+  readonly computeMs: number
+}
+
+/** Decode inputs, run the stage, encode the output. Throws what the stage throws. */
+export const executeStage = async (
+  job: StageJob,
+  progress: (fraction: number, message?: string) => void
+): Promise<StageOutput> => {
+  const stage = stageByName(job.stage)
+  const inputs = job.inputs.map(decodeValue)
+  const t0 = performance.now()
+  const out = await stage.run(job.params, inputs, { dataRoot: job.dataRoot, progress })
+  const computeMs = performance.now() - t0
+  const summary = stage.summarize === undefined ? undefined : stage.summarize(out, job.params)
+  return { bytes: encodeValue(out), summary: summary === undefined ? undefined : JSON.parse(JSON.stringify(summary)), computeMs }
+}

@@ -1,0 +1,120 @@
+/**
+ * The plan: concrete runs to one DAG of stage nodes. Nodes with equal keys are one node, so two
+ * runs over the same dataset parse and mine it once. Building the DAG is pure given the source
+ * digests; `resolveSources` computes those (and checks configured sha256s) before any stage runs.
+ */
+import { Effect } from "effect"
+import { canonicalJson, sha256 } from "../cache/CacheKey.ts"
+import { evaluateStage } from "../tasks/EvaluateStage.ts"
+import { fitStage } from "../tasks/FitStage.ts"
+import { groupStage } from "../tasks/GroupStage.ts"
+import { labelStage } from "../tasks/LabelStage.ts"
+import { mineStage } from "../tasks/MineStage.ts"
+import { parseStage } from "../tasks/ParseStage.ts"
+import { scoreStage } from "../tasks/ScoreStage.ts"
+import { resolveSource, sourceStage, type SourceFile, type SourceParams } from "../tasks/SourceStage.ts"
+import { splitStage } from "../tasks/SplitStage.ts"
+import { stages } from "../tasks/stages.ts"
+import { node, type Node } from "../tasks/Task.ts"
+import type { RunSpec } from "./Registry.ts"
+
+/** The nodes one run needs, by role. */
+export interface RunNodes {
+  readonly sources: ReadonlyArray<Node>
+  readonly parse: Node
+  readonly mine: Node
+  readonly group: Node
+  readonly label: Node
+  readonly split: Node
+  readonly fit: Node
+  readonly score: Node
+  readonly evaluate: Node
+}
+
+/** A run with its resolved config, fingerprint and nodes. */
+export interface PlannedRun {
+  readonly spec: RunSpec
+  /** What `run_config.json` holds; the fingerprint hashes exactly this. */
+  readonly runConfig: unknown
+  readonly fingerprint: string
+  readonly nodes: RunNodes
+}
+
+export interface Plan {
+  readonly runs: ReadonlyArray<PlannedRun>
+  /** Every distinct node, upstream before downstream. */
+  readonly nodes: ReadonlyArray<Node>
+}
+
+/** Source digests by data-root-relative path. */
+export type Digests = ReadonlyMap<string, SourceFile>
+
+/** Every source file the runs read. */
+export const sourcesOf = (runs: ReadonlyArray<RunSpec>): ReadonlyArray<SourceParams> =>
+  runs.flatMap((r) => [r.dataset.source, ...(r.dataset.labels.type === "entity_csv" ? [r.dataset.labels.source] : [])])
+
+/** Digest every source (fails naming the file, or both digests on a mismatch). */
+export const resolveSources = (dataRoot: string, runs: ReadonlyArray<RunSpec>) =>
+  Effect.forEach(sourcesOf(runs), (s) => resolveSource(dataRoot, s)).pipe(
+    Effect.map((files): Digests => new Map(files.map((f) => [f.path, f])))
+  )
+
+/** Build the DAG for `runs`. Pure. */
+export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan => {
+  const byKey = new Map<string, Node>()
+  // Keep the first node object for each key, so shared work is literally one node.
+  const intern = <O>(n: Node<O>): Node<O> => {
+    const known = byKey.get(n.key)
+    if (known !== undefined) return known as Node<O>
+    byKey.set(n.key, n)
+    return n
+  }
+  const source = (p: SourceParams) => {
+    const d = digests.get(p.path)
+    if (d === undefined) throw new Error(`plan: source ${p.path} was not resolved`)
+    return intern(node(sourceStage, p, [], d.sha256))
+  }
+
+  const planned = runs.map((spec): PlannedRun => {
+    const ds = spec.dataset
+    const src = source(ds.source)
+    const parse = intern(node(parseStage, ds.parser, [src]))
+    const mine = intern(node(mineStage, ds.miner, [parse]))
+    const group = intern(node(groupStage, ds.grouping, [parse, mine]))
+    const labelSources = ds.labels.type === "entity_csv" ? [source(ds.labels.source)] : []
+    const label = intern(node(labelStage, ds.labels, [group, parse, ...labelSources]))
+    const split = intern(node(splitStage, ds.split, [label]))
+    const detectorParams = { detector: spec.model.detector, detector_version: spec.model.detector_version, config: spec.model.config }
+    const fit = intern(node(fitStage, detectorParams, [label, split]))
+    const score = intern(node(scoreStage, detectorParams, [label, split, fit]))
+    const evaluate = intern(node(evaluateStage, { scope: "sequence" as const }, [label, score]))
+    const runConfig = {
+      run: spec.name,
+      experiment: spec.experiment,
+      dataset: { name: spec.datasetName, ...ds },
+      model: { name: spec.modelName, ...spec.model },
+      sources: sourcesOf([spec]).map((p) => digests.get(p.path)),
+      stage_versions: Object.fromEntries(Object.values(stages).map((s) => [s.name, s.version]))
+    }
+    return {
+      spec,
+      runConfig,
+      fingerprint: sha256(canonicalJson(runConfig)).slice(0, 16),
+      nodes: { sources: [src, ...labelSources], parse, mine, group, label, split, fit, score, evaluate }
+    }
+  })
+  return { runs: planned, nodes: topoSort([...byKey.values()]) }
+}
+
+const topoSort = (nodes: ReadonlyArray<Node>): ReadonlyArray<Node> => {
+  const out: Array<Node> = []
+  const seen = new Set<string>()
+  const visit = (n: Node) => {
+    if (seen.has(n.key)) return
+    seen.add(n.key)
+    n.inputs.forEach(visit)
+    out.push(n)
+  }
+  nodes.forEach(visit)
+  return out
+}

@@ -1,0 +1,118 @@
+/**
+ * A pool of worker threads for CPU-heavy stages, so `max_workers` really uses that many cores.
+ * Workers start lazily, are reused, and are terminated when the pool's scope closes; a job
+ * whose worker dies fails with a StageError and the worker is replaced. `layerInline` runs
+ * jobs on the calling thread (tests, `--max-workers 1` debugging).
+ */
+import { Context, Effect, Layer, Schema, Semaphore } from "effect"
+import { Worker } from "node:worker_threads"
+import { executeStage, type StageJob, type StageOutput } from "./Execute.ts"
+
+/** A stage threw, or its worker died. */
+export class StageError extends Schema.TaggedError<StageError>()("StageError", {
+  stage: Schema.String,
+  message: Schema.String,
+  stack: Schema.optional(Schema.String)
+}) {}
+
+type Reply =
+  | { readonly id: number; readonly type: "progress"; readonly fraction: number; readonly message?: string }
+  | { readonly id: number; readonly type: "done"; readonly bytes: Uint8Array; readonly summary: unknown; readonly computeMs: number }
+  | { readonly id: number; readonly type: "failed"; readonly message: string; readonly stack: string }
+
+export class WorkerPool extends Context.Service<WorkerPool, {
+  /** Run a stage job; `progress` receives the stage's progress reports. */
+  run(job: StageJob, progress: (fraction: number, message?: string) => void): Effect.Effect<StageOutput, StageError>
+  /** Whether jobs run in worker threads (false for the inline pool). */
+  readonly threaded: boolean
+}>()("logflow/flows/WorkerPool") {
+  /** Up to `size` worker threads. */
+  static readonly layer = (size: number) =>
+    Layer.effect(
+      WorkerPool,
+      Effect.gen(function*() {
+        const idle: Array<Worker> = []
+        const all = new Set<Worker>()
+        const slots = yield* Semaphore.make(Math.max(1, size))
+        let nextId = 0
+        yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all([...all].map((w) => w.terminate()))))
+
+        const spawn = () => {
+          const w = new Worker(new URL("./stageWorker.ts", import.meta.url))
+          all.add(w)
+          return w
+        }
+        const discard = (w: Worker) => {
+          all.delete(w)
+          void w.terminate()
+        }
+
+        const runOn = (w: Worker, job: StageJob, progress: (f: number, m?: string) => void) =>
+          Effect.callback<StageOutput, StageError>((resume) => {
+            const id = nextId++
+            const cleanup = () => {
+              w.off("message", onMessage)
+              w.off("error", onError)
+              w.off("exit", onExit)
+            }
+            const onMessage = (r: Reply) => {
+              if (r.id !== id) return
+              if (r.type === "progress") return progress(r.fraction, r.message)
+              cleanup()
+              if (r.type === "done") {
+                idle.push(w)
+                resume(Effect.succeed({ bytes: r.bytes, summary: r.summary, computeMs: r.computeMs }))
+              } else {
+                idle.push(w)
+                resume(Effect.fail(new StageError({ stage: job.stage, message: r.message, stack: r.stack })))
+              }
+            }
+            const onError = (e: Error) => {
+              cleanup()
+              discard(w)
+              resume(Effect.fail(new StageError({ stage: job.stage, message: `worker crashed: ${e.message}` })))
+            }
+            const onExit = (code: number) => {
+              cleanup()
+              all.delete(w)
+              resume(Effect.fail(new StageError({ stage: job.stage, message: `worker exited with code ${code}` })))
+            }
+            w.on("message", onMessage)
+            w.on("error", onError)
+            w.on("exit", onExit)
+            w.postMessage({ id, job })
+            // Interrupted while running: the worker's state is unknown, replace it.
+            return Effect.sync(() => {
+              cleanup()
+              discard(w)
+            })
+          })
+
+        return WorkerPool.of({
+          threaded: true,
+          run: (job, progress) =>
+            slots.withPermits(1)(
+              Effect.suspend(() => runOn(idle.pop() ?? spawn(), job, progress))
+            )
+        })
+      })
+    )
+
+  /** Run every job on the calling thread. */
+  static readonly layerInline = Layer.succeed(
+    WorkerPool,
+    WorkerPool.of({
+      threaded: false,
+      run: (job, progress) =>
+        Effect.tryPromise({
+          try: () => executeStage(job, progress),
+          catch: (e) =>
+            new StageError({
+              stage: job.stage,
+              message: e instanceof Error ? e.message : String(e),
+              ...(e instanceof Error && e.stack !== undefined ? { stack: e.stack } : {})
+            })
+        })
+    })
+  )
+}

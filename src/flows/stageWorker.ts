@@ -1,0 +1,36 @@
+/**
+ * Worker-thread entry: receives stage jobs from the WorkerPool, runs them with `executeStage`
+ * and posts back the encoded output (transferred, not copied), progress, or the error.
+ */
+import { parentPort } from "node:worker_threads"
+import { executeStage, type StageJob } from "./Execute.ts"
+
+const port = parentPort
+if (port === null) throw new Error("stageWorker.ts must run as a worker thread")
+
+port.on("message", (msg: { readonly id: number; readonly job: StageJob }) => {
+  let lastTick = 0
+  const progress = (fraction: number, message?: string) => {
+    const now = Date.now()
+    if (now - lastTick < 100) return
+    lastTick = now
+    port.postMessage({ id: msg.id, type: "progress", fraction, message })
+  }
+  executeStage(msg.job, progress).then(
+    (out) => {
+      const bytes = out.bytes
+      const transfer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+        ? [bytes.buffer]
+        : []
+      port.postMessage({ id: msg.id, type: "done", bytes, summary: out.summary, computeMs: out.computeMs }, transfer)
+    },
+    (e: unknown) => {
+      port.postMessage({
+        id: msg.id,
+        type: "failed",
+        message: e instanceof Error ? e.message : String(e),
+        stack: e instanceof Error ? (e.stack ?? "") : ""
+      })
+    }
+  )
+})

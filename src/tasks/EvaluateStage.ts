@@ -1,0 +1,62 @@
+/**
+ * Stage `evaluate`: confusion counts and precision, recall, F1 and accuracy over the labelled
+ * test sequences. The result always carries a status: valid, invalid (the detector could not be
+ * fitted) or not_applicable (no labelled test sequence), with its reason, and never a NaN.
+ */
+import { Effect, Schema } from "effect"
+import { closedStruct } from "../config/ClosedStruct.ts"
+import { binaryMetrics, type BinaryMetrics } from "../eval/Metrics.ts"
+import { LABEL_ANOMALY, LABEL_NORMAL } from "./Artifacts.ts"
+import type { LabelledSequences } from "./LabelStage.ts"
+import type { ScoredSequences } from "./ScoreStage.ts"
+import { defineStage } from "./Task.ts"
+
+export const EvaluateParams = closedStruct({
+  scope: Schema.Literal("sequence").pipe(Schema.withDecodingDefaultKey(Effect.succeed("sequence" as const)))
+})
+export type EvaluateParams = typeof EvaluateParams.Type
+
+/** One metric block. */
+export type MetricBlock =
+  | ({ readonly scope: string; readonly status: "valid"; readonly threshold: number; readonly evaluated: number } & BinaryMetrics)
+  | { readonly scope: string; readonly status: "invalid" | "not_applicable"; readonly reason: string }
+
+export interface Metrics {
+  readonly headline: MetricBlock
+  readonly scopes: Readonly<Record<string, MetricBlock>>
+}
+
+export const evaluateStage = defineStage<EvaluateParams, readonly [LabelledSequences, ScoredSequences], Metrics>({
+  name: "evaluate",
+  version: "1",
+  params: EvaluateParams,
+  cpu: false,
+  run: (params, [labelled, scored]) => {
+    const block = ((): MetricBlock => {
+      if (scored.status === "invalid") return { scope: params.scope, status: "invalid", reason: scored.reason }
+      const labels = labelled.sequences.labels
+      const labelledIdx: Array<number> = []
+      const labelledPos: Array<number> = []
+      scored.which.forEach((seq, j) => {
+        if (labels[seq] === LABEL_NORMAL || labels[seq] === LABEL_ANOMALY) {
+          labelledIdx.push(seq)
+          labelledPos.push(j)
+        }
+      })
+      if (labelledIdx.length === 0) {
+        return { scope: params.scope, status: "not_applicable", reason: "no labelled sequence in the test split" }
+      }
+      const y = Int8Array.from(labelledIdx, (i) => labels[i]!)
+      const p = Uint8Array.from(labelledPos, (j) => scored.predictions[j]!)
+      return {
+        scope: params.scope,
+        status: "valid",
+        threshold: scored.threshold,
+        evaluated: y.length,
+        ...binaryMetrics(y, p)
+      }
+    })()
+    return { headline: block, scopes: { [params.scope]: block } }
+  },
+  summarize: (out) => out.headline
+})

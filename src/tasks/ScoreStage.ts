@@ -1,0 +1,42 @@
+/**
+ * Stage `score`: apply a fitted detector to the test sequences. Output: the scored indexes,
+ * their scores and 0/1 predictions and the threshold, or the fit's invalid reason passed on.
+ */
+import type { FitResult } from "../detectors/Detector.ts"
+import { getDetector } from "../detectors/Detector.ts"
+import { SPLIT_TEST, type SplitSequences } from "./Artifacts.ts"
+import { DetectorParams, indexesWithTag } from "./FitStage.ts"
+import type { LabelledSequences } from "./LabelStage.ts"
+import { defineStage } from "./Task.ts"
+
+/** Scores of the test split, aligned with `which`. */
+export type ScoredSequences =
+  | {
+    readonly status: "ok"
+    readonly which: Int32Array
+    readonly scores: Float64Array
+    readonly predictions: Uint8Array
+    readonly threshold: number
+  }
+  | { readonly status: "invalid"; readonly reason: string }
+
+export const scoreStage = defineStage<
+  DetectorParams,
+  readonly [LabelledSequences, SplitSequences, FitResult<unknown>],
+  ScoredSequences
+>({
+  name: "score",
+  version: "1",
+  params: DetectorParams,
+  cpu: true,
+  run: (params, [labelled, split, fit]) => {
+    if (fit.status === "invalid") return { status: "invalid", reason: fit.reason }
+    const which = indexesWithTag(split.split, SPLIT_TEST)
+    const out = getDetector(params.detector).score(fit.model, labelled.sequences, which, params.config)
+    return { status: "ok", which, scores: out.scores, predictions: out.predictions, threshold: out.threshold }
+  },
+  summarize: (out) =>
+    out.status === "ok"
+      ? { status: "ok", scored: out.which.length, threshold: out.threshold }
+      : { status: "invalid", reason: out.reason }
+})

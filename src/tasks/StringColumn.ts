@@ -1,0 +1,37 @@
+/**
+ * Pack and unpack string arrays as one UTF-8 blob with offsets (the `StringColumn` artifact
+ * shape). Use it for any per-row or per-sequence text that has to live in the cache.
+ */
+import type { StringColumn } from "./Artifacts.ts"
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** Pack strings into one blob with n + 1 byte offsets. */
+export const packStrings = (values: ReadonlyArray<string>): StringColumn => {
+  const parts = values.map((v) => encoder.encode(v))
+  const offsets = new Int32Array(values.length + 1)
+  let total = 0
+  for (let i = 0; i < parts.length; i++) {
+    offsets[i] = total
+    total += parts[i]!.length
+  }
+  offsets[parts.length] = total
+  const blob = new Uint8Array(total)
+  for (let i = 0; i < parts.length; i++) blob.set(parts[i]!, offsets[i]!)
+  return { blob, offsets }
+}
+
+/** Number of strings in a column. */
+export const stringCount = (col: StringColumn): number => col.offsets.length - 1
+
+/** The i-th string of a column. */
+export const stringAt = (col: StringColumn, i: number): string =>
+  decoder.decode(col.blob.subarray(col.offsets[i]!, col.offsets[i + 1]!))
+
+/** Every string of a column. */
+export const unpackStrings = (col: StringColumn): Array<string> => {
+  const out = new Array<string>(stringCount(col))
+  for (let i = 0; i < out.length; i++) out[i] = stringAt(col, i)
+  return out
+}

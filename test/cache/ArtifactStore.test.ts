@@ -1,0 +1,147 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Option } from "effect"
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { open } from "lmdb"
+import { ArtifactStore, CHUNK_BYTES, type Provenance } from "../../src/cache/ArtifactStore.ts"
+import { sha256 } from "../../src/cache/CacheKey.ts"
+
+const prov = (stage: string): Provenance => ({
+  stage,
+  version: "1",
+  params: { a: 1 },
+  inputs: ["k0"],
+  computeMs: 12,
+  summary: { rows: 3 }
+})
+
+const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "logflow-store-"))
+
+// One contract, every layer.
+const layers: ReadonlyArray<[string, () => Layer.Layer<ArtifactStore, unknown>]> = [
+  ["memory", () => ArtifactStore.layerMemory],
+  ["lmdb", () => ArtifactStore.layerLmdb(tmpDir())]
+]
+
+for (const [name, layer] of layers) {
+  describe(`ArtifactStore (${name})`, () => {
+    it.effect("put then get returns the same bytes and provenance", () =>
+      Effect.gen(function*() {
+        const store = yield* ArtifactStore
+        const value = new Uint8Array([1, 2, 3, 4, 5])
+        assert.isFalse(yield* store.has("k1"))
+        const meta = yield* store.put("k1", prov("parse"), value)
+        assert.strictEqual(meta.bytes, 5)
+        assert.strictEqual(meta.checksum, sha256(value))
+        const got = yield* store.get("k1")
+        assert.isTrue(Option.isSome(got))
+        const entry = Option.getOrThrow(got)
+        assert.deepStrictEqual(Array.from(entry.value), [1, 2, 3, 4, 5])
+        assert.strictEqual(entry.meta.stage, "parse")
+        assert.deepStrictEqual(entry.meta.params, { a: 1 })
+        assert.deepStrictEqual(entry.meta.inputs, ["k0"])
+        assert.deepStrictEqual(entry.meta.summary, { rows: 3 })
+        assert.strictEqual(entry.meta.computeMs, 12)
+        assert.isTrue(yield* store.has("k1"))
+      }).pipe(Effect.provide(layer())))
+
+    it.effect("the stored value is a copy: mutating the input after put changes nothing", () =>
+      Effect.gen(function*() {
+        const store = yield* ArtifactStore
+        const value = new Uint8Array([9, 9, 9])
+        yield* store.put("k", prov("s"), value)
+        value[0] = 0
+        const entry = Option.getOrThrow(yield* store.get("k"))
+        assert.strictEqual(entry.value[0], 9)
+      }).pipe(Effect.provide(layer())))
+
+    it.effect("values larger than a chunk round-trip", () =>
+      Effect.gen(function*() {
+        const store = yield* ArtifactStore
+        const value = new Uint8Array(CHUNK_BYTES * 2 + 17)
+        for (let i = 0; i < value.length; i++) value[i] = (i * 31) & 0xff
+        const meta = yield* store.put("big", prov("mine"), value)
+        assert.strictEqual(meta.chunks, 3)
+        const entry = Option.getOrThrow(yield* store.get("big"))
+        assert.strictEqual(sha256(entry.value), sha256(value))
+      }).pipe(Effect.provide(layer())))
+
+    it.effect("list, touch and remove", () =>
+      Effect.gen(function*() {
+        const store = yield* ArtifactStore
+        yield* store.put("a", prov("parse"), new Uint8Array([1]))
+        yield* store.put("b", prov("mine"), new Uint8Array([2]))
+        const stages = (yield* store.list()).map((m) => m.stage).sort()
+        assert.deepStrictEqual(stages, ["mine", "parse"])
+        yield* store.touch("a")
+        yield* store.touch("a")
+        const meta = Option.getOrThrow(yield* store.meta("a"))
+        assert.strictEqual(meta.hits, 2)
+        assert.isTrue(yield* store.remove("a"))
+        assert.isFalse(yield* store.remove("a"))
+        assert.isTrue(Option.isNone(yield* store.get("a")))
+        assert.strictEqual((yield* store.list()).length, 1)
+      }).pipe(Effect.provide(layer())))
+
+    it.effect("a missing key is none", () =>
+      Effect.gen(function*() {
+        const store = yield* ArtifactStore
+        assert.isTrue(Option.isNone(yield* store.get("nope")))
+        assert.isTrue(Option.isNone(yield* store.meta("nope")))
+      }).pipe(Effect.provide(layer())))
+  })
+}
+
+describe("ArtifactStore (lmdb) durability", () => {
+  it.effect("a corrupted chunk reads as a miss, not a wrong value", () => {
+    const dir = tmpDir()
+    return Effect.gen(function*() {
+      yield* Effect.gen(function*() {
+        const store = yield* ArtifactStore
+        yield* store.put("k", prov("parse"), new Uint8Array([1, 2, 3]))
+      }).pipe(Effect.provide(ArtifactStore.layerLmdb(dir)))
+      // Corrupt the stored chunk behind the store's back.
+      const root = open({ path: dir, maxDbs: 8, compression: false })
+      const chunks = root.openDB<Buffer, string>({ name: "chunks", encoding: "binary" })
+      chunks.putSync("k/000000", Buffer.from([1, 2, 4]))
+      yield* Effect.promise(() => root.close())
+      const got = yield* Effect.gen(function*() {
+        const store = yield* ArtifactStore
+        return yield* store.get("k")
+      }).pipe(Effect.provide(ArtifactStore.layerLmdb(dir)))
+      assert.isTrue(Option.isNone(got))
+    })
+  })
+
+  it("a writer killed with SIGKILL mid-stream leaves only complete, valid entries", async () => {
+    const dir = tmpDir()
+    const script = path.resolve(import.meta.dirname, "fixtures/killedWriter.ts")
+    const child = spawn(process.execPath, [script, path.join(dir, "db")], { stdio: ["ignore", "pipe", "inherit"] })
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", () => resolve())
+      child.on("exit", (code) => reject(new Error(`writer exited early with ${code}`)))
+    })
+    await new Promise((r) => setTimeout(r, 150))
+    child.kill("SIGKILL")
+    await new Promise((r) => child.on("exit", r))
+
+    const entries = await Effect.runPromise(
+      Effect.gen(function*() {
+        const store = yield* ArtifactStore
+        const metas = yield* store.list()
+        const reads = yield* Effect.forEach(metas, (m) => store.get(m.key))
+        return { metas, reads }
+      }).pipe(Effect.scoped, Effect.provide(ArtifactStore.layerLmdb(path.join(dir, "db"))))
+    )
+    assert.isAtLeast(entries.metas.length, 3)
+    for (const [i, r] of entries.reads.entries()) {
+      assert.isTrue(Option.isSome(r), `entry ${entries.metas[i]!.key} is listed but does not read back`)
+      const v = Option.getOrThrow(r).value
+      const n = Number(entries.metas[i]!.key.slice(1))
+      assert.strictEqual(v.length, 3 * 1024 * 1024 + n)
+      assert.strictEqual(v[v.length - 1], n & 0xff)
+    }
+  })
+})

@@ -1,0 +1,112 @@
+import * as fs from "node:fs"
+import { describe, expect, it } from "vitest"
+import { groupByEntity } from "../../src/sequences/GroupByEntity.ts"
+import { applyEntityLabels, labelHistogram, parseEntityLabelCsv } from "../../src/sequences/Labels.ts"
+import { LABEL_UNKNOWN } from "../../src/tasks/Artifacts.ts"
+import { stringCount, unpackStrings } from "../../src/tasks/StringColumn.ts"
+import { dataPath, hdfsLog, parsedLog, seqRows, templatedLog } from "./fixtures.ts"
+
+const BLOCK = "blk_-?\\d+"
+
+/** Independent grouping: block -> raw line indices, in first-appearance order, with plain regex code. */
+const expectedGroups = (lines: ReadonlyArray<string>): Map<string, Array<number>> => {
+  const groups = new Map<string, Array<number>>()
+  lines.forEach((line, i) => {
+    for (const m of line.match(/blk_-?\d+/g) ?? []) {
+      const rows = groups.get(m) ?? []
+      if (rows[rows.length - 1] !== i) rows.push(i)
+      groups.set(m, rows)
+    }
+  })
+  return groups
+}
+
+const labelOpts = { entityColumn: "BlockId", labelColumn: "Label", anomalyValues: ["Anomaly"], normalValues: ["Normal"] }
+
+describe("groupByEntity on HDFS_20000", () => {
+  const { lines, parsed, templated } = hdfsLog("hdfs/raw/HDFS_20000.log")
+  const seqs = groupByEntity(parsed, templated, { pattern: BLOCK })
+  const expected = expectedGroups(lines)
+
+  it("finds every distinct block, in first-appearance order, with its rows in log order", () => {
+    expect(lines.length).toBe(20_000)
+    expect(expected.size).toBe(1782)
+    expect(stringCount(seqs.ids)).toBe(1782)
+    expect(unpackStrings(seqs.ids)).toEqual([...expected.keys()])
+    const ids = unpackStrings(seqs.ids)
+    ids.forEach((id, i) => expect(seqRows(seqs, i)).toEqual(expected.get(id)))
+    expect(seqs.rows.length).toBe([...expected.values()].reduce((a, r) => a + r.length, 0))
+    for (let i = 1; i < ids.length; i++) expect(seqs.rows[seqs.offsets[i]!]!).toBeGreaterThanOrEqual(seqs.rows[seqs.offsets[i - 1]!]!)
+    for (let p = 0; p < seqs.rows.length; p++) expect(seqs.events[p]).toBe(seqs.rows[p]! % 7)
+    expect(Array.from(seqs.labels).every((l) => l === LABEL_UNKNOWN)).toBe(true)
+  })
+
+  it("matches the label CSV order and gives 43 anomalous blocks, 0 unlabeled", () => {
+    const text = fs.readFileSync(dataPath("hdfs/labels/HDFS_20000.block_labels.csv"), "utf8")
+    const csvRows = text.trim().split("\n").slice(1).map((l) => l.replace(/\r$/, "").split(","))
+    expect(unpackStrings(seqs.ids)).toEqual(csvRows.map((r) => r[0]))
+    const expectedAnomalies = csvRows.filter((r) => r[1] === "Anomaly").length
+    expect(expectedAnomalies).toBe(43)
+
+    const labels = parseEntityLabelCsv(text, labelOpts)
+    expect(labels.size).toBe(1782)
+    const { sequences, unlabeled } = applyEntityLabels(seqs, labels)
+    expect(unlabeled).toBe(0)
+    expect(labelHistogram(sequences.labels)).toEqual({ normal: 1782 - expectedAnomalies, anomaly: expectedAnomalies, unknown: 0 })
+    expect(seqs.labels.every((l) => l === LABEL_UNKNOWN)).toBe(true)
+  })
+})
+
+describe("groupByEntity on HDFS_2k (multi-block lines)", () => {
+  // HDFS_20000 has no line naming two blocks; the 2k sample has 3 naming distinct blocks
+  // ("ask ... to delete blk_a blk_b") and many naming the same block twice ("Deleting block blk_x file .../blk_x").
+  const { lines, parsed, templated } = hdfsLog("loghub-2k/HDFS/HDFS_2k.log")
+  const seqs = groupByEntity(parsed, templated, { pattern: BLOCK })
+  const expected = expectedGroups(lines)
+  const ids = unpackStrings(seqs.ids)
+
+  it("puts a multi-block line in each of its blocks, and a repeated block once", () => {
+    expect(ids).toEqual([...expected.keys()])
+    ids.forEach((id, i) => expect(seqRows(seqs, i)).toEqual(expected.get(id)))
+
+    const multi = lines.flatMap((l, i) => (new Set(l.match(/blk_-?\d+/g) ?? []).size > 1 ? [i] : []))
+    expect(multi.length).toBe(3)
+    for (const row of multi) {
+      const blocks = new Set(lines[row]!.match(/blk_-?\d+/g))
+      for (const b of blocks) expect(seqRows(seqs, ids.indexOf(b))).toContain(row)
+    }
+    const repeated = lines.findIndex((l) => (l.match(/blk_-?\d+/g) ?? []).length === 2 && new Set(l.match(/blk_-?\d+/g)).size === 1)
+    expect(repeated).toBeGreaterThanOrEqual(0)
+    const rows = seqRows(seqs, ids.indexOf(lines[repeated]!.match(/blk_-?\d+/)![0]))
+    expect(rows.filter((r) => r === repeated).length).toBe(1)
+  })
+
+  it("labels 2,200 blocks with 69 anomalous", () => {
+    const labels = parseEntityLabelCsv(fs.readFileSync(dataPath("hdfs/labels/HDFS_2k.block_labels.csv"), "utf8"), labelOpts)
+    const { sequences, unlabeled } = applyEntityLabels(seqs, labels)
+    expect(stringCount(seqs.ids)).toBe(2200)
+    expect(unlabeled).toBe(0)
+    expect(labelHistogram(sequences.labels)).toEqual({ normal: 2131, anomaly: 69, unknown: 0 })
+  })
+})
+
+describe("groupByEntity on synthetic rows", () => {
+  it("orders entities by first row, then by position within that row", () => {
+    const parsed = parsedLog(["x", "b2 a1 b2", "a1", "c3 a1"])
+    const seqs = groupByEntity(parsed, templatedLog([10, 11, 12, 13]), { pattern: "[a-c]\\d" })
+    expect(unpackStrings(seqs.ids)).toEqual(["b2", "a1", "c3"])
+    expect(Array.from(seqs.offsets)).toEqual([0, 1, 4, 5])
+    expect(Array.from(seqs.rows)).toEqual([1, 1, 2, 3, 3])
+    expect(Array.from(seqs.events)).toEqual([11, 11, 12, 13, 13])
+  })
+
+  it("handles no matches and rejects bad patterns", () => {
+    const seqs = groupByEntity(parsedLog(["none here"]), templatedLog([0]), { pattern: "blk_\\d+" })
+    expect(stringCount(seqs.ids)).toBe(0)
+    expect(Array.from(seqs.offsets)).toEqual([0])
+    expect(() => groupByEntity(parsedLog(["a"]), templatedLog([0]), { pattern: "" })).toThrow(/pattern/)
+    expect(() => groupByEntity(parsedLog(["a"]), templatedLog([0]), { pattern: "(" })).toThrow(/pattern/)
+    expect(() => groupByEntity(parsedLog(["a"]), templatedLog([0]), { pattern: "x*" })).toThrow(/empty string/)
+    expect(() => groupByEntity(parsedLog(["a"]), templatedLog([0, 1]), { pattern: "a" })).toThrow(/templateIds/)
+  })
+})
