@@ -5,13 +5,15 @@
  */
 import { Effect } from "effect"
 import { canonicalJson, sha256 } from "../cache/CacheKey.ts"
-import { evaluateStage } from "../tasks/EvaluateStage.ts"
+import type { FitResult } from "../detectors/Detector.ts"
+import type { ParsedLog, Sequences, SplitSequences, TemplatedLog } from "../tasks/Artifacts.ts"
+import { evaluateStage, type Metrics } from "../tasks/EvaluateStage.ts"
 import { fitStage } from "../tasks/FitStage.ts"
 import { groupStage } from "../tasks/GroupStage.ts"
-import { labelStage } from "../tasks/LabelStage.ts"
+import { labelStage, type LabelledSequences } from "../tasks/LabelStage.ts"
 import { mineStage } from "../tasks/MineStage.ts"
 import { parseStage } from "../tasks/ParseStage.ts"
-import { scoreStage } from "../tasks/ScoreStage.ts"
+import { scoreStage, type ScoredSequences } from "../tasks/ScoreStage.ts"
 import { resolveSource, sourceStage, type SourceFile, type SourceParams } from "../tasks/SourceStage.ts"
 import { splitStage } from "../tasks/SplitStage.ts"
 import { stages } from "../tasks/stages.ts"
@@ -20,15 +22,15 @@ import type { RunSpec } from "./Registry.ts"
 
 /** The nodes one run needs, by role. */
 export interface RunNodes {
-  readonly sources: ReadonlyArray<Node>
-  readonly parse: Node
-  readonly mine: Node
-  readonly group: Node
-  readonly label: Node
-  readonly split: Node
-  readonly fit: Node
-  readonly score: Node
-  readonly evaluate: Node
+  readonly sources: ReadonlyArray<Node<SourceFile>>
+  readonly parse: Node<ParsedLog>
+  readonly mine: Node<TemplatedLog>
+  readonly group: Node<Sequences>
+  readonly label: Node<LabelledSequences>
+  readonly split: Node<SplitSequences>
+  readonly fit: Node<FitResult<unknown>>
+  readonly score: Node<ScoredSequences>
+  readonly evaluate: Node<Metrics>
 }
 
 /** A run with its resolved config, fingerprint and nodes. */

@@ -98,12 +98,8 @@ export class WorkerPool extends Context.Service<WorkerPool, {
       })
     )
 
-  /** Run every job on the calling thread. */
-  static readonly layerInline = Layer.succeed(
-    WorkerPool,
-    WorkerPool.of({
-      threaded: false,
-      run: (job, progress) =>
+  /** Run one job on the calling thread (light stages; the inline pool). */
+  static readonly inline = (job: StageJob, progress: (fraction: number, message?: string) => void) =>
         Effect.tryPromise({
           try: () => executeStage(job, progress),
           catch: (e) =>
@@ -113,6 +109,7 @@ export class WorkerPool extends Context.Service<WorkerPool, {
               ...(e instanceof Error && e.stack !== undefined ? { stack: e.stack } : {})
             })
         })
-    })
-  )
+
+  /** Run every job on the calling thread. */
+  static readonly layerInline = Layer.succeed(WorkerPool, WorkerPool.of({ threaded: false, run: WorkerPool.inline }))
 }

@@ -1,0 +1,40 @@
+/**
+ * `flow cache ls` as a text table: key prefix, stage, a short params summary, size, created,
+ * last used and hits. Pure formatting over entry metadata.
+ */
+import type { EntryMeta } from "../cache/ArtifactStore.ts"
+
+/** A one-line summary of params: `k=v` pairs, nested keys dotted, long values cut. */
+export const paramsSummary = (params: unknown, width = 48): string => {
+  const pairs: Array<string> = []
+  const walk = (v: unknown, prefix: string) => {
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      for (const [k, x] of Object.entries(v)) walk(x, prefix === "" ? k : `${prefix}.${k}`)
+    } else {
+      const text = typeof v === "string" ? v : JSON.stringify(v)
+      pairs.push(`${prefix}=${text.length > 24 ? `${text.slice(0, 23)}…` : text}`)
+    }
+  }
+  walk(params, "")
+  const s = pairs.join(" ")
+  return s.length > width ? `${s.slice(0, width - 1)}…` : s
+}
+
+const size = (b: number): string =>
+  b < 1024 ? `${b} B` : b < 1024 ** 2 ? `${(b / 1024).toFixed(1)} KiB` : `${(b / 1024 ** 2).toFixed(1)} MiB`
+const when = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace("T", " ")
+
+/** The table, header first; "cache is empty" when there is nothing. */
+export const formatCacheTable = (entries: ReadonlyArray<EntryMeta>): string => {
+  if (entries.length === 0) return "cache is empty"
+  const rows = [
+    ["KEY", "STAGE", "PARAMS", "SIZE", "CREATED", "LAST USED", "HITS"],
+    ...entries.map((e) => [e.key.slice(0, 12), e.stage, paramsSummary(e.params), size(e.bytes), when(e.createdAt), when(e.lastUsedAt), String(e.hits)])
+  ]
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
+  const total = entries.reduce((s, e) => s + e.bytes, 0)
+  return [
+    ...rows.map((r) => r.map((cell, c) => (c === 3 || c === 6 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ").trimEnd()),
+    `${entries.length} entries, ${size(total)}`
+  ].join("\n")
+}

@@ -1,0 +1,49 @@
+/**
+ * One flow end to end: load and validate the registry, select runs, digest sources, build the
+ * plan, then walk it. Every config or source problem surfaces here, before any stage runs.
+ */
+import { Effect } from "effect"
+import * as os from "node:os"
+import { ArtifactStore } from "../cache/ArtifactStore.ts"
+import type { Node } from "../tasks/Task.ts"
+import { buildPlan, resolveSources, type Plan } from "./Plan.ts"
+import { loadRegistry, selectRuns, type Registry, type Selection } from "./Registry.ts"
+import { runPlan } from "./Runner.ts"
+import { WorkerPool } from "./WorkerPool.ts"
+
+export interface FlowOptions extends Selection {
+  readonly registry: string
+  readonly dataRoot: string
+  readonly resultsDir: string
+  readonly maxWorkers: number | undefined
+  readonly force: boolean
+}
+
+/** Registry, selection and plan, validated; nothing runs. */
+export const prepareFlow = Effect.fn("Flow.prepareFlow")(function*(options: FlowOptions) {
+  const registry = yield* loadRegistry(options.registry)
+  const runs = yield* selectRuns(registry, options)
+  const digests = yield* resolveSources(options.dataRoot, runs)
+  const plan = buildPlan(runs, digests)
+  return { registry, plan, maxWorkers: effectiveWorkers(options.maxWorkers, registry) }
+})
+
+/** The worker count: the CLI flag, else the registry's `max_workers`, else the core count. */
+export const effectiveWorkers = (flag: number | undefined, registry: Registry): number => {
+  if (flag !== undefined) return flag
+  if (typeof registry.maxWorkers === "number") return registry.maxWorkers
+  return os.availableParallelism()
+}
+
+/** Run a prepared plan with `maxWorkers` stages at once, CPU-heavy ones in a pool of as many threads. */
+export const runPrepared = (plan: Plan, maxWorkers: number, options: FlowOptions) =>
+  runPlan(plan, { maxWorkers, dataRoot: options.dataRoot, resultsDir: options.resultsDir, force: options.force }).pipe(
+    Effect.provide(WorkerPool.layer(maxWorkers))
+  )
+
+/** Each node of a plan and whether the cache already holds it. */
+export const planStates = Effect.fn("Flow.planStates")(function*(plan: Plan) {
+  const store = yield* ArtifactStore
+  return yield* Effect.forEach(plan.nodes, (n: Node) =>
+    store.has(n.key).pipe(Effect.map((cached) => ({ node: n, state: cached ? ("cached" as const) : ("to run" as const) }))))
+})

@@ -1,0 +1,183 @@
+/**
+ * Result folders: `results/<run>/<fingerprint>/` with run_config.json, dataset_manifest.json,
+ * metrics.json, predictions.jsonl, environment.json and run.log. A folder is written to a
+ * temporary sibling and renamed into place when complete, so a crash never leaves a partial
+ * result; a folder that holds metrics.json is a completed run.
+ */
+import { Effect, Option, Schema } from "effect"
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { ArtifactStore } from "../cache/ArtifactStore.ts"
+import { decodeValue } from "../cache/Codec.ts"
+import { LABEL_ANOMALY, LABEL_NORMAL, SPLIT_IGNORED, SPLIT_TEST, SPLIT_TRAIN, type SplitSequences } from "../tasks/Artifacts.ts"
+import type { Metrics } from "../tasks/EvaluateStage.ts"
+import type { LabelledSequences } from "../tasks/LabelStage.ts"
+import type { ScoredSequences } from "../tasks/ScoreStage.ts"
+import { stringAt } from "../tasks/StringColumn.ts"
+import type { Node } from "../tasks/Task.ts"
+import type { PlannedRun } from "./Plan.ts"
+
+/** Writing a result folder failed. */
+export class ResultsError extends Schema.TaggedError<ResultsError>()("ResultsError", {
+  run: Schema.String,
+  message: Schema.String
+}) {}
+
+/** The folder a run's results go to. */
+export const runDir = (resultsDir: string, run: PlannedRun): string =>
+  path.join(resultsDir, run.spec.name, run.fingerprint)
+
+/** Whether the run's results are complete (metrics.json present). */
+export const isComplete = (resultsDir: string, run: PlannedRun): boolean =>
+  fs.existsSync(path.join(runDir(resultsDir, run), "metrics.json"))
+
+/** Write a run's six artifacts from the cache, atomically. */
+export const writeResults = Effect.fn("Results.writeResults")(function*(
+  resultsDir: string,
+  run: PlannedRun,
+  logLines: ReadonlyArray<string>
+) {
+  const store = yield* ArtifactStore
+  const fail = (message: string) => new ResultsError({ run: run.spec.name, message })
+  const meta = (n: Node) =>
+    store.meta(n.key).pipe(
+      Effect.mapError((e) => fail(e.message)),
+      Effect.flatMap((o) => Option.match(o, { onNone: () => Effect.fail(fail(`${n.stage.name} entry missing from cache`)), onSome: Effect.succeed }))
+    )
+  const value = <A>(n: Node<A>) =>
+    store.get(n.key).pipe(
+      Effect.mapError((e) => fail(e.message)),
+      Effect.flatMap((o) =>
+        Option.match(o, {
+          onNone: () => Effect.fail(fail(`${n.stage.name} entry missing from cache`)),
+          onSome: (e) => Effect.succeed(decodeValue(e.value) as A)
+        })
+      )
+    )
+  const nodes = run.nodes
+  const metrics = yield* value(nodes.evaluate)
+  const labelled = yield* value(nodes.label)
+  const split = yield* value(nodes.split)
+  const scored = yield* value(nodes.score)
+  const metas = {
+    sources: yield* Effect.forEach(nodes.sources, meta),
+    parse: yield* meta(nodes.parse),
+    mine: yield* meta(nodes.mine),
+    group: yield* meta(nodes.group),
+    label: yield* meta(nodes.label),
+    split: yield* meta(nodes.split),
+    fit: yield* meta(nodes.fit)
+  }
+
+  const manifest = {
+    run: run.spec.name,
+    dataset: run.spec.datasetName,
+    sources: metas.sources.map((m) => m.summary),
+    parser: metas.parse.summary,
+    miner: metas.mine.summary,
+    grouping: metas.group.summary,
+    labels: metas.label.summary,
+    split: metas.split.summary,
+    fit: metas.fit.summary,
+    cache_keys: {
+      sources: metas.sources.map((m) => m.key),
+      parse: metas.parse.key,
+      mine: metas.mine.key,
+      group: metas.group.key,
+      label: metas.label.key,
+      split: metas.split.key,
+      fit: metas.fit.key
+    }
+  }
+  const predictions = predictionLines(labelled, split, scored)
+
+  const dir = runDir(resultsDir, run)
+  yield* Effect.try({
+    try: () => {
+      fs.mkdirSync(path.dirname(dir), { recursive: true })
+      const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`
+      fs.mkdirSync(tmp)
+      try {
+        const json = (name: string, v: unknown) => fs.writeFileSync(path.join(tmp, name), `${JSON.stringify(v, null, 2)}\n`)
+        json("run_config.json", run.runConfig)
+        json("dataset_manifest.json", manifest)
+        json("metrics.json", { run: run.spec.name, fingerprint: run.fingerprint, ...metrics })
+        fs.writeFileSync(path.join(tmp, "predictions.jsonl"), predictions)
+        json("environment.json", environment())
+        fs.writeFileSync(path.join(tmp, "run.log"), logLines.join("\n") + "\n")
+        if (fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true })
+        fs.renameSync(tmp, dir)
+      } catch (e) {
+        fs.rmSync(tmp, { recursive: true, force: true })
+        throw e
+      }
+    },
+    catch: (e) => fail(`cannot write ${dir}: ${e instanceof Error ? e.message : String(e)}`)
+  })
+  return dir
+})
+
+const splitName = (tag: number | undefined): string =>
+  tag === SPLIT_TRAIN ? "train" : tag === SPLIT_TEST ? "test" : tag === SPLIT_IGNORED ? "ignored" : "unknown"
+
+const labelName = (l: number | undefined): string =>
+  l === LABEL_NORMAL ? "normal" : l === LABEL_ANOMALY ? "anomaly" : "unknown"
+
+const predictionLines = (labelled: LabelledSequences, split: SplitSequences, scored: ScoredSequences): string => {
+  if (scored.status !== "ok") return ""
+  const seqs = labelled.sequences
+  const out: Array<string> = []
+  for (let j = 0; j < scored.which.length; j++) {
+    const i = scored.which[j]!
+    out.push(JSON.stringify({
+      id: stringAt(seqs.ids, i),
+      split: splitName(split.split[i]),
+      label: labelName(seqs.labels[i]),
+      score: Number.isFinite(scored.scores[j]!) ? scored.scores[j] : null,
+      prediction: scored.predictions[j]
+    }))
+  }
+  return out.length === 0 ? "" : out.join("\n") + "\n"
+}
+
+let cachedEnvironment: unknown
+/** Node version, platform, git commit and package versions. */
+export const environment = (): unknown => {
+  if (cachedEnvironment !== undefined) return cachedEnvironment
+  const root = path.resolve(import.meta.dirname, "../..")
+  const pkgVersion = (name: string): string | null => {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(root, "node_modules", name, "package.json"), "utf8")) as { version: string }).version
+    } catch {
+      return null
+    }
+  }
+  const git = (...args: Array<string>): string | null => {
+    try {
+      return execFileSync("git", args, { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString().trim()
+    } catch {
+      return null
+    }
+  }
+  const own = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
+    version: string
+    dependencies?: Record<string, string>
+  }
+  cachedEnvironment = {
+    logflow: own.version,
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    cpus: os.availableParallelism(),
+    memory_bytes: os.totalmem(),
+    git_commit: git("rev-parse", "HEAD"),
+    git_dirty: (() => {
+      const s = git("status", "--porcelain", "--untracked-files=no")
+      return s === null ? null : s.length > 0
+    })(),
+    packages: Object.fromEntries(Object.keys(own.dependencies ?? {}).map((n) => [n, pkgVersion(n)]))
+  }
+  return cachedEnvironment
+}

@@ -1,0 +1,189 @@
+/**
+ * The runner walks a plan's DAG: a node whose key is in the cache is a hit and is not even
+ * loaded unless a dependant must run; a miss loads its inputs, runs (CPU-heavy stages in the
+ * worker pool) and stores its output. Ready nodes run concurrently up to `maxWorkers`; a failed
+ * node stores nothing, its dependants are skipped and other branches go on. Each run's result
+ * folder is written as soon as its last stage is ready.
+ */
+import { Deferred, Effect, Option, Semaphore } from "effect"
+import { ArtifactStore } from "../cache/ArtifactStore.ts"
+import type { Node } from "../tasks/Task.ts"
+import { FlowEvents } from "./Events.ts"
+import type { Plan, PlannedRun } from "./Plan.ts"
+import { isComplete, writeResults } from "./Results.ts"
+import { WorkerPool } from "./WorkerPool.ts"
+
+export interface RunnerOptions {
+  readonly maxWorkers: number
+  readonly dataRoot: string
+  readonly resultsDir: string
+  /** Recompute fit, score and evaluate of every run, and rewrite results. */
+  readonly force: boolean
+}
+
+/** How a node ended in this flow. */
+export type NodeStatus = "cached" | "done" | "failed" | "skipped"
+
+export interface NodeOutcome {
+  readonly status: NodeStatus
+  readonly error?: string
+}
+
+/** How a run ended in this flow. */
+export interface RunOutcome {
+  readonly run: string
+  readonly fingerprint: string
+  readonly status: "written" | "complete" | "failed"
+  readonly dir?: string
+  readonly error?: string
+}
+
+export interface FlowReport {
+  readonly nodes: ReadonlyMap<string, NodeOutcome>
+  readonly runs: ReadonlyArray<RunOutcome>
+  readonly counts: Readonly<Record<NodeStatus, number>>
+}
+
+/** Walk the plan. Never fails: failures are in the report. */
+export const runPlan = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOptions) {
+  const store = yield* ArtifactStore
+  const pool = yield* WorkerPool
+  const events = yield* FlowEvents
+  const permits = yield* Semaphore.make(Math.max(1, options.maxWorkers))
+  yield* events.emit({ _tag: "Planned", runs: plan.runs.length, nodes: plan.nodes.length })
+
+  const forced = new Set<string>(
+    options.force ? plan.runs.flatMap((r) => [r.nodes.fit.key, r.nodes.score.key, r.nodes.evaluate.key]) : []
+  )
+  const labels = nodeLabels(plan)
+  const logs = new Map<string, Array<string>>()
+  const log = (key: string, line: string) => {
+    const l = logs.get(key) ?? []
+    l.push(`${new Date().toISOString()} ${line}`)
+    logs.set(key, l)
+  }
+  const outcomes = new Map<string, Deferred.Deferred<NodeOutcome>>()
+  for (const n of plan.nodes) outcomes.set(n.key, Deferred.makeUnsafe<NodeOutcome>())
+  const outcomeOf = (n: Node) => Deferred.await(outcomes.get(n.key)!)
+
+  const compute = (n: Node) =>
+    Effect.gen(function*() {
+      const label = labels.get(n.key) ?? n.stage.name
+      const inputs = yield* Effect.forEach(n.inputs, (i) =>
+        store.get(i.key).pipe(
+          Effect.flatMap((o) =>
+            Option.match(o, {
+              onNone: () => Effect.fail(new Error(`input ${i.stage.name} ${i.key.slice(0, 12)} is missing from the cache`)),
+              onSome: (e) => Effect.succeed(e.value)
+            })
+          )
+        ))
+      yield* events.emit({ _tag: "StageStarted", key: n.key, stage: n.stage.name, label })
+      log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} started`)
+      const job = { stage: n.stage.name, params: n.params, inputs, dataRoot: options.dataRoot }
+      const progress = (fraction: number, message?: string) =>
+        Effect.runFork(events.emit({ _tag: "StageProgress", key: n.key, stage: n.stage.name, fraction, ...(message === undefined ? {} : { message }) }))
+      const out = n.stage.cpu ? yield* pool.run(job, progress) : yield* WorkerPool.inline(job, progress)
+      const meta = yield* store.put(n.key, {
+        stage: n.stage.name,
+        version: n.stage.version,
+        params: n.params,
+        inputs: n.inputs.map((i) => i.key),
+        computeMs: Math.round(out.computeMs),
+        summary: out.summary
+      }, out.bytes)
+      yield* events.emit({ _tag: "StageDone", key: n.key, stage: n.stage.name, label, ms: out.computeMs, bytes: meta.bytes })
+      log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} done in ${Math.round(out.computeMs)} ms, ${meta.bytes} bytes`)
+      return { status: "done" } satisfies NodeOutcome
+    })
+
+  const visit = (n: Node) =>
+    Effect.gen(function*() {
+      const label = labels.get(n.key) ?? n.stage.name
+      const ins = yield* Effect.forEach(n.inputs, outcomeOf)
+      const blocked = ins.findIndex((o) => o.status === "failed" || o.status === "skipped")
+      let outcome: NodeOutcome
+      if (blocked >= 0) {
+        const reason = `upstream ${n.inputs[blocked]!.stage.name} ${ins[blocked]!.status}`
+        yield* events.emit({ _tag: "StageSkipped", key: n.key, stage: n.stage.name, label, reason })
+        log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} skipped: ${reason}`)
+        outcome = { status: "skipped", error: reason }
+      } else if (!forced.has(n.key) && (yield* store.has(n.key).pipe(Effect.orElseSucceed(() => false)))) {
+        yield* store.touch(n.key).pipe(Effect.ignore)
+        yield* events.emit({ _tag: "StageCached", key: n.key, stage: n.stage.name, label })
+        log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} cached`)
+        outcome = { status: "cached" }
+      } else {
+        outcome = yield* permits.withPermits(1)(compute(n)).pipe(
+          Effect.catch((e: unknown) => {
+            const error = e instanceof Error ? e.message : String(e)
+            log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} failed: ${error}`)
+            return events.emit({ _tag: "StageFailed", key: n.key, stage: n.stage.name, label, error }).pipe(
+              Effect.as({ status: "failed", error } satisfies NodeOutcome)
+            )
+          })
+        )
+      }
+      yield* Deferred.succeed(outcomes.get(n.key)!, outcome)
+    })
+
+  const finish = (run: PlannedRun) =>
+    Effect.gen(function*() {
+      const outcome = yield* outcomeOf(run.nodes.evaluate)
+      const base = { run: run.spec.name, fingerprint: run.fingerprint }
+      if (outcome.status === "failed" || outcome.status === "skipped") {
+        const error = `evaluate ${outcome.status}${outcome.error === undefined ? "" : `: ${outcome.error}`}`
+        yield* events.emit({ _tag: "RunFailed", run: run.spec.name, error })
+        return { ...base, status: "failed", error } satisfies RunOutcome
+      }
+      if (!options.force && isComplete(options.resultsDir, run)) {
+        yield* events.emit({ _tag: "RunWritten", run: run.spec.name, dir: run.fingerprint, status: "complete" })
+        return { ...base, status: "complete" } satisfies RunOutcome
+      }
+      const lines = runNodeList(run).flatMap((n) => logs.get(n.key) ?? [])
+      return yield* writeResults(options.resultsDir, run, lines).pipe(
+        Effect.tap((dir) => events.emit({ _tag: "RunWritten", run: run.spec.name, dir, status: "written" })),
+        Effect.map((dir): RunOutcome => ({ ...base, status: "written", dir })),
+        Effect.catch((e) =>
+          events.emit({ _tag: "RunFailed", run: run.spec.name, error: e.message }).pipe(
+            Effect.as({ ...base, status: "failed", error: e.message } satisfies RunOutcome)
+          )
+        )
+      )
+    })
+
+  const [, runs] = yield* Effect.all(
+    [
+      Effect.forEach(plan.nodes, visit, { concurrency: "unbounded", discard: true }),
+      Effect.forEach(plan.runs, finish, { concurrency: "unbounded" })
+    ],
+    { concurrency: "unbounded" }
+  )
+  const nodes = new Map<string, NodeOutcome>()
+  for (const n of plan.nodes) nodes.set(n.key, yield* outcomeOf(n))
+  const counts: Record<NodeStatus, number> = { cached: 0, done: 0, failed: 0, skipped: 0 }
+  for (const o of nodes.values()) counts[o.status]++
+  const report: FlowReport = { nodes, runs, counts }
+  return report
+})
+
+/** Every node of a run, upstream first. */
+export const runNodeList = (run: PlannedRun): ReadonlyArray<Node> => {
+  const n = run.nodes
+  return [...n.sources, n.parse, n.mine, n.group, n.label, n.split, n.fit, n.score, n.evaluate]
+}
+
+/** A human label per node: the stage and which datasets / runs it serves. */
+export const nodeLabels = (plan: Plan): ReadonlyMap<string, string> => {
+  const users = new Map<string, Set<string>>()
+  for (const run of plan.runs) {
+    const perModel = new Set([run.nodes.fit.key, run.nodes.score.key, run.nodes.evaluate.key])
+    for (const n of runNodeList(run)) {
+      const who = perModel.has(n.key) ? run.spec.name : run.spec.datasetName
+      users.set(n.key, (users.get(n.key) ?? new Set()).add(who))
+    }
+  }
+  const out = new Map<string, string>()
+  for (const n of plan.nodes) out.set(n.key, `${n.stage.name} ${[...(users.get(n.key) ?? [])].join(",")}`)
+  return out
+}

@@ -1,0 +1,75 @@
+// Helpers for end-to-end tests: spawn the real `flow` CLI on the real data root.
+import { spawn, spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+
+export const repoRoot = path.resolve(import.meta.dirname, "../..")
+export const mainTs = path.join(repoRoot, "src/cli/main.ts")
+export const dataRoot = (): string => {
+  const d = process.env.FLOW_DATA_ROOT
+  if (d === undefined || !fs.existsSync(d)) throw new Error("FLOW_DATA_ROOT must point at the shared data")
+  return d
+}
+
+export const tmpDir = (prefix = "logflow-e2e-"): string => fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+
+export interface CliResult {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Run `flow ARGS` to completion. Output is not a terminal, so events come as plain lines. */
+export const flow = (args: ReadonlyArray<string>, env: Record<string, string> = {}): CliResult => {
+  const r = spawnSync(process.execPath, [mainTs, ...args], {
+    cwd: repoRoot,
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    timeout: 120_000
+  })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** Start `flow ARGS`, SIGKILL it as soon as a stdout line matches, and return what it printed. */
+export const flowKilledAt = (args: ReadonlyArray<string>, when: RegExp): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [mainTs, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
+    let out = ""
+    let killed = false
+    child.stdout.setEncoding("utf8")
+    child.stdout.on("data", (chunk: string) => {
+      out += chunk
+      if (!killed && out.split("\n").some((l) => when.test(l))) {
+        killed = true
+        child.kill("SIGKILL")
+      }
+    })
+    child.on("exit", (_code, signal) => {
+      if (signal === "SIGKILL") resolve(out)
+      else reject(new Error(`flow exited before the kill point (${String(_code)}):\n${out}`))
+    })
+  })
+
+/** Stage lines of a run's output, e.g. ["cached", "parse hdfs"]. */
+export const stageLines = (stdout: string, status: "cached" | "done" | "running"): Array<string> =>
+  stdout.split("\n").filter((l) => l.startsWith(`${status} `)).map((l) => l.slice(9).replace(/ \[.*$/, ""))
+
+/** All result folders under a results dir: run name -> absolute folder. */
+export const resultFolders = (resultsDir: string): Map<string, string> => {
+  const out = new Map<string, string>()
+  if (!fs.existsSync(resultsDir)) return out
+  for (const run of fs.readdirSync(resultsDir)) {
+    for (const fp of fs.readdirSync(path.join(resultsDir, run))) out.set(run, path.join(resultsDir, run, fp))
+  }
+  return out
+}
+
+/** Copy the repo's configs into a temp dir so a test can edit them. */
+export const copyConfigs = (): string => {
+  const dir = tmpDir("logflow-configs-")
+  fs.cpSync(path.join(repoRoot, "configs"), dir, { recursive: true })
+  return dir
+}
+
+export const git = (args: ReadonlyArray<string>) => spawnSync("git", args, { cwd: repoRoot, encoding: "utf8" })
