@@ -1,0 +1,81 @@
+// Bad input through the real CLI: one clear message, a non-zero exit, and nothing half-written.
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { copyConfigs, dataRoot, flow, resultFolders, stageLines, tmpDir } from "./helpers.ts"
+
+const edit = (dir: string, file: string, f: (s: string) => string) => {
+  const p = path.join(dir, file)
+  fs.writeFileSync(p, f(fs.readFileSync(p, "utf8")))
+}
+const cacheEntries = (cache: string): Array<{ stage: string; key: string }> =>
+  JSON.parse(flow(["cache", "ls", "--cache-dir", cache, "--json"]).stdout)
+
+describe("flow run with bad input", () => {
+  it("a config error exits 2 with one line naming file and key, before any stage runs", () => {
+    const dir = copyConfigs()
+    edit(dir, "datasets/hdfs.toml", (s) => s.replace("max_children = 100", "max_children = 0"))
+    const cache = tmpDir()
+    const r = flow(["run", path.join(dir, "registry.toml"), "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", tmpDir()])
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split("\n")).toEqual([
+      `error: ${dir}/datasets/hdfs.toml: miner.max_children: Expected a value greater than or equal to 1 (after overrides from ${dir}/registry.toml)`
+    ])
+    expect(r.stdout).toBe("")
+    expect(cacheEntries(cache)).toEqual([])
+  })
+
+  it("an unknown group exits 2 listing the known groups", () => {
+    const r = flow(["run", "configs/registry.toml", "--group", "nope", "--data-root", dataRoot(), "--cache-dir", tmpDir()])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('configs/registry.toml: unknown group "nope" (known groups: baselines,')
+  })
+
+  it("a sha256 mismatch names the file and both digests and runs nothing", () => {
+    const dir = copyConfigs()
+    const wrong = "0".repeat(64)
+    edit(dir, "datasets/bgl.toml", (s) => s.replace(/sha256 = "[0-9a-f]{64}"/, `sha256 = "${wrong}"`))
+    const cache = tmpDir()
+    const r = flow(["run", path.join(dir, "registry.toml"), "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", tmpDir()])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(
+      `sha256 mismatch for loghub-2k/BGL/BGL_2k.log: config expects ${wrong}, file has 2a819ea540909db682005c9cf948387a40729b5c2e9f19d430e29ce704825496`
+    )
+    expect(cacheEntries(cache)).toEqual([])
+  })
+
+  it("a missing data root says where it looked", () => {
+    const r = flow(["run", "configs/registry.toml", "--data-root", "/nonexistent", "--cache-dir", tmpDir()])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain("cannot read source /nonexistent/hdfs/raw/HDFS_20000.log")
+    expect(r.stderr).toContain("--data-root")
+  })
+
+  it("a failing stage stores nothing, skips its dependants, lets other branches finish and exits 1", () => {
+    const dir = copyConfigs()
+    // The HDFS label file has no "Block" column: the label stage fails at run time.
+    edit(dir, "datasets/hdfs.toml", (s) => s.replace('entity_column = "BlockId"', 'entity_column = "Block"'))
+    const cache = tmpDir()
+    const results = tmpDir()
+    const r = flow(["run", path.join(dir, "registry.toml"), "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", results])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/FAILED\s+label hdfs \[[0-9a-f]{12}\]: .*"Block"/)
+    expect(stageLines(r.stdout, "done")).not.toContain("label hdfs")
+    const skipped = r.stdout.split("\n").filter((l) => l.startsWith("skipped "))
+    // Downstream of the HDFS label: 2 splits, 2 fits, 2 scores, 2 evaluates.
+    expect(skipped.length).toBe(8)
+    expect(skipped.every((l) => / hdfs/.test(l))).toBe(true)
+    expect(r.stdout).toContain("RUN FAILED hdfs-nb.naive_bayes")
+    expect(r.stdout).toContain("RUN FAILED hdfs-freq.template_frequency")
+    // Nothing of the failed branch is in the cache; the BGL branch and HDFS preprocessing are.
+    const stages = cacheEntries(cache).map((e) => e.stage).sort()
+    expect(stages.filter((s) => s === "label")).toEqual(["label"])
+    expect(stages.filter((s) => s === "fit")).toEqual(["fit", "fit"])
+    expect(stages.filter((s) => s === "parse")).toEqual(["parse", "parse"])
+    // Only the BGL runs have result folders, and no temporary folder is left behind.
+    expect([...resultFolders(results).keys()].sort()).toEqual(["bgl-freq.template_frequency", "bgl-nb.naive_bayes"])
+    for (const run of fs.readdirSync(results)) {
+      expect(fs.readdirSync(path.join(results, run)).filter((f) => f.includes(".tmp-"))).toEqual([])
+    }
+  })
+})

@@ -1,0 +1,53 @@
+// The plan: runs to one DAG where equal work is one node.
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { buildPlan, resolveSources } from "../../src/flows/Plan.ts"
+import { loadRegistry, type RunSpec } from "../../src/flows/Registry.ts"
+import { dataRoot } from "../cli/helpers.ts"
+
+const registry = Effect.runSync(loadRegistry("configs/registry.toml"))
+const planFor = (runs: ReadonlyArray<RunSpec>) => buildPlan(runs, Effect.runSync(resolveSources(dataRoot(), runs)))
+
+describe("buildPlan", () => {
+  it("shares preprocessing between runs over one dataset", () => {
+    const plan = planFor(registry.runs)
+    const count = (stage: string) => plan.nodes.filter((n) => n.stage.name === stage).length
+    // 3 sources (2 logs + 1 label CSV), one parse / mine / group / label per dataset,
+    // one split per distinct split config (normal-only or not) per dataset, one fit / score / evaluate per run.
+    expect(plan.nodes.length).toBe(27)
+    expect(count("source")).toBe(3)
+    expect(count("parse")).toBe(2)
+    expect(count("mine")).toBe(2)
+    expect(count("label")).toBe(2)
+    expect(count("split")).toBe(4)
+    expect(count("fit")).toBe(4)
+    const [freq, nb] = plan.runs
+    expect(freq!.nodes.parse).toBe(nb!.nodes.parse)
+    expect(freq!.nodes.split.key).not.toBe(nb!.nodes.split.key)
+  })
+
+  it("orders every node after its inputs", () => {
+    const plan = planFor(registry.runs)
+    const seen = new Set<string>()
+    for (const n of plan.nodes) {
+      for (const i of n.inputs) expect(seen.has(i.key)).toBe(true)
+      seen.add(n.key)
+    }
+  })
+
+  it("is deterministic, and a changed miner param changes mine and everything downstream only", () => {
+    const a = planFor(registry.runs)
+    const b = planFor(registry.runs)
+    expect(b.nodes.map((n) => n.key)).toEqual(a.nodes.map((n) => n.key))
+    expect(b.runs.map((r) => r.fingerprint)).toEqual(a.runs.map((r) => r.fingerprint))
+
+    const run = registry.runs[0]!
+    const changed: RunSpec = { ...run, dataset: { ...run.dataset, miner: { ...run.dataset.miner, sim_th: 0.6 } } }
+    const [p, q] = [planFor([run]).runs[0]!, planFor([changed]).runs[0]!]
+    expect(q.nodes.parse.key).toBe(p.nodes.parse.key)
+    for (const role of ["mine", "group", "label", "split", "fit", "score", "evaluate"] as const) {
+      expect(q.nodes[role].key, role).not.toBe(p.nodes[role].key)
+    }
+    expect(q.fingerprint).not.toBe(p.fingerprint)
+  })
+})

@@ -1,0 +1,122 @@
+// Registry decoding: every bad config is one clear error naming the file and the key path.
+import { Effect, Exit } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { loadRegistry, selectRuns, type ConfigError } from "../../src/flows/Registry.ts"
+import { copyConfigs } from "../cli/helpers.ts"
+
+const load = (file: string) => Effect.runSyncExit(loadRegistry(file))
+const errorOf = (exit: Exit.Exit<unknown, ConfigError>): string => {
+  if (Exit.isSuccess(exit)) throw new Error("expected a ConfigError")
+  const text = String(exit.cause)
+  return text
+}
+const edit = (dir: string, file: string, f: (s: string) => string) => {
+  const p = path.join(dir, file)
+  fs.writeFileSync(p, f(fs.readFileSync(p, "utf8")))
+}
+
+describe("loadRegistry", () => {
+  it("expands the shipped registry into 4 baseline runs with decoded defaults", () => {
+    const reg = Effect.runSync(loadRegistry("configs/registry.toml"))
+    expect(reg.runs.map((r) => r.name)).toEqual([
+      "hdfs-freq.template_frequency", "hdfs-nb.naive_bayes", "bgl-freq.template_frequency", "bgl-nb.naive_bayes"
+    ])
+    expect(reg.groups.get("baselines")?.length).toBe(4)
+    const nb = reg.runs[1]!
+    expect(nb.model.config).toEqual({ smoothing: 1, n_min: 1, n_max: 2, anomalous_posterior_threshold: 0.5, top_k_phrases: 0 })
+    // The override reached the dataset of the frequency run only.
+    expect(reg.runs[0]!.dataset.split.train_on_normal_only).toBe(true)
+    expect(nb.dataset.split.train_on_normal_only).toBe(false)
+  })
+
+  it("names the file, line and column of a TOML syntax error", () => {
+    const dir = copyConfigs()
+    edit(dir, "datasets/hdfs.toml", (s) => s.replace("depth = 4", "depth = = 4"))
+    const msg = errorOf(load(path.join(dir, "registry.toml")))
+    expect(msg).toMatch(new RegExp(`${dir}/datasets/hdfs\\.toml:\\d+:\\d+: TOML syntax error`))
+  })
+
+  it("names an unknown key with its dotted path and the keys it could have been", () => {
+    const dir = copyConfigs()
+    edit(dir, "datasets/hdfs.toml", (s) => s.replace("sim_th = 0.5", "sim_thresh = 0.5"))
+    const msg = errorOf(load(path.join(dir, "registry.toml")))
+    expect(msg).toContain(`${dir}/datasets/hdfs.toml: miner.sim_thresh: unknown key "sim_thresh"`)
+    expect(msg).toContain("sim_th")
+  })
+
+  it("names a value of the wrong type", () => {
+    const dir = copyConfigs()
+    edit(dir, "datasets/bgl.toml", (s) => s.replace("train_fraction = 0.8", 'train_fraction = "most"'))
+    expect(errorOf(load(path.join(dir, "registry.toml")))).toMatch(/datasets\/bgl\.toml: split\.train_fraction: Expected number/)
+  })
+
+  it("rejects a fraction outside (0, 1) and a window of size 0", () => {
+    const dir = copyConfigs()
+    edit(dir, "datasets/bgl.toml", (s) => s.replace("train_fraction = 0.8", "train_fraction = 1.5"))
+    expect(errorOf(load(path.join(dir, "registry.toml")))).toMatch(/bgl\.toml: split\.train_fraction: Expected a value between 0 \(excluded\) and 1 \(excluded\)/)
+    const dir2 = copyConfigs()
+    edit(dir2, "datasets/bgl.toml", (s) => s.replace("size = 20", "size = 0"))
+    expect(errorOf(load(path.join(dir2, "registry.toml")))).toContain("bgl.toml: grouping.size: Expected a value greater than or equal to 1")
+  })
+
+  it("reports only the errors of the union member whose type tag matches", () => {
+    const dir = copyConfigs()
+    edit(dir, "datasets/bgl.toml", (s) => s.replace("size = 20", "sise = 20"))
+    const msg = errorOf(load(path.join(dir, "registry.toml")))
+    expect(msg).toContain('bgl.toml: grouping.sise: unknown key "sise" (known keys: type, size, step)')
+    expect(msg).not.toContain("pattern")
+  })
+
+  it("names an unknown dataset, model or detector and lists the known ones", () => {
+    const dir = copyConfigs()
+    edit(dir, "registry.toml", (s) => s.replace('dataset = "bgl"\nmodels = ["naive_bayes"]', 'dataset = "bgl2"\nmodels = ["naive_bayes"]'))
+    const msg = errorOf(load(path.join(dir, "registry.toml")))
+    expect(msg).toContain(`registry.toml: experiments.bgl-nb.dataset: unknown dataset "bgl2"`)
+    expect(msg).toContain("known: bgl, hdfs")
+
+    const dir2 = copyConfigs()
+    edit(dir2, "registry.toml", (s) => s.replace('models = ["naive_bayes"]', 'models = ["naive_bays"]'))
+    expect(errorOf(load(path.join(dir2, "registry.toml")))).toContain(`experiments.hdfs-nb.models[0]: unknown model "naive_bays"`)
+
+    const dir3 = copyConfigs()
+    edit(dir3, "models/naive_bayes.toml", (s) => s.replace('detector = "naive_bayes"', 'detector = "bayes"'))
+    const m3 = errorOf(load(path.join(dir3, "registry.toml")))
+    expect(m3).toContain(`models/naive_bayes.toml: detector: unknown detector "bayes"`)
+    expect(m3).toContain("template_frequency")
+  })
+
+  it("rejects invalid hyperparameters naming the model file and key", () => {
+    const dir = copyConfigs()
+    edit(dir, "models/template_frequency.toml", (s) => s.replace("smoothing = 1.0", "smoothing = -1.0"))
+    expect(errorOf(load(path.join(dir, "registry.toml")))).toMatch(/models\/template_frequency\.toml: smoothing: Expected a value greater than 0/)
+    const dir2 = copyConfigs()
+    edit(dir2, "models/naive_bayes.toml", (s) => s.replace("n_min = 1", "n_min = 3"))
+    expect(errorOf(load(path.join(dir2, "registry.toml")))).toMatch(/models\/naive_bayes\.toml: n_min: n_min \(3\) must not exceed n_max \(2\)/)
+  })
+
+  it("rejects an override of a key that does not exist in the target config", () => {
+    const dir = copyConfigs()
+    edit(dir, "registry.toml", (s) => s.replace('"dataset.split.train_on_normal_only" = true }', '"dataset.split.train_normal" = true }'))
+    const msg = errorOf(load(path.join(dir, "registry.toml")))
+    expect(msg).toContain("split.train_normal: unknown key")
+    expect(msg).toContain("after overrides from")
+    const dir2 = copyConfigs()
+    edit(dir2, "registry.toml", (s) => s.replace('"dataset.split.train_on_normal_only" = true }', '"split.train_on_normal_only" = true }'))
+    expect(errorOf(load(path.join(dir2, "registry.toml")))).toContain('overrides.split.train_on_normal_only: an override path must start with "dataset." or "model."')
+  })
+
+  it("a missing registry says file not found", () => {
+    expect(errorOf(load("configs/nope.toml"))).toContain("configs/nope.toml: file not found")
+  })
+
+  it("selectRuns picks groups and experiments and rejects unknown ones", () => {
+    const reg = Effect.runSync(loadRegistry("configs/registry.toml"))
+    const sel = (groups: Array<string>, experiments: Array<string>) => Effect.runSyncExit(selectRuns(reg, { groups, experiments }))
+    const ok = sel(["hdfs-nb"], ["bgl-freq"])
+    expect(Exit.isSuccess(ok) && ok.value.map((r) => r.name)).toEqual(["hdfs-nb.naive_bayes", "bgl-freq.template_frequency"])
+    expect(errorOf(sel(["baseline"], []))).toContain('unknown group "baseline" (known groups: baselines, bgl-freq')
+    expect(errorOf(sel([], ["x"]))).toContain('experiments.x: unknown experiment "x"')
+  })
+})

@@ -1,0 +1,41 @@
+// The runner over the in-memory store and the inline pool: hits, misses, forced stages.
+import { Effect, Layer } from "effect"
+import * as os from "node:os"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { ArtifactStore } from "../../src/cache/ArtifactStore.ts"
+import { FlowEvents, type FlowEvent } from "../../src/flows/Events.ts"
+import { buildPlan, resolveSources } from "../../src/flows/Plan.ts"
+import { loadRegistry } from "../../src/flows/Registry.ts"
+import { runPlan } from "../../src/flows/Runner.ts"
+import { WorkerPool } from "../../src/flows/WorkerPool.ts"
+import { dataRoot } from "../cli/helpers.ts"
+
+describe("runPlan", () => {
+  it("computes each node once, then serves every node from the cache; --force reruns fit, score and evaluate", async () => {
+    const registry = Effect.runSync(loadRegistry("configs/registry.toml"))
+    const runs = registry.runs.filter((r) => r.datasetName === "bgl")
+    const plan = buildPlan(runs, Effect.runSync(resolveSources(dataRoot(), runs)))
+    const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), "logflow-runner-"))
+    const events: Array<FlowEvent> = []
+    const options = { maxWorkers: 2, dataRoot: dataRoot(), resultsDir, force: false }
+    const program = Effect.gen(function*() {
+      const first = yield* runPlan(plan, options)
+      const second = yield* runPlan(plan, options)
+      const forced = yield* runPlan(plan, { ...options, force: true })
+      return { first, second, forced }
+    }).pipe(
+      Effect.provide(Layer.mergeAll(ArtifactStore.layerMemory, WorkerPool.layerInline, FlowEvents.layerCallback((e) => events.push(e))))
+    )
+    const { first, second, forced } = await Effect.runPromise(program)
+    expect(first.counts).toEqual({ cached: 0, done: plan.nodes.length, failed: 0, skipped: 0 })
+    expect(first.runs.map((r) => r.status)).toEqual(["written", "written"])
+    expect(second.counts).toEqual({ cached: plan.nodes.length, done: 0, failed: 0, skipped: 0 })
+    expect(second.runs.map((r) => r.status)).toEqual(["complete", "complete"])
+    expect(forced.counts.done).toBe(6)
+    expect(forced.runs.map((r) => r.status)).toEqual(["written", "written"])
+    const started = events.filter((e) => e._tag === "StageStarted").length
+    expect(started).toBe(plan.nodes.length + 6)
+  })
+})
