@@ -184,6 +184,9 @@ export const nodeLabels = (plan: Plan): ReadonlyMap<string, string> => {
     }
   }
   const out = new Map<string, string>()
-  for (const n of plan.nodes) out.set(n.key, `${n.stage.name} ${[...(users.get(n.key) ?? [])].join(",")}`)
+  for (const n of plan.nodes) {
+    const who = n.stage.describe?.(n.params) ?? [...(users.get(n.key) ?? [])].join(",")
+    out.set(n.key, `${n.stage.name} ${who}`)
+  }
   return out
 }

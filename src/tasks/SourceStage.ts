@@ -102,5 +102,6 @@ export const sourceStage = defineStage<SourceParams, readonly [], SourceFile>({
     }
     return { path: params.path, sha256: d.sha256, bytes: d.bytes }
   },
-  summarize: (out) => out
+  summarize: (out) => out,
+  describe: (params) => path.basename(params.path)
 })

@@ -29,6 +29,8 @@ export interface Stage<P, I extends ReadonlyArray<unknown>, O> {
   readonly run: (params: P, inputs: I, ctx: StageContext) => O | Promise<O>
   /** A small JSON summary of the output, kept in the entry's provenance. */
   readonly summarize?: (output: O, params: P) => unknown
+  /** A short name for a node of this stage in views (default: the datasets or runs it serves). */
+  readonly describe?: (params: P) => string
 }
 
 /** A stage with its types hidden, as the runner and the stage registry see it. */
@@ -39,6 +41,7 @@ export interface AnyStage {
   readonly cpu: boolean
   run(params: unknown, inputs: ReadonlyArray<unknown>, ctx: StageContext): unknown
   summarize?(output: unknown, params: unknown): unknown
+  describe?(params: unknown): string
 }
 
 /** One node of the DAG: a stage, its decoded params and its upstream nodes. */
@@ -84,5 +87,6 @@ export const eraseStage = <P, I extends ReadonlyArray<unknown>, O>(stage: Stage<
   run: (params, inputs, ctx) => stage.run(params as P, inputs as unknown as I, ctx),
   ...(stage.summarize === undefined
     ? {}
-    : { summarize: (output: unknown, params: unknown) => stage.summarize!(output as O, params as P) })
+    : { summarize: (output: unknown, params: unknown) => stage.summarize!(output as O, params as P) }),
+  ...(stage.describe === undefined ? {} : { describe: (params: unknown) => stage.describe!(params as P) })
 })
