@@ -15,9 +15,8 @@ if (major < 24) {
     console.error(`logflow needs Node 24 or newer (this is ${process.version}); run npm ci to install the pinned one`)
     process.exit(2)
   }
-  const r = spawnSync(pinned, [fileURLToPath(new URL("../src/cli/main.ts", import.meta.url)), ...process.argv.slice(2)], {
-    stdio: "inherit"
-  })
+  const r = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" })
+  if (r.signal !== null) process.kill(process.pid, r.signal)
   process.exit(r.status ?? 1)
 } else {
   // Cache compiled modules (effect alone is hundreds of files): halves start-up on a rerun.

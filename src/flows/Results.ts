@@ -97,6 +97,7 @@ export const writeResults = Effect.fn("Results.writeResults")(function*(
   yield* Effect.try({
     try: () => {
       fs.mkdirSync(path.dirname(dir), { recursive: true })
+      removeStaleTemps(dir)
       const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`
       fs.mkdirSync(tmp)
       try {
@@ -118,6 +119,24 @@ export const writeResults = Effect.fn("Results.writeResults")(function*(
   })
   return dir
 })
+
+/** Remove `<dir>.tmp-<pid>-<time>` folders left by processes that died mid-write. */
+const removeStaleTemps = (dir: string) => {
+  const base = path.basename(dir)
+  for (const name of fs.readdirSync(path.dirname(dir))) {
+    const m = new RegExp(`^${base}\\.tmp-(\\d+)-\\d+$`).exec(name)
+    if (m !== null && !pidAlive(Number(m[1]))) fs.rmSync(path.join(path.dirname(dir), name), { recursive: true, force: true })
+  }
+}
+
+const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
 
 const splitName = (tag: number | undefined): string =>
   tag === SPLIT_TRAIN ? "train" : tag === SPLIT_TEST ? "test" : tag === SPLIT_IGNORED ? "ignored" : "unknown"

@@ -18,6 +18,9 @@ describe("runPlan", () => {
     const runs = registry.runs.filter((r) => r.datasetName === "bgl")
     const plan = buildPlan(runs, Effect.runSync(resolveSources(dataRoot(), runs)))
     const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), "logflow-runner-"))
+    // A temporary folder left by a writer that died (pid 999999 is not running) is cleaned up.
+    const stale = path.join(resultsDir, plan.runs[0]!.spec.name, `${plan.runs[0]!.fingerprint}.tmp-999999-1`)
+    fs.mkdirSync(stale, { recursive: true })
     const events: Array<FlowEvent> = []
     const options = { maxWorkers: 2, dataRoot: dataRoot(), resultsDir, force: false }
     const program = Effect.gen(function*() {
@@ -31,6 +34,8 @@ describe("runPlan", () => {
     const { first, second, forced } = await Effect.runPromise(program)
     expect(first.counts).toEqual({ cached: 0, done: plan.nodes.length, failed: 0, skipped: 0 })
     expect(first.runs.map((r) => r.status)).toEqual(["written", "written"])
+    expect(fs.existsSync(stale)).toBe(false)
+    expect(fs.readdirSync(path.dirname(stale))).toEqual([plan.runs[0]!.fingerprint])
     expect(second.counts).toEqual({ cached: plan.nodes.length, done: 0, failed: 0, skipped: 0 })
     expect(second.runs.map((r) => r.status)).toEqual(["complete", "complete"])
     expect(forced.counts.done).toBe(6)
