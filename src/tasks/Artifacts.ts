@@ -26,6 +26,11 @@ export interface ParsedLog {
   readonly content: StringColumn
   /** Every other header field, dictionary-encoded, in format order. */
   readonly fields: ReadonlyArray<{ readonly name: string; readonly column: DictColumn }>
+  /**
+   * Milliseconds since the epoch per parsed row (NaN where the line has no parseable time), when
+   * the format has a timestamp; absent otherwise.
+   */
+  readonly timestamps?: Float64Array
   /** Raw lines that did not match the format: count and the first few for the manifest. */
   readonly unparsed: { readonly count: number; readonly samples: ReadonlyArray<{ readonly line: number; readonly text: string }> }
 }
