@@ -86,7 +86,12 @@ export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan 
     const labelSources = ds.labels.type === "entity_csv" ? [source(ds.labels.source)] : []
     const label = intern(node(labelStage, ds.labels, [group, parse, ...labelSources]))
     const split = intern(node(splitStage, ds.split, [label]))
-    const detectorParams = { detector: spec.model.detector, detector_version: spec.model.detector_version, config: spec.model.config }
+    const detectorParams = {
+      detector: spec.model.detector,
+      detector_version: spec.model.detector_version,
+      config: spec.model.config,
+      seed: spec.run.seed
+    }
     const fit = intern(node(fitStage, detectorParams, [label, split]))
     const score = intern(node(scoreStage, detectorParams, [label, split, fit]))
     const evaluate = intern(node(evaluateStage, { scope: "sequence" as const }, [label, score]))
@@ -95,6 +100,8 @@ export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan 
       experiment: spec.experiment,
       dataset: { name: spec.datasetName, ...ds },
       model: { name: spec.modelName, ...spec.model },
+      run_settings: spec.run,
+      axes: spec.axes,
       sources: sourcesOf([spec]).map((p) => digests.get(p.path)),
       stage_versions: Object.fromEntries(Object.values(stages).map((s) => [s.name, s.version]))
     }

@@ -50,19 +50,65 @@ export interface ModelConfig {
   readonly config: unknown
 }
 
-const Experiment = closedStruct({
-  dataset: Schema.NonEmptyString,
+const Overrides = Schema.Record(Schema.String, Schema.Unknown)
+const Axis = closedStruct({
+  /** Dotted path rooted at `dataset.`, `model.` or `run.`. */
+  path: Schema.String.check(Schema.isPattern(/^(dataset|model|run)\.[^.]+(\.[^.]+)*$/, {
+    message: "an axis path is dotted and starts with dataset., model. or run."
+  })),
+  values: Schema.NonEmptyArray(Schema.Unknown)
+})
+const Seeds = Schema.NonEmptyArray(Schema.Int)
+const optionalList = Schema.Array(Schema.NonEmptyString).pipe(Schema.withDecodingDefaultKey(Effect.succeed([])))
+const optionalOverrides = Overrides.pipe(Schema.withDecodingDefaultKey(Effect.succeed({})))
+const optionalAxes = Schema.Array(Axis).pipe(Schema.withDecodingDefaultKey(Effect.succeed([])))
+
+const experimentFields = {
+  description: Schema.optionalKey(Schema.String),
+  models: optionalList,
+  model_sets: optionalList,
+  groups: optionalList,
+  overrides: optionalOverrides,
+  axes: optionalAxes,
+  seeds: Schema.optionalKey(Seeds)
+}
+const Experiment = closedStruct({ dataset: Schema.NonEmptyString, ...experimentFields })
+const ExperimentSet = closedStruct({ datasets: Schema.NonEmptyArray(Schema.NonEmptyString), ...experimentFields })
+const ModelSet = closedStruct({
+  description: Schema.optionalKey(Schema.String),
   models: Schema.NonEmptyArray(Schema.NonEmptyString),
-  groups: Schema.Array(Schema.NonEmptyString).pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
-  overrides: Schema.Record(Schema.String, Schema.Unknown).pipe(Schema.withDecodingDefaultKey(Effect.succeed({})))
+  /** Per model: dotted paths into that model's config. */
+  overrides: Schema.Record(Schema.String, Overrides).pipe(Schema.withDecodingDefaultKey(Effect.succeed({})))
+})
+const StagePolicy = closedStruct({
+  retries: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(Schema.withDecodingDefaultKey(Effect.succeed(0))),
+  retry_delay_s: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)).pipe(Schema.withDecodingDefaultKey(Effect.succeed(1)))
 })
 
 const RegistryFile = closedStruct({
   max_workers: Schema.optionalKey(Schema.Union([Schema.Literal("auto"), Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))])),
-  experiments: Schema.Record(Schema.String, Experiment)
+  seeds: Schema.optionalKey(Seeds),
+  overrides: optionalOverrides,
+  axes: optionalAxes,
+  stages: Schema.Record(Schema.String, StagePolicy).pipe(Schema.withDecodingDefaultKey(Effect.succeed({}))),
+  model_sets: Schema.Record(Schema.String, ModelSet).pipe(Schema.withDecodingDefaultKey(Effect.succeed({}))),
+  experiments: Schema.Record(Schema.String, Experiment).pipe(Schema.withDecodingDefaultKey(Effect.succeed({}))),
+  experiment_sets: Schema.Record(Schema.String, ExperimentSet).pipe(Schema.withDecodingDefaultKey(Effect.succeed({})))
 })
 
-/** One concrete run: an experiment applied to one model, fully resolved. */
+/** Run-level settings (the `run.` axis root). */
+export const RunSettings = closedStruct({
+  seed: Schema.Int.pipe(Schema.withDecodingDefaultKey(Effect.succeed(0)))
+})
+export type RunSettings = typeof RunSettings.Type
+
+/** Retry policy of a stage. */
+export interface StageRetry {
+  readonly retries: number
+  readonly retryDelayMs: number
+}
+
+/** One concrete run: an experiment applied to one model and one point of its axes, fully resolved. */
 export interface RunSpec {
   readonly name: string
   readonly experiment: string
@@ -71,6 +117,9 @@ export interface RunSpec {
   readonly modelName: string
   readonly dataset: DatasetConfig
   readonly model: ModelConfig
+  readonly run: RunSettings
+  /** The axis values of this run, by dotted path. */
+  readonly axes: Readonly<Record<string, unknown>>
 }
 
 export interface Registry {
@@ -79,6 +128,10 @@ export interface Registry {
   readonly runs: ReadonlyArray<RunSpec>
   /** Every group name and the runs in it. */
   readonly groups: ReadonlyMap<string, ReadonlyArray<string>>
+  /** Experiments (sets expanded) and their runs. */
+  readonly experiments: ReadonlyMap<string, ReadonlyArray<string>>
+  /** Retry policy per stage name. */
+  readonly retries: ReadonlyMap<string, StageRetry>
 }
 
 /** Which runs to select; empty lists select everything. */
@@ -87,6 +140,9 @@ export interface Selection {
   readonly experiments: ReadonlyArray<string>
 }
 
+type Experiment = typeof Experiment.Type
+type Axis = typeof Axis.Type
+
 /** Load and validate a registry and every dataset and model file it names. */
 export const loadRegistry = Effect.fn("Registry.loadRegistry")(function*(file: string) {
   const raw = yield* readToml(file)
@@ -94,48 +150,234 @@ export const loadRegistry = Effect.fn("Registry.loadRegistry")(function*(file: s
   const dir = path.dirname(file)
   const runs: Array<RunSpec> = []
   const groups = new Map<string, Array<string>>()
-  for (const [expName, exp] of Object.entries(reg.experiments)) {
-    const expPath = `experiments.${expName}`
-    const datasetFile = path.join(dir, "datasets", `${exp.dataset}.toml`)
-    if (!fs.existsSync(datasetFile)) {
-      return yield* new ConfigError({
-        file,
-        keyPath: `${expPath}.dataset`,
-        detail: `unknown dataset "${exp.dataset}": ${datasetFile} does not exist (known: ${listNames(path.join(dir, "datasets"))})`
-      })
-    }
-    const overrides = splitOverrides(exp.overrides)
-    if (overrides.bad.length > 0) {
-      return yield* new ConfigError({
-        file,
-        keyPath: `${expPath}.overrides.${overrides.bad[0]}`,
-        detail: `an override path must start with "dataset." or "model."`
-      })
-    }
-    const datasetRaw = yield* readToml(datasetFile)
-    const datasetWithOverrides = yield* applyOverrides(datasetRaw, overrides.dataset, file, `${expPath}.overrides`, "dataset")
-    const dataset = yield* decode(DatasetConfig, datasetWithOverrides, datasetFile, "", overrides.dataset.length > 0 ? file : undefined)
-    for (const [i, modelName] of exp.models.entries()) {
-      const modelFile = path.join(dir, "models", `${modelName}.toml`)
-      if (!fs.existsSync(modelFile)) {
-        return yield* new ConfigError({
-          file,
-          keyPath: `${expPath}.models[${i}]`,
-          detail: `unknown model "${modelName}": ${modelFile} does not exist (known: ${listNames(path.join(dir, "models"))})`
-        })
+  const experiments = new Map<string, Array<string>>()
+  const datasetCache = new Map<string, Record<string, unknown>>()
+  const modelCache = new Map<string, Record<string, unknown>>()
+
+  // Experiment sets fan out to one experiment per dataset, named SET.DATASET.
+  const expanded: Array<[string, string, Experiment, ReadonlyArray<string>]> = Object.entries(reg.experiments).map(
+    ([name, e]) => [name, `experiments.${name}`, e, []]
+  )
+  for (const [setName, set] of Object.entries(reg.experiment_sets)) {
+    const { datasets, ...rest } = set
+    for (const ds of datasets) {
+      const name = `${setName}.${ds}`
+      if (reg.experiments[name] !== undefined) {
+        return yield* new ConfigError({ file, keyPath: `experiment_sets.${setName}`, detail: `expands to experiment "${name}", which is also defined under [experiments]` })
       }
-      const modelRaw = yield* readToml(modelFile)
-      const modelWithOverrides = yield* applyOverrides(modelRaw, overrides.model, file, `${expPath}.overrides`, "model")
-      const model = yield* decodeModel(modelWithOverrides, modelFile)
-      const name = `${expName}.${modelName}`
-      const runGroups = [...new Set([...exp.groups, expName])]
-      runs.push({ name, experiment: expName, groups: runGroups, datasetName: exp.dataset, modelName, dataset, model })
-      for (const g of runGroups) groups.set(g, [...(groups.get(g) ?? []), name])
+      expanded.push([name, `experiment_sets.${setName}`, { ...rest, dataset: ds }, [setName]])
     }
   }
-  const registry: Registry = { file, maxWorkers: reg.max_workers, runs, groups }
+  for (const [setName, set] of Object.entries(reg.model_sets)) {
+    for (const m of Object.keys(set.overrides)) {
+      if (!set.models.includes(m)) {
+        return yield* new ConfigError({ file, keyPath: `model_sets.${setName}.overrides.${m}`, detail: `"${m}" is not one of the set's models (${set.models.join(", ")})` })
+      }
+    }
+  }
+
+  for (const [expName, expPath, exp, extraGroups] of expanded) {
+    const datasetRaw = yield* loadDataset(dir, exp.dataset, file, `${expPath}.dataset`, datasetCache)
+    // The models of the experiment: its own, then each model set's, with the set's per-model overrides.
+    const models: Array<{ name: string; keyPath: string; overrides: Record<string, unknown> }> = exp.models.map((m, i) => ({
+      name: m,
+      keyPath: `${expPath}.models[${i}]`,
+      overrides: {}
+    }))
+    for (const [i, setName] of exp.model_sets.entries()) {
+      const set = reg.model_sets[setName]
+      if (set === undefined) {
+        return yield* new ConfigError({
+          file,
+          keyPath: `${expPath}.model_sets[${i}]`,
+          detail: `unknown model set "${setName}" (known: ${Object.keys(reg.model_sets).sort().join(", ") || "none"})`
+        })
+      }
+      for (const m of set.models) {
+        models.push({ name: m, keyPath: `model_sets.${setName}.models`, overrides: set.overrides[m] ?? {} })
+      }
+    }
+    if (models.length === 0) {
+      return yield* new ConfigError({ file, keyPath: expPath, detail: "an experiment needs at least one model (models or model_sets)" })
+    }
+    const seen = new Set<string>()
+    for (const m of models) {
+      if (seen.has(m.name)) {
+        return yield* new ConfigError({ file, keyPath: m.keyPath, detail: `model "${m.name}" appears twice in experiment "${expName}"` })
+      }
+      seen.add(m.name)
+    }
+
+    const axes: Array<Axis & { keyPath: string }> = [
+      ...reg.axes.map((a, i) => ({ ...a, keyPath: `axes[${i}]` })),
+      ...exp.axes.map((a, i) => ({ ...a, keyPath: `${expPath}.axes[${i}]` }))
+    ]
+    const seeds = exp.seeds ?? reg.seeds
+    if (seeds !== undefined) axes.push({ path: "run.seed", values: seeds, keyPath: exp.seeds !== undefined ? `${expPath}.seeds` : "seeds" })
+    const axisPaths = new Set<string>()
+    for (const a of axes) {
+      if (axisPaths.has(a.path)) return yield* new ConfigError({ file, keyPath: `${a.keyPath}.path`, detail: `axis "${a.path}" is given twice` })
+      axisPaths.add(a.path)
+    }
+    const experimentOverrides = { ...reg.overrides, ...exp.overrides }
+    for (const k of Object.keys(experimentOverrides)) {
+      if (!/^(dataset|model|run)\./.test(k)) {
+        return yield* new ConfigError({
+          file,
+          keyPath: `${k in exp.overrides ? `${expPath}.overrides` : "overrides"}.${k}`,
+          detail: `an override path must start with "dataset.", "model." or "run."`
+        })
+      }
+    }
+    const runGroups = [...new Set([...exp.groups, ...exp.model_sets, ...extraGroups, expName])]
+
+    for (const m of models) {
+      const modelRaw = yield* loadModel(dir, m.name, file, m.keyPath, modelCache)
+      for (const point of cartesian(axes)) {
+        const settings: Array<[string, unknown, string]> = [
+          ...Object.entries(experimentOverrides).map(([k, v]): [string, unknown, string] => [k, v, `${k in exp.overrides ? `${expPath}.overrides` : "overrides"}.${k}`]),
+          ...Object.entries(m.overrides).map(([k, v]): [string, unknown, string] => [`model.${k}`, v, `model_sets.${m.keyPath.split(".")[1]}.overrides.${m.name}.${k}`]),
+          ...point.map(([a, v]): [string, unknown, string] => [a.path, v, `${a.keyPath}.values`])
+        ]
+        const pick = (root: string) => settings.filter(([k]) => k.startsWith(`${root}.`)).map(([k, v, where]): [Array<string>, unknown, string] => [k.split(".").slice(1), v, where])
+        const datasetFile = path.join(dir, "datasets", `${exp.dataset}.toml`)
+        const modelFile = path.join(dir, "models", `${m.name}.toml`)
+        const dsOverrides = pick("dataset")
+        const dataset = yield* decode(
+          DatasetConfig,
+          yield* applyOverrides(datasetRaw, dsOverrides, file, "dataset"),
+          datasetFile,
+          "",
+          dsOverrides.length > 0 ? `after overrides from ${file}: ${dsOverrides.map(([, , w]) => w).join(", ")}` : undefined
+        )
+        const mOverrides = pick("model")
+        const model = yield* decodeModel(
+          yield* applyOverrides(modelRaw, mOverrides, file, "model"),
+          modelFile,
+          mOverrides.length > 0 ? `after overrides from ${file}: ${mOverrides.map(([, , w]) => w).join(", ")}` : undefined
+        )
+        const runOverrides = pick("run")
+        const run = yield* decode(
+          RunSettings,
+          yield* applyOverrides({}, runOverrides, file, "run"),
+          file,
+          "run",
+          runOverrides.length > 0 ? `from ${runOverrides.map(([, , w]) => w).join(", ")}` : undefined
+        )
+        const axisValues = Object.fromEntries(point.map(([a, v]) => [a.path, v]))
+        const name = `${expName}.${m.name}${runSuffix(point.map(([a, v]) => [a.path, v]))}`
+        if (runs.some((r) => r.name === name)) {
+          return yield* new ConfigError({ file, keyPath: expPath, detail: `two runs would be named "${name}"` })
+        }
+        runs.push({ name, experiment: expName, groups: runGroups, datasetName: exp.dataset, modelName: m.name, dataset, model, run, axes: axisValues })
+        experiments.set(expName, [...(experiments.get(expName) ?? []), name])
+        for (const g of runGroups) groups.set(g, [...(groups.get(g) ?? []), name])
+      }
+    }
+  }
+  for (const stage of Object.keys(reg.stages)) {
+    if (!knownStages.includes(stage)) {
+      return yield* new ConfigError({ file, keyPath: `stages.${stage}`, detail: `unknown stage (known: ${knownStages.join(", ")})` })
+    }
+  }
+  const retries = new Map(Object.entries(reg.stages).map(([k, v]) => [k, { retries: v.retries, retryDelayMs: v.retry_delay_s * 1000 }]))
+  const registry: Registry = { file, maxWorkers: reg.max_workers, runs, groups, experiments, retries }
   return registry
 })
+
+const knownStages = ["source", "parse", "mine", "group", "label", "split", "fit", "score", "evaluate"]
+
+/** Every combination of axis values, in axis order (the last axis varies fastest). */
+const cartesian = <A extends { readonly values: ReadonlyArray<unknown> }>(axes: ReadonlyArray<A>): Array<Array<[A, unknown]>> =>
+  axes.reduce<Array<Array<[A, unknown]>>>((acc, a) => acc.flatMap((combo) => a.values.map((v) => [...combo, [a, v] as [A, unknown]])), [[]])
+
+/** `[name=value,...]` from axis values; the name is the path's last segment unless that is ambiguous. */
+const runSuffix = (values: ReadonlyArray<[string, unknown]>): string => {
+  if (values.length === 0) return ""
+  const last = values.map(([p]) => p.split(".").at(-1)!)
+  const parts = values.map(([p, v], i) => {
+    const label = last.filter((l) => l === last[i]).length > 1 ? p : last[i]
+    return `${label}=${typeof v === "string" ? v : JSON.stringify(v)}`
+  })
+  return `[${parts.join(",")}]`
+}
+
+/** A dataset's raw config with `extends` resolved (deep merge, child wins); cycles are errors. */
+const loadDataset = (
+  dir: string,
+  name: string,
+  registryFile: string,
+  keyPath: string,
+  cache: Map<string, Record<string, unknown>>
+): Effect.Effect<Record<string, unknown>, ConfigError> =>
+  Effect.gen(function*() {
+    const known = cache.get(name)
+    if (known !== undefined) return known
+    const chain: Array<string> = []
+    let current = name
+    let referrer = { file: registryFile, keyPath }
+    const layers: Array<Record<string, unknown>> = []
+    for (;;) {
+      if (chain.includes(current)) {
+        return yield* new ConfigError({ ...referrer, detail: `extends cycle: ${[...chain, current].join(" -> ")}` })
+      }
+      chain.push(current)
+      const file = path.join(dir, "datasets", `${current}.toml`)
+      if (!fs.existsSync(file)) {
+        return yield* new ConfigError({
+          ...referrer,
+          detail: `unknown dataset "${current}": ${file} does not exist (known: ${listNames(path.join(dir, "datasets"))})`
+        })
+      }
+      const raw = yield* readToml(file)
+      const { extends: parent, ...rest } = raw
+      layers.unshift(rest)
+      if (parent === undefined) break
+      if (typeof parent !== "string") return yield* new ConfigError({ file, keyPath: "extends", detail: "Expected a dataset name (string)" })
+      referrer = { file, keyPath: "extends" }
+      current = parent
+    }
+    const merged = layers.reduce<Record<string, unknown>>((acc, l) => deepMerge(acc, l), {})
+    // Validate the dataset on its own first, so its own errors are not blamed on overrides.
+    yield* decode(DatasetConfig, merged, path.join(dir, "datasets", `${name}.toml`), "", chain.length > 1 ? `with extends ${chain.slice(1).join(" -> ")}` : undefined)
+    cache.set(name, merged)
+    return merged
+  })
+
+const loadModel = (
+  dir: string,
+  name: string,
+  registryFile: string,
+  keyPath: string,
+  cache: Map<string, Record<string, unknown>>
+): Effect.Effect<Record<string, unknown>, ConfigError> =>
+  Effect.gen(function*() {
+    const known = cache.get(name)
+    if (known !== undefined) return known
+    const file = path.join(dir, "models", `${name}.toml`)
+    if (!fs.existsSync(file)) {
+      return yield* new ConfigError({
+        file: registryFile,
+        keyPath,
+        detail: `unknown model "${name}": ${file} does not exist (known: ${listNames(path.join(dir, "models"))})`
+      })
+    }
+    const raw = yield* readToml(file)
+    // Validate the file on its own first, so its own errors are not blamed on overrides.
+    yield* decodeModel(raw, file)
+    cache.set(name, raw)
+    return raw
+  })
+
+const deepMerge = (base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> => {
+  const out: Record<string, unknown> = { ...base }
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k]
+    out[k] = isTable(b) && isTable(v) ? deepMerge(b, v) : v
+  }
+  return out
+}
+const isTable = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v)
 
 /** The runs a selection picks; an unknown group or experiment is a ConfigError. */
 export const selectRuns = (registry: Registry, selection: Selection): Effect.Effect<ReadonlyArray<RunSpec>, ConfigError> =>
@@ -164,7 +406,7 @@ export const selectRuns = (registry: Registry, selection: Selection): Effect.Eff
     return registry.runs.filter((r) => inGroups.has(r.name) || selection.experiments.includes(r.experiment))
   })
 
-const decodeModel = (raw: Record<string, unknown>, file: string) =>
+const decodeModel = (raw: Record<string, unknown>, file: string, overriddenBy?: string) =>
   Effect.gen(function*() {
     const header = yield* decode(
       ModelHeader,
@@ -178,7 +420,7 @@ const decodeModel = (raw: Record<string, unknown>, file: string) =>
         new ConfigError({ file, keyPath: "detector", detail: e instanceof UnknownDetectorError ? e.message : String(e) })
     })
     const { detector: _d, description: _desc, ...hyper } = raw
-    const config = yield* decode(detector.configSchema, hyper, file, "")
+    const config = yield* decode(detector.configSchema, hyper, file, "", overriddenBy)
     const model: ModelConfig = { detector: detector.tag, detector_version: detector.version, config }
     return model
   })
@@ -202,7 +444,7 @@ export const decode = <S extends Schema.Codec<unknown, unknown>>(
   input: unknown,
   file: string,
   prefix: string,
-  overriddenBy?: string
+  note?: string
 ): Effect.Effect<S["Type"], ConfigError> => {
   const result = Schema.decodeUnknownResult(schema)(input, { errors: "all", onExcessProperty: "error" })
   if (Result.isSuccess(result)) return Effect.succeed(result.success)
@@ -216,35 +458,21 @@ export const decode = <S extends Schema.Codec<unknown, unknown>>(
     new ConfigError({
       file,
       keyPath,
-      detail: `${(first?.message ?? "invalid").split("\n")[0]}${more}${overriddenBy === undefined ? "" : ` (after overrides from ${overriddenBy})`}`
+      detail: `${(first?.message ?? "invalid").split("\n")[0]}${more}${note === undefined ? "" : ` (${note})`}`
     })
   )
-}
-
-const splitOverrides = (o: Record<string, unknown>) => {
-  const dataset: Array<[Array<string>, unknown]> = []
-  const model: Array<[Array<string>, unknown]> = []
-  const bad: Array<string> = []
-  for (const [k, v] of Object.entries(o)) {
-    const parts = k.split(".")
-    if (parts[0] === "dataset" && parts.length > 1) dataset.push([parts.slice(1), v])
-    else if (parts[0] === "model" && parts.length > 1) model.push([parts.slice(1), v])
-    else bad.push(k)
-  }
-  return { dataset, model, bad }
 }
 
 /** Set dotted paths in a copy of a raw config; a path through a missing table is an error. */
 const applyOverrides = (
   raw: Record<string, unknown>,
-  overrides: ReadonlyArray<[Array<string>, unknown]>,
+  overrides: ReadonlyArray<[Array<string>, unknown, string]>,
   file: string,
-  keyPrefix: string,
   root: string
 ): Effect.Effect<Record<string, unknown>, ConfigError> =>
   Effect.suspend(() => {
     const out = structuredClone(raw)
-    for (const [parts, value] of overrides) {
+    for (const [parts, value, where] of overrides) {
       let cursor: Record<string, unknown> = out
       for (const [i, part] of parts.entries()) {
         if (i === parts.length - 1) {
@@ -255,7 +483,7 @@ const applyOverrides = (
             return Effect.fail(
               new ConfigError({
                 file,
-                keyPath: `${keyPrefix}.${root}.${parts.join(".")}`,
+                keyPath: where,
                 detail: `"${root}.${parts.slice(0, i + 1).join(".")}" is not a table in the ${root} config`
               })
             )

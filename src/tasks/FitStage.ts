@@ -14,7 +14,9 @@ import { defineStage } from "./Task.ts"
 export const DetectorParams = closedStruct({
   detector: Schema.NonEmptyString,
   detector_version: Schema.String,
-  config: Schema.Unknown
+  config: Schema.Unknown,
+  /** The run's seed (the `run.seed` axis); part of the key so seeded runs never share a model. */
+  seed: Schema.Int
 })
 export type DetectorParams = typeof DetectorParams.Type
 

@@ -104,7 +104,7 @@ describe("loadRegistry", () => {
     expect(msg).toContain("after overrides from")
     const dir2 = copyConfigs()
     edit(dir2, "registry.toml", (s) => s.replace('"dataset.split.train_on_normal_only" = true }', '"split.train_on_normal_only" = true }'))
-    expect(errorOf(load(path.join(dir2, "registry.toml")))).toContain('overrides.split.train_on_normal_only: an override path must start with "dataset." or "model."')
+    expect(errorOf(load(path.join(dir2, "registry.toml")))).toContain('experiments.hdfs-freq.overrides.split.train_on_normal_only: an override path must start with "dataset.", "model." or "run."')
   })
 
   it("a missing registry says file not found", () => {
