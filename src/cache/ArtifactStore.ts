@@ -42,6 +42,16 @@ export interface Entry {
   readonly value: Uint8Array
 }
 
+/** A running flow's claim on the entries it uses; `cache gc` never removes a held entry. */
+export interface Hold {
+  readonly holder: string
+  readonly pid: number
+  readonly host: string
+  readonly startedAt: number
+  readonly heartbeatAt: number
+  readonly keys: ReadonlyArray<string>
+}
+
 /** The store could not be opened, read or written. */
 export class CacheError extends Schema.TaggedError<CacheError>()("CacheError", {
   operation: Schema.String,
@@ -64,6 +74,12 @@ export class ArtifactStore extends Context.Service<ArtifactStore, {
   remove(key: string): Effect.Effect<boolean, CacheError>
   /** Record a cache hit: bump `hits` and `lastUsedAt`. */
   touch(key: string): Effect.Effect<void, CacheError>
+  /** Register or refresh a hold (a running flow's keys). */
+  hold(hold: Hold): Effect.Effect<void, CacheError>
+  /** Drop a hold. */
+  release(holder: string): Effect.Effect<void, CacheError>
+  /** Every registered hold, live or stale. */
+  holds(): Effect.Effect<ReadonlyArray<Hold>, CacheError>
 }>()("logflow/cache/ArtifactStore") {
   /** An LMDB-backed store in `dir` (created if missing). */
   static readonly layerLmdb = (dir: string) =>
@@ -92,6 +108,7 @@ export class ArtifactStore extends Context.Service<ArtifactStore, {
 const makeLmdb = (root: RootDatabase): ArtifactStore["Service"] => {
   const metas: Database<EntryMeta, string> = root.openDB({ name: "meta", encoding: "json" })
   const chunks: Database<Buffer, string> = root.openDB({ name: "chunks", encoding: "binary" })
+  const holdsDb: Database<Hold, string> = root.openDB({ name: "holds", encoding: "json" })
   const chunkKey = (key: string, i: number) => `${key}/${String(i).padStart(6, "0")}`
 
   const attempt = <A>(operation: string, key: string | undefined, f: () => A) =>
@@ -150,7 +167,10 @@ const makeLmdb = (root: RootDatabase): ArtifactStore["Service"] => {
           const meta = metas.get(key)
           if (meta !== undefined) metas.putSync(key, { ...meta, hits: meta.hits + 1, lastUsedAt: Date.now() })
         })
-      })
+      }),
+    hold: (h) => attempt("hold", undefined, () => holdsDb.putSync(h.holder, h)),
+    release: (holder) => attempt("release", undefined, () => void holdsDb.removeSync(holder)),
+    holds: () => attempt("holds", undefined, () => Array.from(holdsDb.getRange({}), ({ value }) => value))
   })
 
   function removeChunks(key: string) {
@@ -160,6 +180,7 @@ const makeLmdb = (root: RootDatabase): ArtifactStore["Service"] => {
 
 const makeMemory = (): ArtifactStore["Service"] => {
   const entries = new Map<string, { meta: EntryMeta; value: Uint8Array }>()
+  const holds = new Map<string, Hold>()
   return ArtifactStore.of({
     get: (key) =>
       Effect.suspend(() => {
@@ -180,7 +201,10 @@ const makeMemory = (): ArtifactStore["Service"] => {
       Effect.sync(() => {
         const e = entries.get(key)
         if (e !== undefined) entries.set(key, { ...e, meta: { ...e.meta, hits: e.meta.hits + 1, lastUsedAt: Date.now() } })
-      })
+      }),
+    hold: (h) => Effect.sync(() => void holds.set(h.holder, h)),
+    release: (holder) => Effect.sync(() => void holds.delete(holder)),
+    holds: () => Effect.sync(() => [...holds.values()])
   })
 }
 

@@ -20,7 +20,8 @@ export const paramsSummary = (params: unknown, width = 48): string => {
   return s.length > width ? `${s.slice(0, width - 1)}…` : s
 }
 
-const size = (b: number): string =>
+/** Bytes in B, KiB or MiB. */
+export const formatSize = (b: number): string =>
   b < 1024 ? `${b} B` : b < 1024 ** 2 ? `${(b / 1024).toFixed(1)} KiB` : `${(b / 1024 ** 2).toFixed(1)} MiB`
 const when = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace("T", " ")
 
@@ -29,12 +30,26 @@ export const formatCacheTable = (entries: ReadonlyArray<EntryMeta>): string => {
   if (entries.length === 0) return "cache is empty"
   const rows = [
     ["KEY", "STAGE", "PARAMS", "SIZE", "CREATED", "LAST USED", "HITS"],
-    ...entries.map((e) => [e.key.slice(0, 12), e.stage, paramsSummary(e.params), size(e.bytes), when(e.createdAt), when(e.lastUsedAt), String(e.hits)])
+    ...entries.map((e) => [e.key.slice(0, 12), e.stage, paramsSummary(e.params), formatSize(e.bytes), when(e.createdAt), when(e.lastUsedAt), String(e.hits)])
   ]
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
   const total = entries.reduce((s, e) => s + e.bytes, 0)
   return [
     ...rows.map((r) => r.map((cell, c) => (c === 3 || c === 6 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ").trimEnd()),
-    `${entries.length} entries, ${size(total)}`
+    `${entries.length} entries, ${formatSize(total)}`
   ].join("\n")
 }
+
+/** One entry in full: provenance, summary and bookkeeping. */
+export const formatEntry = (e: EntryMeta): string =>
+  [
+    `key        ${e.key}`,
+    `stage      ${e.stage} (version ${e.version})`,
+    `params     ${JSON.stringify(e.params)}`,
+    `inputs     ${e.inputs.length === 0 ? "none" : e.inputs.join("\n           ")}`,
+    `size       ${formatSize(e.bytes)} in ${e.chunks} chunk(s), sha256 ${e.checksum}`,
+    `computed   in ${e.computeMs} ms`,
+    `created    ${when(e.createdAt)}`,
+    `last used  ${when(e.lastUsedAt)} (${e.hits} hits)`,
+    `summary    ${JSON.stringify(e.summary ?? null, null, 2).split("\n").join("\n           ")}`
+  ].join("\n")

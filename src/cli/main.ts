@@ -1,18 +1,25 @@
 /**
  * The `flow` command line: parses arguments, builds layers, runs a flow and renders its events.
- * No logic of its own: everything it does is a call into src/flows or src/cache.
+ * No logic of its own: every command is a call into src/flows or src/cache plus formatting.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Config, Console, Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import * as os from "node:os"
 import * as path from "node:path"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
+import { isLiveHold, selectGarbage } from "../cache/Gc.ts"
 import { FlowEvents } from "../flows/Events.ts"
 import { planStates, prepareFlow, runPrepared, type FlowOptions } from "../flows/Flow.ts"
-import { formatCacheTable } from "./CacheTable.ts"
+import { planDot, planJson, planText } from "../flows/PlanView.ts"
+import { runNodeList } from "../flows/Runner.ts"
+import { rerunCommand, runStatuses } from "../flows/Status.ts"
+import { describeChange, explain } from "../flows/Why.ts"
+import { formatCacheTable, formatEntry, formatSize } from "./CacheTable.ts"
 import { liveView, plainView } from "./View.ts"
 
+// Flags shared by several commands.
 const cacheDir = Flag.String("cache-dir").pipe(
   Flag.withDescription("Cache directory (LMDB). Default .cache/ or FLOW_CACHE_DIR"),
   Flag.withFallbackConfig(Config.String("FLOW_CACHE_DIR")),
@@ -28,51 +35,72 @@ const dataRoot = Flag.String("data-root").pipe(
   Flag.withFallbackConfig(Config.String("FLOW_DATA_ROOT")),
   Flag.withDefault("data")
 )
+const registryArg = Argument.String("registry").pipe(Argument.withDescription("Registry TOML, e.g. configs/registry.toml"))
+const groups = Flag.String("group").pipe(Flag.withDescription("Select this group (repeatable)"), Flag.atLeast(0))
+const experiments = Flag.String("experiment").pipe(Flag.withDescription("Select this experiment (repeatable)"), Flag.atLeast(0))
+const runs = Flag.String("run").pipe(Flag.withDescription("Select this concrete run (repeatable)"), Flag.atLeast(0))
+const json = Flag.Boolean("json").pipe(Flag.withDescription("Print JSON"), Flag.withDefault(false))
+const selection = { registry: registryArg, groups, experiments, runs, cacheDir, resultsDir, dataRoot }
+
+interface SelectionArgs {
+  readonly registry: string
+  readonly groups: ReadonlyArray<string>
+  readonly experiments: ReadonlyArray<string>
+  readonly runs: ReadonlyArray<string>
+  readonly cacheDir: string
+  readonly resultsDir: string
+  readonly dataRoot: string
+}
+
+const flowOptions = (a: SelectionArgs, extra: Partial<FlowOptions> = {}): FlowOptions => ({
+  registry: a.registry,
+  groups: a.groups,
+  experiments: a.experiments,
+  runs: a.runs,
+  dataRoot: path.resolve(a.dataRoot),
+  resultsDir: path.resolve(a.resultsDir),
+  maxWorkers: undefined,
+  force: false,
+  ...extra
+})
+const storeLayer = (dir: string) => ArtifactStore.layerLmdb(path.resolve(dir))
+const withStore = <A, E>(dir: string, f: (store: ArtifactStore["Service"]) => Effect.Effect<A, E>) =>
+  Effect.gen(function*() {
+    const store = yield* ArtifactStore
+    return yield* f(store)
+  }).pipe(Effect.provide(storeLayer(dir)))
 
 const runCommand = Command.make(
   "run",
   {
-    registry: Argument.String("registry").pipe(Argument.withDescription("Registry TOML, e.g. configs/registry.toml")),
-    groups: Flag.String("group").pipe(Flag.withDescription("Run this group (repeatable)"), Flag.atLeast(0)),
-    experiments: Flag.String("experiment").pipe(Flag.withDescription("Run this experiment (repeatable)"), Flag.atLeast(0)),
+    ...selection,
     maxWorkers: Flag.Int("max-workers").pipe(
       Flag.withDescription("Stages run at once (default: registry max_workers, else the core count)"),
       Flag.optional
     ),
-    force: Flag.Boolean("force").pipe(Flag.withDescription("Recompute fit, score and evaluate; rewrite results"), Flag.withDefault(false)),
-    dryRun: Flag.Boolean("dry-run").pipe(Flag.withDescription("Show the plan and what is cached; run nothing"), Flag.withDefault(false)),
-    cacheDir,
-    resultsDir,
-    dataRoot
+    force: Flag.Boolean("force").pipe(Flag.withDescription("Recompute fit, score and evaluate (keep preprocessing); rewrite results"), Flag.withDefault(false)),
+    forceStage: Flag.String("force-stage").pipe(Flag.withDescription("Recompute this stage and everything downstream of it"), Flag.optional),
+    dryRun: Flag.Boolean("dry-run").pipe(Flag.withDescription("Show the plan and what is cached; run nothing"), Flag.withDefault(false))
   },
   Effect.fn("cli.run")(function*(args) {
-    const options: FlowOptions = {
-      registry: args.registry,
-      groups: args.groups,
-      experiments: args.experiments,
-      dataRoot: path.resolve(args.dataRoot),
-      resultsDir: path.resolve(args.resultsDir),
+    const options = flowOptions(args, {
       maxWorkers: Option.getOrUndefined(args.maxWorkers),
-      force: args.force
-    }
+      force: args.force,
+      forceStage: Option.getOrUndefined(args.forceStage)
+    })
     if (options.maxWorkers !== undefined && options.maxWorkers < 1) {
       return yield* fail(`--max-workers must be at least 1 (got ${options.maxWorkers})`)
     }
-    const store = ArtifactStore.layerLmdb(path.resolve(args.cacheDir))
+    const started = Date.now()
+    const { registry, plan, maxWorkers } = yield* prepareFlow(options)
     if (args.dryRun) {
-      const { plan } = yield* prepareFlow(options)
-      const states = yield* planStates(plan).pipe(Effect.provide(store))
-      for (const run of plan.runs) yield* Console.log(`run ${run.spec.name} -> ${path.join(options.resultsDir, run.spec.name, run.fingerprint)}`)
-      for (const s of states) yield* Console.log(`${s.state.padEnd(7)} ${s.node.stage.name.padEnd(9)} ${s.node.key.slice(0, 12)}`)
-      const toRun = states.filter((s) => s.state === "to run").length
-      yield* Console.log(`${states.length} stages: ${states.length - toRun} cached, ${toRun} to run`)
+      const states = yield* planStates(plan).pipe(Effect.provide(storeLayer(args.cacheDir)))
+      yield* Console.log(planText(planJson(plan, new Map(states.map((s) => [s.node.key, s.state])))))
       return
     }
-    const started = Date.now()
-    const { plan, maxWorkers } = yield* prepareFlow(options)
     const view = process.stdout.isTTY ? liveView(process.stdout) : plainView((l) => process.stdout.write(`${l}\n`))
-    const report = yield* runPrepared(plan, maxWorkers, options).pipe(
-      Effect.provide(Layer.mergeAll(store, FlowEvents.layerCallback(view.onEvent))),
+    const report = yield* runPrepared(registry, plan, maxWorkers, options).pipe(
+      Effect.provide(Layer.mergeAll(storeLayer(args.cacheDir), FlowEvents.layerCallback(view.onEvent))),
       Effect.ensuring(Effect.sync(view.close))
     )
     const c = report.counts
@@ -86,35 +114,195 @@ const runCommand = Command.make(
   }, handleErrors)
 ).pipe(Command.withDescription("Expand a registry into runs and run their stages, reusing cached ones"))
 
+const listCommand = Command.make(
+  "list",
+  { ...selection, json },
+  Effect.fn("cli.list")(function*(args) {
+    const { registry, plan } = yield* prepareFlow(flowOptions(args))
+    const selected = new Set(plan.runs.map((r) => r.spec.name))
+    if (args.json) {
+      yield* Console.log(JSON.stringify({
+        experiments: Object.fromEntries([...registry.experiments].map(([e, rs]) => [e, rs.filter((r) => selected.has(r))]).filter(([, rs]) => rs.length > 0)),
+        groups: Object.fromEntries([...registry.groups].map(([g, rs]) => [g, rs.filter((r) => selected.has(r))]).filter(([, rs]) => rs.length > 0)),
+        runs: plan.runs.map((r) => ({ name: r.spec.name, experiment: r.spec.experiment, groups: r.spec.groups, fingerprint: r.fingerprint, axes: r.spec.axes }))
+      }, null, 2))
+      return
+    }
+    const lines: Array<string> = ["EXPERIMENTS"]
+    for (const [e, rs] of registry.experiments) {
+      const n = rs.filter((r) => selected.has(r)).length
+      if (n > 0) lines.push(`  ${e}  (${n} runs)`)
+    }
+    lines.push("GROUPS")
+    for (const [g, rs] of registry.groups) {
+      const n = rs.filter((r) => selected.has(r)).length
+      if (n > 0) lines.push(`  ${g}  (${n} runs)`)
+    }
+    lines.push("RUNS")
+    for (const r of plan.runs) lines.push(`  ${r.spec.name}  ${r.fingerprint}`)
+    lines.push(`${plan.runs.length} runs`)
+    yield* Console.log(lines.join("\n"))
+  }, handleErrors)
+).pipe(Command.withDescription("List experiments, groups and concrete runs"))
+
+const planCommand = Command.make(
+  "plan",
+  { ...selection, json, dot: Flag.Boolean("dot").pipe(Flag.withDescription("Print Graphviz DOT"), Flag.withDefault(false)) },
+  Effect.fn("cli.plan")(function*(args) {
+    const { plan } = yield* prepareFlow(flowOptions(args))
+    const states = yield* planStates(plan).pipe(Effect.provide(storeLayer(args.cacheDir)))
+    const view = planJson(plan, new Map(states.map((s) => [s.node.key, s.state])))
+    yield* Console.log(args.json ? JSON.stringify(view, null, 2) : args.dot ? planDot(view) : planText(view))
+  }, handleErrors)
+).pipe(Command.withDescription("Show the DAG: each stage node once, its key prefix and state (cached / to run)"))
+
+const statusCommand = Command.make(
+  "status",
+  { ...selection, json },
+  Effect.fn("cli.status")(function*(args) {
+    const options = flowOptions(args)
+    const { plan } = yield* prepareFlow(options)
+    const statuses = runStatuses(plan, options.resultsDir)
+    const extra = [
+      ...(args.cacheDir === ".cache" ? [] : ["--cache-dir", args.cacheDir]),
+      ...(args.resultsDir === "results" ? [] : ["--results-dir", args.resultsDir]),
+      ...(args.dataRoot === "data" ? [] : ["--data-root", args.dataRoot])
+    ]
+    const rerun = rerunCommand(args.registry, statuses, extra)
+    if (args.json) {
+      yield* Console.log(JSON.stringify({ runs: statuses, rerun: rerun ?? null }, null, 2))
+      return
+    }
+    const count = (s: string) => statuses.filter((x) => x.status === s).length
+    const lines = statuses.map((s) => `${s.status.padEnd(8)}  ${s.run}  ${s.fingerprint}${s.error === undefined ? "" : `  ${s.error}`}`)
+    lines.push(`${statuses.length} runs: ${count("complete")} complete, ${count("missing")} missing, ${count("failed")} failed`)
+    if (rerun !== undefined) lines.push(`rerun: ${rerun}`)
+    yield* Console.log(lines.join("\n"))
+  }, handleErrors)
+).pipe(Command.withDescription("Which runs are complete, missing or failed, and the command that reruns the rest"))
+
 const cacheLs = Command.make(
   "ls",
-  {
-    stage: Flag.String("stage").pipe(Flag.withDescription("Only entries of this stage"), Flag.optional),
-    json: Flag.Boolean("json").pipe(Flag.withDescription("Print JSON"), Flag.withDefault(false)),
-    cacheDir
-  },
+  { stage: Flag.String("stage").pipe(Flag.withDescription("Only entries of this stage"), Flag.optional), json, cacheDir },
   Effect.fn("cli.cache.ls")(function*(args) {
-    const entries = yield* Effect.gen(function*() {
-      const store = yield* ArtifactStore
-      return yield* store.list()
-    }).pipe(Effect.provide(ArtifactStore.layerLmdb(path.resolve(args.cacheDir))))
+    const entries = yield* withStore(args.cacheDir, (s) => s.list())
     const stage = Option.getOrUndefined(args.stage)
     const selected = entries.filter((e) => stage === undefined || e.stage === stage).toSorted((a, b) => a.createdAt - b.createdAt)
     yield* Console.log(args.json ? JSON.stringify(selected, null, 2) : formatCacheTable(selected))
   }, handleErrors)
 ).pipe(Command.withDescription("List cache entries: key, stage, params, size, created, last used, hits"))
 
+const keyArg = Argument.String("key").pipe(Argument.withDescription("A cache key or a unique prefix of one"))
+
+/** The one entry whose key starts with `prefix`. */
+const resolveKey = (store: ArtifactStore["Service"], prefix: string) =>
+  Effect.gen(function*() {
+    const matches = (yield* store.list()).filter((e) => e.key.startsWith(prefix))
+    if (matches.length === 0) return yield* fail(`no cache entry has a key starting with "${prefix}"`)
+    if (matches.length > 1) return yield* fail(`"${prefix}" matches ${matches.length} entries; give more of the key`)
+    return matches[0]!
+  })
+
+const cacheShow = Command.make(
+  "show",
+  { key: keyArg, json, cacheDir },
+  Effect.fn("cli.cache.show")(function*(args) {
+    const meta = yield* withStore(args.cacheDir, (s) => resolveKey(s, args.key))
+    yield* Console.log(args.json ? JSON.stringify(meta, null, 2) : formatEntry(meta))
+  }, handleErrors)
+).pipe(Command.withDescription("Show one entry's provenance, summary and bookkeeping"))
+
+const cacheRm = Command.make(
+  "rm",
+  {
+    key: keyArg.pipe(Argument.optional),
+    stage: Flag.String("stage").pipe(Flag.withDescription("Remove every entry of this stage"), Flag.optional),
+    cacheDir
+  },
+  Effect.fn("cli.cache.rm")(function*(args) {
+    const key = Option.getOrUndefined(args.key)
+    const stage = Option.getOrUndefined(args.stage)
+    if ((key === undefined) === (stage === undefined)) return yield* fail("give either a KEY or --stage STAGE")
+    const removed = yield* withStore(args.cacheDir, (s) =>
+      Effect.gen(function*() {
+        const targets = key !== undefined ? [yield* resolveKey(s, key)] : (yield* s.list()).filter((e) => e.stage === stage)
+        for (const t of targets) yield* s.remove(t.key)
+        return targets
+      }))
+    yield* Console.log(`removed ${removed.length} entries (${formatSize(removed.reduce((n, e) => n + e.bytes, 0))})`)
+  }, handleErrors)
+).pipe(Command.withDescription("Remove one entry, or every entry of a stage"))
+
+const cacheGc = Command.make(
+  "gc",
+  {
+    olderThan: Flag.Finite("older-than").pipe(Flag.withDescription("Remove entries not used for this many days"), Flag.optional),
+    maxSize: Flag.Int("max-size").pipe(Flag.withDescription("Then remove least recently used entries until the cache is at most this many bytes"), Flag.optional),
+    dryRun: Flag.Boolean("dry-run").pipe(Flag.withDescription("Only list what would be removed"), Flag.withDefault(false)),
+    cacheDir
+  },
+  Effect.fn("cli.cache.gc")(function*(args) {
+    const olderThanDays = Option.getOrUndefined(args.olderThan)
+    const maxSizeBytes = Option.getOrUndefined(args.maxSize)
+    if (olderThanDays === undefined && maxSizeBytes === undefined) return yield* fail("give --older-than DAYS and/or --max-size BYTES")
+    const result = yield* withStore(args.cacheDir, (s) =>
+      Effect.gen(function*() {
+        const now = Date.now()
+        const live = (yield* s.holds()).filter((h) => isLiveHold(h, now, os.hostname(), pidAlive))
+        const held = new Set(live.flatMap((h) => h.keys))
+        const garbage = selectGarbage(yield* s.list(), held, {
+          now,
+          ...(olderThanDays === undefined ? {} : { olderThanDays }),
+          ...(maxSizeBytes === undefined ? {} : { maxSizeBytes })
+        })
+        if (!args.dryRun) for (const g of garbage) yield* s.remove(g.meta.key)
+        return { garbage, heldCount: held.size }
+      }))
+    for (const g of result.garbage) yield* Console.log(`${args.dryRun ? "would remove" : "removed"} ${g.meta.key.slice(0, 12)} ${g.meta.stage} (${formatSize(g.meta.bytes)}, ${g.reason})`)
+    yield* Console.log(
+      `${args.dryRun ? "would remove" : "removed"} ${result.garbage.length} entries, ${formatSize(result.garbage.reduce((n, g) => n + g.meta.bytes, 0))}; ` +
+        `${result.heldCount} entries held by running flows were kept`
+    )
+  }, handleErrors)
+).pipe(Command.withDescription("Remove old or least recently used entries; never one a running flow holds"))
+
+const cacheWhy = Command.make(
+  "why",
+  { registry: registryArg, cacheDir, resultsDir, dataRoot, run: Flag.String("run").pipe(Flag.withDescription("The concrete run to explain")), json },
+  Effect.fn("cli.cache.why")(function*(args) {
+    const { plan } = yield* prepareFlow(flowOptions({ ...args, runs: [args.run], groups: [], experiments: [] }))
+    const run = plan.runs.find((r) => r.spec.name === args.run)
+    if (run === undefined) return yield* fail(`unknown run "${args.run}"`)
+    const entries = yield* withStore(args.cacheDir, (s) => s.list())
+    const explained = explain(runNodeList(run), entries)
+    if (args.json) {
+      yield* Console.log(JSON.stringify(explained, null, 2))
+      return
+    }
+    const lines: Array<string> = []
+    for (const e of explained) {
+      if (e.state === "hit") {
+        lines.push(`hit   ${e.stage.padEnd(9)} ${e.key.slice(0, 12)}`)
+      } else {
+        lines.push(`miss  ${e.stage.padEnd(9)} ${e.key.slice(0, 12)}${e.nearest === null ? "  (no earlier entry of this stage)" : `  nearest ${e.nearest.slice(0, 12)}:`}`)
+        for (const c of e.changes) lines.push(`        ${describeChange(c)}`)
+      }
+    }
+    yield* Console.log(lines.join("\n"))
+  }, handleErrors)
+).pipe(Command.withDescription("For each stage of a run: hit, or miss and what changed against the nearest cached entry"))
+
 const cache = Command.make("cache").pipe(
-  Command.withDescription("Inspect the artifact cache"),
-  Command.withSubcommands([cacheLs])
+  Command.withDescription("Inspect and maintain the artifact cache"),
+  Command.withSubcommands([cacheLs, cacheShow, cacheRm, cacheGc, cacheWhy])
 )
 
 const flow = Command.make("flow").pipe(
   Command.withDescription("logflow: reproducible log anomaly detection experiments as cached, parallel DAGs"),
-  Command.withSubcommands([runCommand, cache])
+  Command.withSubcommands([runCommand, listCommand, planCommand, statusCommand, cache])
 )
 
-/** Print a failure as one clear line on stderr and exit non-zero. */
+/** Print a failure as one clear line on stderr and exit with code 2. */
 function handleErrors<A, R>(self: Effect.Effect<A, unknown, R>) {
   return self.pipe(
     Effect.catch((e: unknown) =>
@@ -128,6 +316,15 @@ function handleErrors<A, R>(self: Effect.Effect<A, unknown, R>) {
 
 function fail(message: string) {
   return Effect.fail(new Error(message))
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
 }
 
 flow.pipe(

@@ -7,7 +7,7 @@ import * as os from "node:os"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
 import type { Node } from "../tasks/Task.ts"
 import { buildPlan, resolveSources, type Plan } from "./Plan.ts"
-import { loadRegistry, selectRuns, type Registry, type Selection } from "./Registry.ts"
+import { ConfigError, loadRegistry, selectRuns, type Registry, type Selection } from "./Registry.ts"
 import { runPlan } from "./Runner.ts"
 import { WorkerPool } from "./WorkerPool.ts"
 
@@ -17,6 +17,7 @@ export interface FlowOptions extends Selection {
   readonly resultsDir: string
   readonly maxWorkers: number | undefined
   readonly force: boolean
+  readonly forceStage?: string | undefined
 }
 
 /** Registry, selection and plan, validated; nothing runs. */
@@ -25,6 +26,13 @@ export const prepareFlow = Effect.fn("Flow.prepareFlow")(function*(options: Flow
   const runs = yield* selectRuns(registry, options)
   const digests = yield* resolveSources(options.dataRoot, runs)
   const plan = buildPlan(runs, digests)
+  if (options.forceStage !== undefined && !plan.nodes.some((n) => n.stage.name === options.forceStage)) {
+    return yield* new ConfigError({
+      file: options.registry,
+      keyPath: "",
+      detail: `--force-stage ${options.forceStage}: no such stage in the plan (stages: ${[...new Set(plan.nodes.map((n) => n.stage.name))].join(", ")})`
+    })
+  }
   return { registry, plan, maxWorkers: effectiveWorkers(options.maxWorkers, registry) }
 })
 
@@ -36,8 +44,15 @@ export const effectiveWorkers = (flag: number | undefined, registry: Registry): 
 }
 
 /** Run a prepared plan with `maxWorkers` stages at once, CPU-heavy ones in a pool of as many threads. */
-export const runPrepared = (plan: Plan, maxWorkers: number, options: FlowOptions) =>
-  runPlan(plan, { maxWorkers, dataRoot: options.dataRoot, resultsDir: options.resultsDir, force: options.force }).pipe(
+export const runPrepared = (registry: Registry, plan: Plan, maxWorkers: number, options: FlowOptions) =>
+  runPlan(plan, {
+    maxWorkers,
+    dataRoot: options.dataRoot,
+    resultsDir: options.resultsDir,
+    force: options.force,
+    retries: registry.retries,
+    ...(options.forceStage === undefined ? {} : { forceStage: options.forceStage })
+  }).pipe(
     Effect.provide(WorkerPool.layer(maxWorkers))
   )
 

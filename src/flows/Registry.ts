@@ -138,6 +138,8 @@ export interface Registry {
 export interface Selection {
   readonly groups: ReadonlyArray<string>
   readonly experiments: ReadonlyArray<string>
+  /** Concrete run names. */
+  readonly runs?: ReadonlyArray<string>
 }
 
 type Experiment = typeof Experiment.Type
@@ -401,9 +403,15 @@ export const selectRuns = (registry: Registry, selection: Selection): Effect.Eff
         })
       }
     }
-    if (selection.groups.length === 0 && selection.experiments.length === 0) return registry.runs
+    const names = selection.runs ?? []
+    for (const n of names) {
+      if (!registry.runs.some((r) => r.name === n)) {
+        return yield* new ConfigError({ file: registry.file, keyPath: "", detail: `unknown run "${n}" (flow list shows the runs)` })
+      }
+    }
+    if (selection.groups.length === 0 && selection.experiments.length === 0 && names.length === 0) return registry.runs
     const inGroups = new Set(selection.groups.flatMap((g) => registry.groups.get(g) ?? []))
-    return registry.runs.filter((r) => inGroups.has(r.name) || selection.experiments.includes(r.experiment))
+    return registry.runs.filter((r) => inGroups.has(r.name) || selection.experiments.includes(r.experiment) || names.includes(r.name))
   })
 
 const decodeModel = (raw: Record<string, unknown>, file: string, overriddenBy?: string) =>

@@ -33,6 +33,59 @@ export const runDir = (resultsDir: string, run: PlannedRun): string =>
 export const isComplete = (resultsDir: string, run: PlannedRun): boolean =>
   fs.existsSync(path.join(runDir(resultsDir, run), "metrics.json"))
 
+/** What `status.json` says of a run folder. */
+export type RunFolderStatus = "complete" | "failed" | "missing"
+
+/** The state of a run's result folder: complete (metrics.json), failed (status.json says so) or missing. */
+export const folderStatus = (resultsDir: string, run: PlannedRun): { status: RunFolderStatus; error?: string } => {
+  const dir = runDir(resultsDir, run)
+  if (fs.existsSync(path.join(dir, "metrics.json"))) return { status: "complete" }
+  try {
+    const s = JSON.parse(fs.readFileSync(path.join(dir, "status.json"), "utf8")) as { status?: string; error?: string }
+    if (s.status === "failed") return { status: "failed", ...(s.error === undefined ? {} : { error: s.error }) }
+  } catch {
+    // no status file: never ran, or ran and was interrupted before writing anything
+  }
+  return { status: "missing" }
+}
+
+/** Record a failed run (run_config.json, run.log, status.json) unless the folder already holds complete results. */
+export const writeFailure = (
+  resultsDir: string,
+  run: PlannedRun,
+  logLines: ReadonlyArray<string>,
+  error: string,
+  stage: string | undefined
+) =>
+  Effect.try({
+    try: () => {
+      if (isComplete(resultsDir, run)) return
+      writeFolder(runDir(resultsDir, run), (tmp) => {
+        fs.writeFileSync(path.join(tmp, "run_config.json"), `${JSON.stringify(run.runConfig, null, 2)}\n`)
+        fs.writeFileSync(path.join(tmp, "status.json"), `${JSON.stringify({ status: "failed", stage: stage ?? null, error, at: new Date().toISOString() }, null, 2)}\n`)
+        fs.writeFileSync(path.join(tmp, "run.log"), [...logLines, `${new Date().toISOString()} run failed: ${error}`].join("\n") + "\n")
+        fs.writeFileSync(path.join(tmp, "environment.json"), `${JSON.stringify(environment(), null, 2)}\n`)
+      })
+    },
+    catch: (e) => new ResultsError({ run: run.spec.name, message: e instanceof Error ? e.message : String(e) })
+  })
+
+/** Write a folder atomically: fill a temporary sibling, then rename it over `dir`. */
+const writeFolder = (dir: string, fill: (tmp: string) => void) => {
+  fs.mkdirSync(path.dirname(dir), { recursive: true })
+  removeStaleTemps(dir)
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`
+  fs.mkdirSync(tmp)
+  try {
+    fill(tmp)
+    if (fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true })
+    fs.renameSync(tmp, dir)
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true })
+    throw e
+  }
+}
+
 /** Write a run's six artifacts from the cache, atomically. */
 export const writeResults = Effect.fn("Results.writeResults")(function*(
   resultsDir: string,
@@ -95,12 +148,8 @@ export const writeResults = Effect.fn("Results.writeResults")(function*(
 
   const dir = runDir(resultsDir, run)
   yield* Effect.try({
-    try: () => {
-      fs.mkdirSync(path.dirname(dir), { recursive: true })
-      removeStaleTemps(dir)
-      const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`
-      fs.mkdirSync(tmp)
-      try {
+    try: () =>
+      writeFolder(dir, (tmp) => {
         const json = (name: string, v: unknown) => fs.writeFileSync(path.join(tmp, name), `${JSON.stringify(v, null, 2)}\n`)
         json("run_config.json", run.runConfig)
         json("dataset_manifest.json", manifest)
@@ -108,13 +157,7 @@ export const writeResults = Effect.fn("Results.writeResults")(function*(
         fs.writeFileSync(path.join(tmp, "predictions.jsonl"), predictions)
         json("environment.json", environment())
         fs.writeFileSync(path.join(tmp, "run.log"), logLines.join("\n") + "\n")
-        if (fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true })
-        fs.renameSync(tmp, dir)
-      } catch (e) {
-        fs.rmSync(tmp, { recursive: true, force: true })
-        throw e
-      }
-    },
+      }),
     catch: (e) => fail(`cannot write ${dir}: ${e instanceof Error ? e.message : String(e)}`)
   })
   return dir

@@ -5,12 +5,14 @@
  * node stores nothing, its dependants are skipped and other branches go on. Each run's result
  * folder is written as soon as its last stage is ready.
  */
-import { Deferred, Effect, Option, Semaphore } from "effect"
+import { Deferred, Duration, Effect, Option, Schedule, Semaphore } from "effect"
+import * as os from "node:os"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
 import type { Node } from "../tasks/Task.ts"
 import { FlowEvents } from "./Events.ts"
 import type { Plan, PlannedRun } from "./Plan.ts"
-import { isComplete, writeResults } from "./Results.ts"
+import type { StageRetry } from "./Registry.ts"
+import { isComplete, writeFailure, writeResults } from "./Results.ts"
 import { WorkerPool } from "./WorkerPool.ts"
 
 export interface RunnerOptions {
@@ -19,6 +21,10 @@ export interface RunnerOptions {
   readonly resultsDir: string
   /** Recompute fit, score and evaluate of every run, and rewrite results. */
   readonly force: boolean
+  /** Recompute every node of this stage and everything downstream of it, and rewrite results. */
+  readonly forceStage?: string
+  /** Retry policy per stage name (default: no retry). */
+  readonly retries?: ReadonlyMap<string, StageRetry>
 }
 
 /** How a node ended in this flow. */
@@ -45,16 +51,23 @@ export interface FlowReport {
 }
 
 /** Walk the plan. Never fails: failures are in the report. */
-export const runPlan = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOptions) {
+export const runPlan = (plan: Plan, options: RunnerOptions) => Effect.scoped(walk(plan, options))
+
+const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOptions) {
   const store = yield* ArtifactStore
   const pool = yield* WorkerPool
   const events = yield* FlowEvents
   const permits = yield* Semaphore.make(Math.max(1, options.maxWorkers))
   yield* events.emit({ _tag: "Planned", runs: plan.runs.length, nodes: plan.nodes.length })
 
-  const forced = new Set<string>(
-    options.force ? plan.runs.flatMap((r) => [r.nodes.fit.key, r.nodes.score.key, r.nodes.evaluate.key]) : []
-  )
+  const forced = forcedKeys(plan, options)
+  // Claim every key of the plan, so `cache gc` in another process leaves them alone.
+  const holder = `${os.hostname()}:${process.pid}:${Date.now()}`
+  const hold = (now: number) =>
+    store.hold({ holder, pid: process.pid, host: os.hostname(), startedAt: now, heartbeatAt: now, keys: plan.nodes.map((n) => n.key) })
+  yield* hold(Date.now()).pipe(Effect.ignore)
+  yield* Effect.addFinalizer(() => store.release(holder).pipe(Effect.ignore))
+  yield* Effect.forkScoped(Effect.repeat(Effect.suspend(() => hold(Date.now())).pipe(Effect.ignore), Schedule.spaced(Duration.seconds(HEARTBEAT_S))))
   const labels = nodeLabels(plan)
   const logs = new Map<string, Array<string>>()
   const log = (key: string, line: string) => {
@@ -62,6 +75,7 @@ export const runPlan = Effect.fn("Runner.runPlan")(function*(plan: Plan, options
     l.push(`${new Date().toISOString()} ${line}`)
     logs.set(key, l)
   }
+  const failedKeys = new Map<string, string>()
   const outcomes = new Map<string, Deferred.Deferred<NodeOutcome>>()
   for (const n of plan.nodes) outcomes.set(n.key, Deferred.makeUnsafe<NodeOutcome>())
   const outcomeOf = (n: Node) => Deferred.await(outcomes.get(n.key)!)
@@ -114,10 +128,21 @@ export const runPlan = Effect.fn("Runner.runPlan")(function*(plan: Plan, options
         log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} cached`)
         outcome = { status: "cached" }
       } else {
-        outcome = yield* permits.withPermits(1)(compute(n)).pipe(
+        const policy = options.retries?.get(n.stage.name)
+        const attempt = permits.withPermits(1)(compute(n))
+        const withRetry = policy === undefined || policy.retries === 0
+          ? attempt
+          : attempt.pipe(
+            Effect.tapError((e: unknown) =>
+              Effect.sync(() => log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} attempt failed: ${errorText(e)}; retrying in ${policy.retryDelayMs} ms`))
+            ),
+            Effect.retry({ times: policy.retries, schedule: Schedule.spaced(Duration.millis(policy.retryDelayMs)) })
+          )
+        outcome = yield* withRetry.pipe(
           Effect.catch((e: unknown) => {
-            const error = e instanceof Error ? e.message : String(e)
+            const error = errorText(e)
             log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} failed: ${error}`)
+            failedKeys.set(n.key, error)
             return events.emit({ _tag: "StageFailed", key: n.key, stage: n.stage.name, label, error }).pipe(
               Effect.as({ status: "failed", error } satisfies NodeOutcome)
             )
@@ -132,11 +157,18 @@ export const runPlan = Effect.fn("Runner.runPlan")(function*(plan: Plan, options
       const outcome = yield* outcomeOf(run.nodes.evaluate)
       const base = { run: run.spec.name, fingerprint: run.fingerprint }
       if (outcome.status === "failed" || outcome.status === "skipped") {
-        const error = `evaluate ${outcome.status}${outcome.error === undefined ? "" : `: ${outcome.error}`}`
+        const nodes = runNodeList(run)
+        const failedNode = nodes.find((n) => Deferred.isDoneUnsafe(outcomes.get(n.key)!) && failedKeys.has(n.key))
+        const error = failedNode === undefined
+          ? `evaluate ${outcome.status}${outcome.error === undefined ? "" : `: ${outcome.error}`}`
+          : `stage ${failedNode.stage.name} failed: ${failedKeys.get(failedNode.key)}`
+        const lines = nodes.flatMap((n) => logs.get(n.key) ?? [])
+        yield* writeFailure(options.resultsDir, run, lines, error, failedNode?.stage.name).pipe(Effect.ignore)
         yield* events.emit({ _tag: "RunFailed", run: run.spec.name, error })
         return { ...base, status: "failed", error } satisfies RunOutcome
       }
-      if (!options.force && isComplete(options.resultsDir, run)) {
+      const rewrite = runNodeList(run).some((n) => forced.has(n.key))
+      if (!rewrite && isComplete(options.resultsDir, run)) {
         yield* events.emit({ _tag: "RunWritten", run: run.spec.name, dir: run.fingerprint, status: "complete" })
         return { ...base, status: "complete" } satisfies RunOutcome
       }
@@ -166,6 +198,23 @@ export const runPlan = Effect.fn("Runner.runPlan")(function*(plan: Plan, options
   const report: FlowReport = { nodes, runs, counts }
   return report
 })
+
+const HEARTBEAT_S = 10
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+/** Keys to recompute even when cached: `--force` (fit, score, evaluate) and `--force-stage` (that stage and below). */
+export const forcedKeys = (plan: Plan, options: Pick<RunnerOptions, "force" | "forceStage">): ReadonlySet<string> => {
+  const forced = new Set<string>()
+  if (options.force) for (const r of plan.runs) for (const n of [r.nodes.fit, r.nodes.score, r.nodes.evaluate]) forced.add(n.key)
+  if (options.forceStage !== undefined) {
+    // plan.nodes is topological: a node is forced when its stage is named or an input is forced.
+    for (const n of plan.nodes) {
+      if (n.stage.name === options.forceStage || n.inputs.some((i) => forced.has(i.key))) forced.add(n.key)
+    }
+  }
+  return forced
+}
 
 /** Every node of a run, upstream first. */
 export const runNodeList = (run: PlannedRun): ReadonlyArray<Node> => {

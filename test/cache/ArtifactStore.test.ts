@@ -85,6 +85,19 @@ for (const [name, layer] of layers) {
         assert.strictEqual((yield* store.list()).length, 1)
       }).pipe(Effect.provide(layer())))
 
+    it.effect("holds are registered, listed and released", () =>
+      Effect.gen(function*() {
+        const store = yield* ArtifactStore
+        const h = { holder: "h1", pid: 1, host: "x", startedAt: 1, heartbeatAt: 2, keys: ["a", "b"] }
+        yield* store.hold(h)
+        yield* store.hold({ ...h, holder: "h2", keys: ["c"] })
+        assert.deepStrictEqual((yield* store.holds()).map((x) => x.holder).sort(), ["h1", "h2"])
+        yield* store.hold({ ...h, heartbeatAt: 5 })
+        assert.strictEqual((yield* store.holds()).find((x) => x.holder === "h1")?.heartbeatAt, 5)
+        yield* store.release("h1")
+        assert.deepStrictEqual((yield* store.holds()).map((x) => x.keys), [["c"]])
+      }).pipe(Effect.provide(layer())))
+
     it.effect("a missing key is none", () =>
       Effect.gen(function*() {
         const store = yield* ArtifactStore
