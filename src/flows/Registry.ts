@@ -458,9 +458,9 @@ export const decode = <S extends Schema.Codec<unknown, unknown>>(
   if (Result.isSuccess(result)) return Effect.succeed(result.success)
   const issues = SchemaIssue.makeFormatterStandardSchemaV1()(result.failure.issue).issues
   const first = issues[0]
-  const keyPath = [prefix, ...(first?.path ?? []).map(String)].filter((s) => s !== "").join(".")
+  const keyPath = dotted([prefix, ...(first?.path ?? [])])
   const more = issues.length > 1
-    ? `; also: ${issues.slice(1, 4).map((i) => `${(i.path ?? []).map(String).join(".") || "<root>"}: ${i.message.split("\n")[0]}`).join("; ")}`
+    ? `; also: ${issues.slice(1, 4).map((i) => `${dotted(i.path ?? []) || "<root>"}: ${i.message.split("\n")[0]}`).join("; ")}`
     : ""
   return Effect.fail(
     new ConfigError({
@@ -510,5 +510,14 @@ const listNames = (dir: string): string => {
     return "none"
   }
 }
+
+/** `a.b[0].c` from path segments (numbers are array indexes). */
+const dotted = (segments: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }>): string =>
+  segments.reduce<string>((acc, segment) => {
+    const seg = typeof segment === "object" ? segment.key : segment
+    if (typeof seg === "number") return `${acc}[${seg}]`
+    const s = String(seg)
+    return s === "" ? acc : acc === "" ? s : `${acc}.${s}`
+  }, "")
 
 const firstLine = (s: string): string => s.split("\n")[0] ?? s

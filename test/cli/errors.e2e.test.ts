@@ -57,7 +57,7 @@ describe("flow run with bad input", () => {
     edit(dir, "datasets/hdfs.toml", (s) => s.replace('entity_column = "BlockId"', 'entity_column = "Block"'))
     const cache = tmpDir()
     const results = tmpDir()
-    const r = flow(["run", path.join(dir, "registry.toml"), "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", results])
+    const r = flow(["run", path.join(dir, "registry.toml"), "--group", "baselines", "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", results])
     expect(r.code).toBe(1)
     expect(r.stdout).toMatch(/FAILED\s+label hdfs \[[0-9a-f]{12}\]: .*"Block"/)
     expect(stageLines(r.stdout, "done")).not.toContain("label hdfs")
@@ -72,10 +72,29 @@ describe("flow run with bad input", () => {
     expect(stages.filter((s) => s === "label")).toEqual(["label"])
     expect(stages.filter((s) => s === "fit")).toEqual(["fit", "fit"])
     expect(stages.filter((s) => s === "parse")).toEqual(["parse", "parse"])
-    // Only the BGL runs have result folders, and no temporary folder is left behind.
-    expect([...resultFolders(results).keys()].sort()).toEqual(["bgl-freq.template_frequency", "bgl-nb.naive_bayes"])
+    // The BGL runs have results; the HDFS runs have a failure record and no metrics; no temporary folder is left.
+    const folders = resultFolders(results)
+    expect([...folders.keys()].sort()).toEqual(["bgl-freq.template_frequency", "bgl-nb.naive_bayes", "hdfs-freq.template_frequency", "hdfs-nb.naive_bayes"])
+    for (const run of ["hdfs-freq.template_frequency", "hdfs-nb.naive_bayes"]) {
+      const dir = folders.get(run)!
+      expect(fs.readdirSync(dir).sort()).toEqual(["environment.json", "run.log", "run_config.json", "status.json"])
+      const status = JSON.parse(fs.readFileSync(path.join(dir, "status.json"), "utf8"))
+      expect(status.status).toBe("failed")
+      expect(status.stage).toBe("label")
+      expect(status.error).toContain('"Block"')
+      expect(fs.readFileSync(path.join(dir, "run.log"), "utf8")).toMatch(/label [0-9a-f]{12} failed: .*"Block"/)
+    }
+    for (const run of ["bgl-freq.template_frequency", "bgl-nb.naive_bayes"]) {
+      expect(fs.existsSync(path.join(folders.get(run)!, "metrics.json"))).toBe(true)
+    }
     for (const run of fs.readdirSync(results)) {
       expect(fs.readdirSync(path.join(results, run)).filter((f) => f.includes(".tmp-"))).toEqual([])
     }
+    // status names the failures and the command that reruns them.
+    const st = flow(["status", path.join(dir, "registry.toml"), "--group", "baselines", "--data-root", dataRoot(), "--results-dir", results])
+    expect(st.code).toBe(0)
+    expect(st.stdout).toMatch(/^failed\s+hdfs-nb\.naive_bayes\s+[0-9a-f]{16}\s+stage label failed: /m)
+    expect(st.stdout).toContain("4 runs: 2 complete, 0 missing, 2 failed")
+    expect(st.stdout).toContain(`rerun: flow run ${path.join(dir, "registry.toml")} --run hdfs-freq.template_frequency --run hdfs-nb.naive_bayes --results-dir ${results} --data-root ${dataRoot()}`)
   })
 })

@@ -6,11 +6,12 @@ import { loadRegistry, type RunSpec } from "../../src/flows/Registry.ts"
 import { dataRoot } from "../cli/helpers.ts"
 
 const registry = Effect.runSync(loadRegistry("configs/registry.toml"))
+const baselines = registry.runs.filter((r) => r.groups.includes("baselines"))
 const planFor = (runs: ReadonlyArray<RunSpec>) => buildPlan(runs, Effect.runSync(resolveSources(dataRoot(), runs)))
 
 describe("buildPlan", () => {
   it("shares preprocessing between runs over one dataset", () => {
-    const plan = planFor(registry.runs)
+    const plan = planFor(baselines)
     const count = (stage: string) => plan.nodes.filter((n) => n.stage.name === stage).length
     // 3 sources (2 logs + 1 label CSV), one parse / mine / group / label per dataset,
     // one split per distinct split config (normal-only or not) per dataset, one fit / score / evaluate per run.
@@ -27,7 +28,7 @@ describe("buildPlan", () => {
   })
 
   it("orders every node after its inputs", () => {
-    const plan = planFor(registry.runs)
+    const plan = planFor(baselines)
     const seen = new Set<string>()
     for (const n of plan.nodes) {
       for (const i of n.inputs) expect(seen.has(i.key)).toBe(true)
@@ -36,12 +37,12 @@ describe("buildPlan", () => {
   })
 
   it("is deterministic, and a changed miner param changes mine and everything downstream only", () => {
-    const a = planFor(registry.runs)
-    const b = planFor(registry.runs)
+    const a = planFor(baselines)
+    const b = planFor(baselines)
     expect(b.nodes.map((n) => n.key)).toEqual(a.nodes.map((n) => n.key))
     expect(b.runs.map((r) => r.fingerprint)).toEqual(a.runs.map((r) => r.fingerprint))
 
-    const run = registry.runs[0]!
+    const run = baselines[0]!
     const changed: RunSpec = { ...run, dataset: { ...run.dataset, miner: { ...run.dataset.miner, sim_th: 0.6 } } }
     const [p, q] = [planFor([run]).runs[0]!, planFor([changed]).runs[0]!]
     expect(q.nodes.parse.key).toBe(p.nodes.parse.key)

@@ -15,7 +15,7 @@ import { dataRoot } from "../cli/helpers.ts"
 describe("runPlan", () => {
   it("computes each node once, then serves every node from the cache; --force reruns fit, score and evaluate", async () => {
     const registry = Effect.runSync(loadRegistry("configs/registry.toml"))
-    const runs = registry.runs.filter((r) => r.datasetName === "bgl")
+    const runs = registry.runs.filter((r) => r.datasetName === "bgl" && r.groups.includes("baselines"))
     const plan = buildPlan(runs, Effect.runSync(resolveSources(dataRoot(), runs)))
     const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), "logflow-runner-"))
     // A temporary folder left by a writer that died (pid 999999 is not running) is cleaned up.
