@@ -132,12 +132,20 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
         const attempt = permits.withPermits(1)(compute(n))
         const withRetry = policy === undefined || policy.retries === 0
           ? attempt
-          : attempt.pipe(
-            Effect.tapError((e: unknown) =>
-              Effect.sync(() => log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} attempt failed: ${errorText(e)}; retrying in ${policy.retryDelayMs} ms`))
-            ),
-            Effect.retry({ times: policy.retries, schedule: Schedule.spaced(Duration.millis(policy.retryDelayMs)) })
-          )
+          : Effect.suspend(() => {
+            let failures = 0
+            return attempt.pipe(
+              Effect.tapError((e: unknown) =>
+                Effect.sync(() => {
+                  failures++
+                  if (failures <= policy.retries) {
+                    log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} attempt ${failures} failed: ${errorText(e)}; retrying in ${policy.retryDelayMs} ms`)
+                  }
+                })
+              ),
+              Effect.retry({ times: policy.retries, schedule: Schedule.spaced(Duration.millis(policy.retryDelayMs)) })
+            )
+          })
         outcome = yield* withRetry.pipe(
           Effect.catch((e: unknown) => {
             const error = errorText(e)

@@ -55,6 +55,8 @@ describe("flow run with bad input", () => {
     const dir = copyConfigs()
     // The HDFS label file has no "Block" column: the label stage fails at run time.
     edit(dir, "datasets/hdfs.toml", (s) => s.replace('entity_column = "BlockId"', 'entity_column = "Block"'))
+    // Two retries, no pause: the failure is permanent, so the stage runs three times and then fails.
+    edit(dir, "registry.toml", (s) => `${s}\n[stages.label]\nretries = 2\nretry_delay_s = 0\n`)
     const cache = tmpDir()
     const results = tmpDir()
     const r = flow(["run", path.join(dir, "registry.toml"), "--group", "baselines", "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", results])
@@ -82,7 +84,9 @@ describe("flow run with bad input", () => {
       expect(status.status).toBe("failed")
       expect(status.stage).toBe("label")
       expect(status.error).toContain('"Block"')
-      expect(fs.readFileSync(path.join(dir, "run.log"), "utf8")).toMatch(/label [0-9a-f]{12} failed: .*"Block"/)
+      const log = fs.readFileSync(path.join(dir, "run.log"), "utf8")
+      expect(log).toMatch(/label [0-9a-f]{12} failed: .*"Block"/)
+      expect(log.match(/label [0-9a-f]{12} attempt \d failed: .*retrying in 0 ms/g)?.length).toBe(2)
     }
     for (const run of ["bgl-freq.template_frequency", "bgl-nb.naive_bayes"]) {
       expect(fs.existsSync(path.join(folders.get(run)!, "metrics.json"))).toBe(true)
