@@ -35,12 +35,17 @@ const dataRoot = Flag.String("data-root").pipe(
   Flag.withFallbackConfig(Config.String("FLOW_DATA_ROOT")),
   Flag.withDefault("data")
 )
+const mirror = Flag.String("mirror").pipe(
+  Flag.withDescription("Folder searched for source archives before downloading (FLOW_MIRROR)"),
+  Flag.withFallbackConfig(Config.String("FLOW_MIRROR")),
+  Flag.optional
+)
 const registryArg = Argument.String("registry").pipe(Argument.withDescription("Registry TOML, e.g. configs/registry.toml"))
 const groups = Flag.String("group").pipe(Flag.withDescription("Select this group (repeatable)"), Flag.atLeast(0))
 const experiments = Flag.String("experiment").pipe(Flag.withDescription("Select this experiment (repeatable)"), Flag.atLeast(0))
 const runs = Flag.String("run").pipe(Flag.withDescription("Select this concrete run (repeatable)"), Flag.atLeast(0))
 const json = Flag.Boolean("json").pipe(Flag.withDescription("Print JSON"), Flag.withDefault(false))
-const selection = { registry: registryArg, groups, experiments, runs, cacheDir, resultsDir, dataRoot }
+const selection = { registry: registryArg, groups, experiments, runs, cacheDir, resultsDir, dataRoot, mirror }
 
 interface SelectionArgs {
   readonly registry: string
@@ -50,6 +55,7 @@ interface SelectionArgs {
   readonly cacheDir: string
   readonly resultsDir: string
   readonly dataRoot: string
+  readonly mirror: Option.Option<string>
 }
 
 const flowOptions = (a: SelectionArgs, extra: Partial<FlowOptions> = {}): FlowOptions => ({
@@ -59,6 +65,8 @@ const flowOptions = (a: SelectionArgs, extra: Partial<FlowOptions> = {}): FlowOp
   runs: a.runs,
   dataRoot: path.resolve(a.dataRoot),
   resultsDir: path.resolve(a.resultsDir),
+  cacheDir: path.resolve(a.cacheDir),
+  mirror: Option.getOrUndefined(Option.map(a.mirror, (m) => path.resolve(m))),
   maxWorkers: undefined,
   force: false,
   ...extra
@@ -268,7 +276,7 @@ const cacheGc = Command.make(
 
 const cacheWhy = Command.make(
   "why",
-  { registry: registryArg, cacheDir, resultsDir, dataRoot, run: Flag.String("run").pipe(Flag.withDescription("The concrete run to explain")), json },
+  { registry: registryArg, cacheDir, resultsDir, dataRoot, mirror, run: Flag.String("run").pipe(Flag.withDescription("The concrete run to explain")), json },
   Effect.fn("cli.cache.why")(function*(args) {
     const { plan } = yield* prepareFlow(flowOptions({ ...args, runs: [args.run], groups: [], experiments: [] }))
     const run = plan.runs.find((r) => r.spec.name === args.run)

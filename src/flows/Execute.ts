@@ -11,6 +11,8 @@ export interface StageJob {
   readonly params: unknown
   readonly inputs: ReadonlyArray<Uint8Array>
   readonly dataRoot: string
+  readonly sourcesDir: string
+  readonly mirror?: string | undefined
 }
 
 /** The encoded output, its summary and the compute time. */
@@ -28,7 +30,7 @@ export const executeStage = async (
   const stage = stageByName(job.stage)
   const inputs = job.inputs.map(decodeValue)
   const t0 = performance.now()
-  const out = await stage.run(job.params, inputs, { dataRoot: job.dataRoot, progress })
+  const out = await stage.run(job.params, inputs, { dataRoot: job.dataRoot, sourcesDir: job.sourcesDir, mirror: job.mirror, progress })
   const computeMs = performance.now() - t0
   const summary = stage.summarize === undefined ? undefined : stage.summarize(out, job.params)
   return { bytes: encodeValue(out), summary: summary === undefined ? undefined : JSON.parse(JSON.stringify(summary)), computeMs }

@@ -4,6 +4,9 @@
  */
 import { Effect } from "effect"
 import * as os from "node:os"
+import * as path from "node:path"
+import { formatProgress } from "../sources/Download.ts"
+import type { SourceContext } from "../tasks/SourceStage.ts"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
 import type { Node } from "../tasks/Task.ts"
 import { buildPlan, resolveSources, type Plan } from "./Plan.ts"
@@ -16,6 +19,10 @@ export interface FlowOptions extends Selection {
   readonly dataRoot: string
   readonly resultsDir: string
   readonly maxWorkers: number | undefined
+  /** The cache folder; fetched sources go to `<cacheDir>/sources`. */
+  readonly cacheDir: string
+  /** Mirror folder searched before downloading. */
+  readonly mirror?: string | undefined
   readonly force: boolean
   readonly forceStage?: string | undefined
 }
@@ -24,7 +31,7 @@ export interface FlowOptions extends Selection {
 export const prepareFlow = Effect.fn("Flow.prepareFlow")(function*(options: FlowOptions) {
   const registry = yield* loadRegistry(options.registry)
   const runs = yield* selectRuns(registry, options)
-  const digests = yield* resolveSources(options.dataRoot, runs)
+  const digests = yield* resolveSources(sourceContext(options), runs)
   const plan = buildPlan(runs, digests)
   if (options.forceStage !== undefined && !plan.nodes.some((n) => n.stage.name === options.forceStage)) {
     return yield* new ConfigError({
@@ -34,6 +41,16 @@ export const prepareFlow = Effect.fn("Flow.prepareFlow")(function*(options: Flow
     })
   }
   return { registry, plan, maxWorkers: effectiveWorkers(options.maxWorkers, registry) }
+})
+
+/** Where sources are read and fetched, from the flow options. */
+export const sourceContext = (options: FlowOptions): SourceContext => ({
+  dataRoot: options.dataRoot,
+  sourcesDir: path.join(options.cacheDir, "sources"),
+  mirror: options.mirror,
+  onProgress: (name, p) => {
+    if (process.stderr.isTTY) process.stderr.write(`\r${name} ${formatProgress(p)}\x1b[K`)
+  }
 })
 
 /** The worker count: the CLI flag, else the registry's `max_workers`, else the core count. */
@@ -49,6 +66,8 @@ export const runPrepared = (registry: Registry, plan: Plan, maxWorkers: number, 
     maxWorkers,
     dataRoot: options.dataRoot,
     resultsDir: options.resultsDir,
+    sourcesDir: path.join(options.cacheDir, "sources"),
+    mirror: options.mirror,
     force: options.force,
     retries: registry.retries,
     ...(options.forceStage === undefined ? {} : { forceStage: options.forceStage })

@@ -14,7 +14,9 @@ import { labelStage, type LabelledSequences } from "../tasks/LabelStage.ts"
 import { mineStage } from "../tasks/MineStage.ts"
 import { parseStage } from "../tasks/ParseStage.ts"
 import { scoreStage, type ScoredSequences } from "../tasks/ScoreStage.ts"
-import { resolveSource, sourceStage, type SourceFile, type SourceParams } from "../tasks/SourceStage.ts"
+import * as os from "node:os"
+import * as path from "node:path"
+import { describeSource, resolveSource, sourceStage, type SourceContext, type SourceFile, type SourceParams } from "../tasks/SourceStage.ts"
 import { splitStage } from "../tasks/SplitStage.ts"
 import { stages } from "../tasks/stages.ts"
 import { node, type Node } from "../tasks/Task.ts"
@@ -48,18 +50,21 @@ export interface Plan {
   readonly nodes: ReadonlyArray<Node>
 }
 
-/** Source digests by data-root-relative path. */
+/** Resolved sources by `describeSource` name. */
 export type Digests = ReadonlyMap<string, SourceFile>
 
 /** Every source file the runs read. */
 export const sourcesOf = (runs: ReadonlyArray<RunSpec>): ReadonlyArray<SourceParams> =>
   runs.flatMap((r) => [r.dataset.source, ...(r.dataset.labels.type === "entity_csv" ? [r.dataset.labels.source] : [])])
 
-/** Digest every source (fails naming the file, or both digests on a mismatch). */
-export const resolveSources = (dataRoot: string, runs: ReadonlyArray<RunSpec>) =>
-  Effect.forEach(sourcesOf(runs), (s) => resolveSource(dataRoot, s)).pipe(
-    Effect.map((files): Digests => new Map(files.map((f) => [f.path, f])))
+/** Fetch (if needed) and digest every distinct source; fails naming the file, or both digests on a mismatch. */
+export const resolveSources = (ctx: SourceContext | string, runs: ReadonlyArray<RunSpec>) => {
+  const context: SourceContext = typeof ctx === "string" ? { dataRoot: ctx, sourcesDir: path.join(os.tmpdir(), "logflow-sources") } : ctx
+  const distinct = new Map(sourcesOf(runs).map((s) => [describeSource(s), s]))
+  return Effect.forEach([...distinct], ([name, s]) => resolveSource(context, s).pipe(Effect.map((f) => [name, f] as const))).pipe(
+    Effect.map((files): Digests => new Map(files))
   )
+}
 
 /** Build the DAG for `runs`. Pure. */
 export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan => {
@@ -72,8 +77,8 @@ export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan 
     return n
   }
   const source = (p: SourceParams) => {
-    const d = digests.get(p.path)
-    if (d === undefined) throw new Error(`plan: source ${p.path} was not resolved`)
+    const d = digests.get(describeSource(p))
+    if (d === undefined) throw new Error(`plan: source ${describeSource(p)} was not resolved`)
     return intern(node(sourceStage, p, [], d.sha256))
   }
 
@@ -102,7 +107,7 @@ export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan 
       model: { name: spec.modelName, ...spec.model },
       run_settings: spec.run,
       axes: spec.axes,
-      sources: sourcesOf([spec]).map((p) => digests.get(p.path)),
+      sources: sourcesOf([spec]).map((p) => ({ source: describeSource(p), ...digests.get(describeSource(p)) })),
       stage_versions: Object.fromEntries(Object.values(stages).map((s) => [s.name, s.version]))
     }
     return {

@@ -18,6 +18,9 @@ import { WorkerPool } from "./WorkerPool.ts"
 export interface RunnerOptions {
   readonly maxWorkers: number
   readonly dataRoot: string
+  /** Folder of fetched sources (`<cache>/sources`). */
+  readonly sourcesDir: string
+  readonly mirror?: string | undefined
   readonly resultsDir: string
   /** Recompute fit, score and evaluate of every run, and rewrite results. */
   readonly force: boolean
@@ -94,7 +97,7 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
         ))
       yield* events.emit({ _tag: "StageStarted", key: n.key, stage: n.stage.name, label })
       log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} started`)
-      const job = { stage: n.stage.name, params: n.params, inputs, dataRoot: options.dataRoot }
+      const job = { stage: n.stage.name, params: n.params, inputs, dataRoot: options.dataRoot, sourcesDir: options.sourcesDir, mirror: options.mirror }
       const progress = (fraction: number, message?: string) =>
         Effect.runFork(events.emit({ _tag: "StageProgress", key: n.key, stage: n.stage.name, fraction, ...(message === undefined ? {} : { message }) }))
       const out = n.stage.cpu ? yield* pool.run(job, progress) : yield* WorkerPool.inline(job, progress)

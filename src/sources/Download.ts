@@ -105,11 +105,11 @@ export const download = async (opts: DownloadOptions): Promise<Downloaded> => {
   for (let pass = 0; pass <= maxRedirects + 2; pass++) {
     checkProtocol(url, opts.url)
     const offset = resume ? sizeOf(part) : 0
-    const res = await get(url, offset, opts.signal, idleTimeoutMs, part)
+    const { res, state } = await get(url, offset, opts.signal, idleTimeoutMs, part)
     const status = res.statusCode ?? 0
 
     if (status >= 300 && status < 400 && res.headers.location !== undefined) {
-      res.resume()
+      discard(res)
       if (++redirects > maxRedirects) {
         throw new DownloadError({
           url: opts.url,
@@ -122,7 +122,7 @@ export const download = async (opts: DownloadOptions): Promise<Downloaded> => {
     }
 
     if (status === 416 && offset > 0) {
-      res.resume()
+      discard(res)
       const range = parseContentRange(res.headers["content-range"])
       if (range?.total === offset) return finish(opts, dest, part, await fileDigests(part), "resumed")
       await fsp.rm(part, { force: true })
@@ -135,25 +135,26 @@ export const download = async (opts: DownloadOptions): Promise<Downloaded> => {
       const range = parseContentRange(res.headers["content-range"])
       if (range === undefined || range.start !== offset) {
         // A range we did not ask for: start over from byte 0 without Range.
-        res.destroy()
+        discard(res)
         await fsp.rm(part, { force: true })
         resume = false
         continue
       }
       resumedFrom = offset
     } else if (status !== 200) {
-      res.resume()
+      discard(res)
       throw new DownloadError({
         url: opts.url,
         reason: "http",
         status,
         ...(offset > 0 ? { partial: part } : {}),
         message: `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ""} for ${url.href}` +
-          (url.href !== opts.url ? ` (redirected from ${opts.url})` : "")
+          (url.href !== opts.url ? ` (redirected from ${opts.url})` : "") +
+          (status >= 400 && status < 500 ? `; check the URL, or put the file in a mirror folder (${MIRROR_HINT})` : "")
       })
     }
     // status 200 (a server that ignores Range restarts the file) or a matching 206.
-    const digests = await receive(opts, url, res, dest, part, resumedFrom)
+    const digests = await receive(opts, url, res, state, dest, part, resumedFrom)
     return finish(opts, dest, part, digests, resumedFrom > 0 ? "resumed" : "downloaded")
   }
   throw new DownloadError({
@@ -201,6 +202,14 @@ class Hashes {
   }
 }
 
+/** Drop a response body we will not use (errors on it no longer matter). */
+const discard = (res: http.IncomingMessage): void => {
+  res.on("error", () => {})
+  res.destroy()
+}
+
+const MIRROR_HINT = "--mirror DIR or FLOW_MIRROR"
+
 const mib = (n: number): string => (n / (1 << 20)).toFixed(1)
 
 const sizeOf = (file: string): number => {
@@ -237,30 +246,38 @@ const get = (
   signal: AbortSignal | undefined,
   idleTimeoutMs: number,
   part: string
-): Promise<http.IncomingMessage> =>
+): Promise<Response> =>
   new Promise((resolve, reject) => {
+    const state: { failure: DownloadError | undefined } = { failure: undefined }
     const headers: Record<string, string> = { "accept-encoding": "identity", "user-agent": "logflow" }
     if (offset > 0) headers.range = `bytes=${offset}-`
     const mod = url.protocol === "https:" ? https : http
-    const req = mod.get(url, { headers, ...(signal !== undefined ? { signal } : {}) }, resolve)
+    const req = mod.get(url, { headers, ...(signal !== undefined ? { signal } : {}) }, (res) => resolve({ res, state }))
     req.setTimeout(idleTimeoutMs, () => {
-      req.destroy(
-        new DownloadError({
-          url: url.href,
-          reason: "timeout",
-          ...(offset > 0 ? { partial: part } : {}),
-          message: `no data from ${url.host} for ${idleTimeoutMs} ms downloading ${url.href}`
-        })
-      )
+      state.failure = new DownloadError({
+        url: url.href,
+        reason: "timeout",
+        ...(sizeOf(part) > 0 ? { partial: part } : {}),
+        message: `no data from ${url.host} for ${idleTimeoutMs} ms downloading ${url.href}` +
+          (sizeOf(part) > 0 ? `; ${part} is kept and the next try resumes it` : "")
+      })
+      req.destroy(state.failure)
     })
-    req.on("error", (e) => reject(transferError(e, url, part, signal)))
+    req.on("error", (e) => reject(state.failure ?? transferError(e, url, part, signal)))
   })
+
+/** A response, and the failure (timeout) the request was destroyed with, if any. */
+interface Response {
+  readonly res: http.IncomingMessage
+  readonly state: { readonly failure: DownloadError | undefined }
+}
 
 /** Stream the body into the `.part` file; a short or broken body keeps the `.part`. */
 const receive = async (
   opts: DownloadOptions,
   url: URL,
   res: http.IncomingMessage,
+  state: Response["state"],
   dest: string,
   part: string,
   resumedFrom: number
@@ -292,7 +309,7 @@ const receive = async (
   try {
     await pipeline(res, meter, fs.createWriteStream(part, { flags: resumedFrom > 0 ? "a" : "w" }))
   } catch (e) {
-    throw transferError(e, url, part, opts.signal, hashes.bytes, total)
+    throw state.failure ?? transferError(e, url, part, opts.signal, hashes.bytes, total)
   }
   report(true)
   if (total !== undefined && hashes.bytes !== total) {
@@ -330,7 +347,12 @@ const transferError = (
         `${total !== undefined ? ` of ${total}` : ""} bytes (${detail}); ${part} is kept and the next try resumes it`
     })
   }
-  return new DownloadError({ url: url.href, reason: "network", ...kept, message: `cannot reach ${url.href}: ${detail}` })
+  return new DownloadError({
+    url: url.href,
+    reason: "network",
+    ...kept,
+    message: `cannot reach ${url.href}: ${detail}; without internet, put the file in a mirror folder (${MIRROR_HINT})`
+  })
 }
 
 /** Verify the finished `.part` and rename it into place, or remove it and fail. */

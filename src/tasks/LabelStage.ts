@@ -49,7 +49,7 @@ export const labelStage = defineStage<
       case "entity_csv": {
         const source = sources[0]
         if (source === undefined) throw new Error("label stage: entity_csv labels need their source file")
-        const labels = parseEntityLabelCsv(readSourceText(ctx.dataRoot, source), {
+        const labels = parseEntityLabelCsv(readSourceText(ctx, source), {
           entityColumn: params.entity_column,
           labelColumn: params.label_column,
           anomalyValues: params.anomaly_values,

@@ -31,7 +31,7 @@ export const parseStage = defineStage<ParseParams, readonly [SourceFile], Parsed
   params: ParseParams,
   cpu: true,
   run: (params, [source], ctx) => {
-    const text = readSourceText(ctx.dataRoot, source)
+    const text = readSourceText(ctx, source)
     ctx.progress(0.3, "parsing")
     return parseLog(text, compileFormat(params.format))
   },

@@ -1,36 +1,79 @@
 /**
- * Stage `source`: one local file under the data root, identified by its content. The plan
- * computes the file's sha256 up front (it salts the key, so an edited file is a new key) and
- * checks it against the digest the config gives, if any.
+ * Stage `source`: one input file, identified by its content. It is either a local file under the
+ * data root (`path`), or a file inside an archive that is fetched first: a LogHub archive from the
+ * catalog (`archive = "HDFS"`) or any URL (`url`), served from a mirror folder when one has it,
+ * else downloaded with checksum verification and resume, then extracted. The plan digests every
+ * source up front: the digest salts the key (an edited file is a new key) and is checked against
+ * the `sha256` the config gives.
  */
 import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { createHash } from "node:crypto"
 import { closedStruct } from "../config/ClosedStruct.ts"
+import { catalogEntry, loghubCatalog, type LoghubSystem, type SourceArchive } from "../sources/catalog.ts"
+import type { DownloadProgress } from "../sources/Download.ts"
+import { fetchSource } from "../sources/Fetch.ts"
 import { defineStage } from "./Task.ts"
 
 /** A source file as later stages see it. */
 export interface SourceFile {
-  /** Path relative to the data root. */
+  /** Path relative to its root. */
   readonly path: string
+  /** `data`: the data root; `sources`: the fetched-sources folder of the cache. */
+  readonly root: "data" | "sources"
   readonly sha256: string
   readonly bytes: number
 }
 
+const Hex64 = Schema.String.check(Schema.isPattern(/^[0-9a-f]{64}$/, { message: "Expected 64 lowercase hex digits (sha256)" }))
+const Hex32 = Schema.String.check(Schema.isPattern(/^[0-9a-f]{32}$/, { message: "Expected 32 lowercase hex digits (md5)" }))
+
 export const SourceParams = closedStruct({
-  /** Path relative to the data root. */
-  path: Schema.NonEmptyString,
-  /** Expected sha256 (hex); a mismatch fails before any stage runs. */
-  sha256: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[0-9a-f]{64}$/)))
-})
+  /** A file relative to the data root. */
+  path: Schema.optionalKey(Schema.NonEmptyString),
+  /** A LogHub system whose full archive is fetched (see src/sources/catalog.ts). */
+  archive: Schema.optionalKey(Schema.NonEmptyString),
+  /** Any URL of a file or a .zip / .tar.gz archive. */
+  url: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/, { message: "Expected an http(s) URL" }))),
+  /** Checksums of what `url` serves (verified on download; also how a mirror copy is recognised). */
+  url_sha256: Schema.optionalKey(Hex64),
+  url_md5: Schema.optionalKey(Hex32),
+  /** With `archive` or `url`: the file inside the fetched archive, e.g. "HDFS.log". */
+  file: Schema.optionalKey(Schema.NonEmptyString),
+  /** Expected sha256 of the file itself; a mismatch fails before any stage runs. */
+  sha256: Schema.optionalKey(Hex64)
+}).check(
+  Schema.makeFilter((p) => {
+    const given = (["path", "archive", "url"] as const).filter((k) => p[k] !== undefined)
+    if (given.length !== 1) return `give exactly one of path, archive or url (got ${given.length === 0 ? "none" : given.join(", ")})`
+    if (p.path !== undefined && (p.file !== undefined || p.url_sha256 !== undefined || p.url_md5 !== undefined)) {
+      return "file, url_sha256 and url_md5 go with archive or url, not with path"
+    }
+    if (p.archive !== undefined && !loghubCatalog.some((e) => e.system === p.archive)) {
+      return { path: ["archive"], issue: `unknown archive "${p.archive}" (known: ${loghubCatalog.map((e) => e.system).sort().join(", ")})` }
+    }
+    if (p.archive !== undefined && p.file === undefined) return { path: ["file"], issue: "archive sources need the file inside the archive" }
+    return true
+  })
+)
 export type SourceParams = typeof SourceParams.Type
 
-/** The file was missing, unreadable, or not the content the config expects. */
+/** The file was missing, unreadable, could not be fetched, or is not the content the config expects. */
 export class SourceError extends Schema.TaggedError<SourceError>()("SourceError", {
   path: Schema.String,
   message: Schema.String
 }) {}
+
+/** Where sources are read from and fetched to. */
+export interface SourceContext {
+  readonly dataRoot: string
+  /** Folder for downloads and extracted archives (normally `<cache>/sources`). */
+  readonly sourcesDir: string
+  /** Mirror folder searched before downloading (`--mirror` / `FLOW_MIRROR`). */
+  readonly mirror?: string | undefined
+  readonly onProgress?: ((name: string, p: DownloadProgress) => void) | undefined
+}
 
 const digests = new Map<string, { size: number; mtimeMs: number; sha256: string }>()
 
@@ -56,52 +99,91 @@ export const fileDigest = (absPath: string): { sha256: string; bytes: number } =
   return { sha256, bytes: st.size }
 }
 
-/** Resolve and digest a source; fails naming the file (and both digests on a mismatch). */
-export const resolveSource = (dataRoot: string, params: SourceParams) =>
-  Effect.try({
-    try: () => fileDigest(path.resolve(dataRoot, params.path)),
-    catch: (e) =>
-      new SourceError({
-        path: params.path,
-        message: `cannot read source ${path.resolve(dataRoot, params.path)}: ${e instanceof Error ? e.message : String(e)}` +
-          ` (is the data root right? use --data-root or FLOW_DATA_ROOT)`
-      })
-  }).pipe(
-    Effect.flatMap((d) =>
-      params.sha256 !== undefined && params.sha256 !== d.sha256
-        ? Effect.fail(
-          new SourceError({
-            path: params.path,
-            message: `sha256 mismatch for ${params.path}: config expects ${params.sha256}, file has ${d.sha256}`
-          })
-        )
-        : Effect.succeed<SourceFile>({ path: params.path, sha256: d.sha256, bytes: d.bytes })
-    )
-  )
+/** A short name for a source in messages and views. */
+export const describeSource = (p: SourceParams): string =>
+  p.path ?? `${p.archive ?? p.url ?? "?"}${p.file === undefined ? "" : `:${p.file}`}`
 
-/** Read a source file's text, checking it still has the digest the plan saw. */
-export const readSourceText = (dataRoot: string, source: SourceFile): string => {
-  const abs = path.resolve(dataRoot, source.path)
-  const buf = fs.readFileSync(abs)
+/** The fetchable archive behind an `archive` or `url` source. */
+const archiveOf = (p: SourceParams): SourceArchive | undefined => {
+  if (p.archive !== undefined) return catalogEntry(p.archive as LoghubSystem)
+  if (p.url !== undefined) {
+    const name = decodeURIComponent(new URL(p.url).pathname.split("/").at(-1) ?? "") || "download"
+    return { name, url: p.url, sha256: p.url_sha256, md5: p.url_md5 }
+  }
+  return undefined
+}
+
+/** Resolve, fetch if needed, and digest a source; fails naming the file (and both digests on a mismatch). */
+export const resolveSource = (ctx: SourceContext, params: SourceParams): Effect.Effect<SourceFile, SourceError> =>
+  Effect.gen(function*() {
+    const name = describeSource(params)
+    const archive = archiveOf(params)
+    let abs: string
+    let file: Omit<SourceFile, "sha256" | "bytes">
+    if (archive === undefined) {
+      abs = path.resolve(ctx.dataRoot, params.path!)
+      file = { path: params.path!, root: "data" }
+    } else {
+      const fetched = yield* Effect.tryPromise({
+        try: () =>
+          fetchSource(archive, {
+            cacheDir: ctx.sourcesDir,
+            mirror: ctx.mirror,
+            onProgress: ctx.onProgress === undefined ? undefined : (p) => ctx.onProgress!(archive.name, p)
+          }),
+        catch: (e) => new SourceError({ path: name, message: `cannot fetch ${archive.url}: ${e instanceof Error ? e.message : String(e)}` })
+      })
+      const inside = fetched.files.length === 1 && params.file === undefined ? fetched.files[0]!.path : params.file
+      if (inside === undefined) {
+        return yield* new SourceError({
+          path: name,
+          message: `${archive.name} holds ${fetched.files.length} files; name one with file = "..." (${fetched.files.slice(0, 8).map((f) => f.path).join(", ")})`
+        })
+      }
+      const base = fs.statSync(fetched.path).isDirectory() ? fetched.path : path.dirname(fetched.path)
+      abs = path.join(base, ...inside.split("/"))
+      file = { path: path.relative(path.resolve(ctx.sourcesDir), abs).split(path.sep).join("/"), root: "sources" }
+    }
+    const d = yield* Effect.try({
+      try: () => fileDigest(abs),
+      catch: (e) =>
+        new SourceError({
+          path: name,
+          message: `cannot read source ${abs}: ${e instanceof Error ? e.message : String(e)}` +
+            (archive === undefined ? " (is the data root right? use --data-root or FLOW_DATA_ROOT)" : "")
+        })
+    })
+    if (params.sha256 !== undefined && params.sha256 !== d.sha256) {
+      return yield* new SourceError({ path: name, message: `sha256 mismatch for ${name}: config expects ${params.sha256}, file has ${d.sha256}` })
+    }
+    return { ...file, sha256: d.sha256, bytes: d.bytes }
+  })
+
+/** Absolute path of a resolved source. */
+export const sourcePath = (roots: { readonly dataRoot: string; readonly sourcesDir: string }, source: SourceFile): string =>
+  path.resolve(source.root === "sources" ? roots.sourcesDir : roots.dataRoot, source.path)
+
+/** Read a source file's bytes, checking it still has the digest the plan saw. */
+export const readSourceBytes = (roots: { readonly dataRoot: string; readonly sourcesDir: string }, source: SourceFile): Buffer => {
+  const buf = fs.readFileSync(sourcePath(roots, source))
   const now = createHash("sha256").update(buf).digest("hex")
   if (now !== source.sha256) {
     throw new Error(`source ${source.path} changed while the flow ran: expected sha256 ${source.sha256}, now ${now}`)
   }
-  return buf.toString("utf8")
+  return buf
 }
 
+/** Read a source file's text (UTF-8), checking its digest. */
+export const readSourceText = (roots: { readonly dataRoot: string; readonly sourcesDir: string }, source: SourceFile): string =>
+  readSourceBytes(roots, source).toString("utf8")
+
+/** The stage only records the source the plan resolved (its key is salted with the digest). */
 export const sourceStage = defineStage<SourceParams, readonly [], SourceFile>({
   name: "source",
-  version: "1",
+  version: "2",
   params: SourceParams,
   cpu: false,
-  run: (params, _inputs, ctx) => {
-    const d = fileDigest(path.resolve(ctx.dataRoot, params.path))
-    if (params.sha256 !== undefined && params.sha256 !== d.sha256) {
-      throw new Error(`sha256 mismatch for ${params.path}: config expects ${params.sha256}, file has ${d.sha256}`)
-    }
-    return { path: params.path, sha256: d.sha256, bytes: d.bytes }
-  },
-  summarize: (out) => out,
-  describe: (params) => path.basename(params.path)
+  run: (params, _inputs, ctx) => Effect.runPromise(resolveSource(ctx, params)),
+  summarize: (out, params) => ({ ...out, source: describeSource(params) }),
+  describe: (params) => (params.path !== undefined ? path.basename(params.path) : describeSource(params))
 })

@@ -11,6 +11,10 @@ import { stageKey } from "../cache/CacheKey.ts"
 export interface StageContext {
   /** Directory that dataset paths resolve against. */
   readonly dataRoot: string
+  /** Folder of fetched (downloaded or mirrored) sources. */
+  readonly sourcesDir: string
+  /** Mirror folder searched before downloading, if any. */
+  readonly mirror?: string | undefined
   /** Report progress (0..1) with an optional message; cheap, call it freely. */
   readonly progress: (fraction: number, message?: string) => void
 }

@@ -73,3 +73,18 @@ export const copyConfigs = (): string => {
 }
 
 export const git = (args: ReadonlyArray<string>) => spawnSync("git", args, { cwd: repoRoot, encoding: "utf8" })
+
+/** Run `flow ARGS` without blocking this process (so a server in the test can answer it). */
+export const flowAsync = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<CliResult> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, [mainTs, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c))
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c))
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000)
+    child.on("exit", (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })

@@ -22,7 +22,7 @@ describe("runPlan", () => {
     const stale = path.join(resultsDir, plan.runs[0]!.spec.name, `${plan.runs[0]!.fingerprint}.tmp-999999-1`)
     fs.mkdirSync(stale, { recursive: true })
     const events: Array<FlowEvent> = []
-    const options = { maxWorkers: 2, dataRoot: dataRoot(), resultsDir, force: false }
+    const options = { maxWorkers: 2, dataRoot: dataRoot(), sourcesDir: path.join(resultsDir, "sources"), resultsDir, force: false }
     const program = Effect.gen(function*() {
       const first = yield* runPlan(plan, options)
       const second = yield* runPlan(plan, options)
