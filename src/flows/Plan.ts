@@ -9,7 +9,8 @@ import type { FitResult } from "../detectors/Detector.ts"
 import type { ParsedLog, Sequences, SplitSequences, TemplatedLog } from "../tasks/Artifacts.ts"
 import { evaluateStage, type Metrics } from "../tasks/EvaluateStage.ts"
 import { fitStage } from "../tasks/FitStage.ts"
-import { groupStage } from "../tasks/GroupStage.ts"
+import { groupStage, type GroupedSequences } from "../tasks/GroupStage.ts"
+import { sessionSources, sessionsStage } from "../tasks/SessionsStage.ts"
 import { labelStage, type LabelledSequences } from "../tasks/LabelStage.ts"
 import { mineStage } from "../tasks/MineStage.ts"
 import { parseStage } from "../tasks/ParseStage.ts"
@@ -20,16 +21,22 @@ import { describeSource, resolveSource, sourceStage, type SourceContext, type So
 import { splitStage } from "../tasks/SplitStage.ts"
 import { stages } from "../tasks/stages.ts"
 import { node, type Node } from "../tasks/Task.ts"
-import type { RunSpec } from "./Registry.ts"
+import { isSessionDataset, type DatasetConfig, type RunSpec } from "./Registry.ts"
 
-/** The nodes one run needs, by role. */
-export interface RunNodes {
+/** The nodes that turn a dataset config into labelled, split sequences. */
+export interface DatasetNodes {
   readonly sources: ReadonlyArray<Node<SourceFile>>
-  readonly parse: Node<ParsedLog>
-  readonly mine: Node<TemplatedLog>
-  readonly group: Node<Sequences>
+  /** Raw-log datasets only. */
+  readonly parse?: Node<ParsedLog>
+  readonly mine?: Node<TemplatedLog>
+  readonly group?: Node<GroupedSequences>
+  /** The labelled sequences: the `label` node, or the `sessions` node of a pre-sequenced dataset. */
   readonly label: Node<LabelledSequences>
   readonly split: Node<SplitSequences>
+}
+
+/** The nodes one run needs, by role. */
+export interface RunNodes extends DatasetNodes {
   readonly fit: Node<FitResult<unknown>>
   readonly score: Node<ScoredSequences>
   readonly evaluate: Node<Metrics>
@@ -53,9 +60,12 @@ export interface Plan {
 /** Resolved sources by `describeSource` name. */
 export type Digests = ReadonlyMap<string, SourceFile>
 
+/** Every source file a dataset reads. */
+export const datasetSources = (d: DatasetConfig): ReadonlyArray<SourceParams> =>
+  isSessionDataset(d) ? sessionSources(d.sessions) : [d.source, ...(d.labels.type === "entity_csv" ? [d.labels.source] : [])]
+
 /** Every source file the runs read. */
-export const sourcesOf = (runs: ReadonlyArray<RunSpec>): ReadonlyArray<SourceParams> =>
-  runs.flatMap((r) => [r.dataset.source, ...(r.dataset.labels.type === "entity_csv" ? [r.dataset.labels.source] : [])])
+export const sourcesOf = (runs: ReadonlyArray<RunSpec>): ReadonlyArray<SourceParams> => runs.flatMap((r) => datasetSources(r.dataset))
 
 /** Fetch (if needed) and digest every distinct source; fails naming the file, or both digests on a mismatch. */
 export const resolveSources = (ctx: SourceContext | string, runs: ReadonlyArray<RunSpec>) => {
@@ -84,13 +94,8 @@ export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan 
 
   const planned = runs.map((spec): PlannedRun => {
     const ds = spec.dataset
-    const src = source(ds.source)
-    const parse = intern(node(parseStage, ds.parser, [src]))
-    const mine = intern(node(mineStage, ds.miner, [parse]))
-    const group = intern(node(groupStage, ds.grouping, [parse, mine]))
-    const labelSources = ds.labels.type === "entity_csv" ? [source(ds.labels.source)] : []
-    const label = intern(node(labelStage, ds.labels, [group, parse, ...labelSources]))
-    const split = intern(node(splitStage, ds.split, [label]))
+    const dn = datasetNodes(ds, source, intern)
+    const { label, split } = dn
     const detectorParams = {
       detector: spec.model.detector,
       detector_version: spec.model.detector_version,
@@ -99,7 +104,7 @@ export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan 
     }
     const fit = intern(node(fitStage, detectorParams, [label, split]))
     const score = intern(node(scoreStage, detectorParams, [label, split, fit]))
-    const evaluate = intern(node(evaluateStage, { scope: "sequence" as const }, [label, score]))
+    const evaluate = intern(node(evaluateStage, { scope: "sequence" as const }, [label, split, score]))
     const runConfig = {
       run: spec.name,
       experiment: spec.experiment,
@@ -114,10 +119,50 @@ export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan 
       spec,
       runConfig,
       fingerprint: sha256(canonicalJson(runConfig)).slice(0, 16),
-      nodes: { sources: [src, ...labelSources], parse, mine, group, label, split, fit, score, evaluate }
+      nodes: { ...dn, fit, score, evaluate }
     }
   })
   return { runs: planned, nodes: topoSort([...byKey.values()]) }
+}
+
+/** The dataset part of the DAG: sources to labelled, split sequences. */
+export const datasetNodes = (
+  ds: DatasetConfig,
+  source: (p: SourceParams) => Node<SourceFile>,
+  intern: <O>(n: Node<O>) => Node<O>
+): DatasetNodes => {
+  if (isSessionDataset(ds)) {
+    const sources = sessionSources(ds.sessions).map(source)
+    const sessions = intern(node(sessionsStage, ds.sessions, sources))
+    const split = intern(node(splitStage, ds.split, [sessions, sessions]))
+    return { sources, label: sessions, split }
+  }
+  const src = source(ds.source)
+  const parse = intern(node(parseStage, ds.parser, [src]))
+  const mine = intern(node(mineStage, ds.miner, [parse]))
+  const group = intern(node(groupStage, ds.grouping, [parse, mine]))
+  const labelSources = ds.labels.type === "entity_csv" ? [source(ds.labels.source)] : []
+  const label = intern(node(labelStage, ds.labels, [group, parse, ...labelSources]))
+  const split = intern(node(splitStage, ds.split, [label, parse]))
+  return { sources: [src, ...labelSources], parse, mine, group, label, split }
+}
+
+/** A plan for datasets alone (no models): what `flow inspect` builds. */
+export const buildDatasetPlan = (datasets: ReadonlyArray<DatasetConfig>, digests: Digests): { nodes: ReadonlyArray<Node>; datasets: ReadonlyArray<DatasetNodes> } => {
+  const byKey = new Map<string, Node>()
+  const intern = <O>(n: Node<O>): Node<O> => {
+    const known = byKey.get(n.key)
+    if (known !== undefined) return known as Node<O>
+    byKey.set(n.key, n)
+    return n
+  }
+  const source = (p: SourceParams) => {
+    const d = digests.get(describeSource(p))
+    if (d === undefined) throw new Error(`plan: source ${describeSource(p)} was not resolved`)
+    return intern(node(sourceStage, p, [], d.sha256))
+  }
+  const out = datasets.map((d) => datasetNodes(d, source, intern))
+  return { nodes: topoSort([...byKey.values()]), datasets: out }
 }
 
 const topoSort = (nodes: ReadonlyArray<Node>): ReadonlyArray<Node> => {

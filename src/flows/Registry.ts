@@ -15,6 +15,7 @@ import { LabelParams } from "../tasks/LabelStage.ts"
 import { MineParams } from "../tasks/MineStage.ts"
 import { ParseParams } from "../tasks/ParseStage.ts"
 import { SourceParams } from "../tasks/SourceStage.ts"
+import { SessionsParams } from "../tasks/SessionsStage.ts"
 import { SplitParams } from "../tasks/SplitStage.ts"
 
 /** A config file is missing, malformed or inconsistent. */
@@ -29,8 +30,8 @@ export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError"
   }
 }
 
-/** A dataset: where the log is and how it becomes labelled, split sequences. */
-export const DatasetConfig = closedStruct({
+/** A dataset from a raw log: where the log is and how it becomes labelled, split sequences. */
+export const LogDatasetConfig = closedStruct({
   description: Schema.optionalKey(Schema.String),
   source: SourceParams,
   parser: ParseParams,
@@ -39,7 +40,25 @@ export const DatasetConfig = closedStruct({
   labels: LabelParams,
   split: SplitParams
 })
-export type DatasetConfig = typeof DatasetConfig.Type
+export type LogDatasetConfig = typeof LogDatasetConfig.Type
+
+/** A pre-sequenced dataset: published session files, one session per line. */
+export const SessionDatasetConfig = closedStruct({
+  description: Schema.optionalKey(Schema.String),
+  sessions: SessionsParams,
+  split: SplitParams
+})
+export type SessionDatasetConfig = typeof SessionDatasetConfig.Type
+
+/** Either kind of dataset; a `sessions` table makes it pre-sequenced. */
+export const DatasetConfig = {
+  /** The schema for a raw dataset table, chosen by its shape so errors speak of one kind only. */
+  for: (raw: Record<string, unknown>) => ("sessions" in raw ? SessionDatasetConfig : LogDatasetConfig)
+}
+export type DatasetConfig = LogDatasetConfig | SessionDatasetConfig
+
+/** Whether a dataset is pre-sequenced. */
+export const isSessionDataset = (d: DatasetConfig): d is SessionDatasetConfig => "sessions" in d
 
 const ModelHeader = Schema.Struct({ detector: Schema.NonEmptyString, description: Schema.optionalKey(Schema.String) })
 
@@ -245,9 +264,10 @@ export const loadRegistry = Effect.fn("Registry.loadRegistry")(function*(file: s
         const datasetFile = path.join(dir, "datasets", `${exp.dataset}.toml`)
         const modelFile = path.join(dir, "models", `${m.name}.toml`)
         const dsOverrides = pick("dataset")
-        const dataset = yield* decode(
-          DatasetConfig,
-          yield* applyOverrides(datasetRaw, dsOverrides, file, "dataset"),
+        const datasetInput = yield* applyOverrides(datasetRaw, dsOverrides, file, "dataset")
+        const dataset: DatasetConfig = yield* decode(
+          DatasetConfig.for(datasetInput),
+          datasetInput,
           datasetFile,
           "",
           dsOverrides.length > 0 ? `after overrides from ${file}: ${dsOverrides.map(([, , w]) => w).join(", ")}` : undefined
@@ -341,7 +361,7 @@ const loadDataset = (
     }
     const merged = layers.reduce<Record<string, unknown>>((acc, l) => deepMerge(acc, l), {})
     // Validate the dataset on its own first, so its own errors are not blamed on overrides.
-    yield* decode(DatasetConfig, merged, path.join(dir, "datasets", `${name}.toml`), "", chain.length > 1 ? `with extends ${chain.slice(1).join(" -> ")}` : undefined)
+    yield* decode(DatasetConfig.for(merged), merged, path.join(dir, "datasets", `${name}.toml`), "", chain.length > 1 ? `with extends ${chain.slice(1).join(" -> ")}` : undefined)
     cache.set(name, merged)
     return merged
   })

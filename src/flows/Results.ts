@@ -15,6 +15,7 @@ import { LABEL_ANOMALY, LABEL_NORMAL, SPLIT_IGNORED, SPLIT_TEST, SPLIT_TRAIN, ty
 import type { Metrics } from "../tasks/EvaluateStage.ts"
 import type { LabelledSequences } from "../tasks/LabelStage.ts"
 import type { ScoredSequences } from "../tasks/ScoreStage.ts"
+import { splitSequences, splitStats } from "../tasks/SplitStage.ts"
 import { stringAt } from "../tasks/StringColumn.ts"
 import type { Node } from "../tasks/Task.ts"
 import type { PlannedRun } from "./Plan.ts"
@@ -114,34 +115,45 @@ export const writeResults = Effect.fn("Results.writeResults")(function*(
   const labelled = yield* value(nodes.label)
   const split = yield* value(nodes.split)
   const scored = yield* value(nodes.score)
+  const optionalMeta = (n: Node | undefined) => (n === undefined ? Effect.succeed(undefined) : meta(n))
   const metas = {
     sources: yield* Effect.forEach(nodes.sources, meta),
-    parse: yield* meta(nodes.parse),
-    mine: yield* meta(nodes.mine),
-    group: yield* meta(nodes.group),
+    parse: yield* optionalMeta(nodes.parse),
+    mine: yield* optionalMeta(nodes.mine),
+    group: yield* optionalMeta(nodes.group),
     label: yield* meta(nodes.label),
     split: yield* meta(nodes.split),
     fit: yield* meta(nodes.fit)
   }
-
+  const seqs = splitSequences(labelled, split)
+  const spec = run.spec.dataset.split
   const manifest = {
     run: run.spec.name,
     dataset: run.spec.datasetName,
     sources: metas.sources.map((m) => m.summary),
-    parser: metas.parse.summary,
-    miner: metas.mine.summary,
-    grouping: metas.group.summary,
-    labels: metas.label.summary,
-    split: metas.split.summary,
+    ...(metas.parse === undefined ? {} : { parser: metas.parse.summary }),
+    ...(metas.mine === undefined ? {} : { miner: metas.mine.summary }),
+    ...(metas.group === undefined ? {} : { grouping: metas.group.summary }),
+    [metas.label.stage === "sessions" ? "sessions" : "labels"]: metas.label.summary,
+    split: {
+      ...(metas.split.summary as Record<string, unknown>),
+      requested: spec,
+      effective: {
+        train: split.summary.train.count,
+        test: split.summary.test.count,
+        ignored: split.summary.ignored.count,
+        train_fraction: seqs.labels.length === 0 ? 0 : split.summary.train.count / seqs.labels.length,
+        test_fraction: seqs.labels.length === 0 ? 0 : split.summary.test.count / seqs.labels.length
+      },
+      lengths: splitStats(seqs, split.split)
+    },
     fit: metas.fit.summary,
     cache_keys: {
       sources: metas.sources.map((m) => m.key),
-      parse: metas.parse.key,
-      mine: metas.mine.key,
-      group: metas.group.key,
-      label: metas.label.key,
-      split: metas.split.key,
-      fit: metas.fit.key
+      ...Object.fromEntries((["parse", "mine", "group", "label", "split", "fit"] as const).flatMap((k) => {
+        const m = metas[k]
+        return m === undefined ? [] : [[k, m.key]]
+      }))
     }
   }
   const predictions = predictionLines(labelled, split, scored)
@@ -189,7 +201,7 @@ const labelName = (l: number | undefined): string =>
 
 const predictionLines = (labelled: LabelledSequences, split: SplitSequences, scored: ScoredSequences): string => {
   if (scored.status !== "ok") return ""
-  const seqs = labelled.sequences
+  const seqs = splitSequences(labelled, split)
   const out: Array<string> = []
   for (let j = 0; j < scored.which.length; j++) {
     const i = scored.which[j]!

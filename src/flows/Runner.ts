@@ -230,7 +230,12 @@ export const forcedKeys = (plan: Plan, options: Pick<RunnerOptions, "force" | "f
 /** Every node of a run, upstream first. */
 export const runNodeList = (run: PlannedRun): ReadonlyArray<Node> => {
   const n = run.nodes
-  return [...n.sources, n.parse, n.mine, n.group, n.label, n.split, n.fit, n.score, n.evaluate]
+  const out: Array<Node> = [...n.sources]
+  if (n.parse !== undefined) out.push(n.parse)
+  if (n.mine !== undefined) out.push(n.mine)
+  if (n.group !== undefined) out.push(n.group)
+  out.push(n.label, n.split, n.fit, n.score, n.evaluate)
+  return out
 }
 
 /** A human label per node: the stage and which datasets / runs it serves. */

@@ -1,18 +1,19 @@
 /**
  * Attach ground-truth labels to sequences: per entity from a label CSV (HDFS `BlockId,Label`),
- * or per line from a header field of the parsed log (BGL's first token, `-` = normal).
- * Labels are codes LABEL_UNKNOWN / LABEL_NORMAL / LABEL_ANOMALY in an Int8Array per sequence;
- * these functions return new label arrays and never mutate their input.
+ * or per line from a header field of the parsed log (BGL's and Thunderbird's first token, `-` =
+ * normal), where a window's label follows from its lines by an explicit rule (any anomalous line,
+ * or a fraction of them). Labels are codes LABEL_UNKNOWN / LABEL_NORMAL / LABEL_ANOMALY in an
+ * Int8Array per sequence; these functions return new label arrays and never mutate their input.
  */
-import type { ParsedLog, Sequences } from "../tasks/Artifacts.ts"
+import type { ParsedLog, Sequences, StringColumn } from "../tasks/Artifacts.ts"
 import { LABEL_ANOMALY, LABEL_NORMAL, LABEL_UNKNOWN } from "../tasks/Artifacts.ts"
 import { stringAt, stringCount } from "../tasks/StringColumn.ts"
 
-/** Options of `parseEntityLabelCsv`. */
+/** Options of `parseEntityLabelCsv`; config spelling in brackets. */
 export interface EntityLabelCsvOptions {
-  /** Header name of the entity id column, e.g. "BlockId". */
+  /** Header name of the entity id column, e.g. "BlockId" [`entity_column`]. */
   readonly entityColumn: string
-  /** Header name of the label column, e.g. "Label". */
+  /** Header name of the label column, e.g. "Label" [`label_column`]. */
   readonly labelColumn: string
   /** Label values meaning anomalous, e.g. ["Anomaly"]. */
   readonly anomalyValues: ReadonlyArray<string>
@@ -41,8 +42,8 @@ export const parseEntityLabelCsv = (text: string, opts: EntityLabelCsvOptions): 
   const header = splitCsvLine(stripCr(lines[lineIdx]!), lineIdx + 1)
   const entityAt = header.indexOf(opts.entityColumn)
   const labelAt = header.indexOf(opts.labelColumn)
-  if (entityAt < 0) throw missingColumn(opts.entityColumn, header, lineIdx + 1)
-  if (labelAt < 0) throw missingColumn(opts.labelColumn, header, lineIdx + 1)
+  if (entityAt < 0) throw missingColumn("entity_column", opts.entityColumn, header, lineIdx + 1)
+  if (labelAt < 0) throw missingColumn("label_column", opts.labelColumn, header, lineIdx + 1)
 
   const out = new Map<string, 0 | 1>()
   for (lineIdx++; lineIdx < lines.length; lineIdx++) {
@@ -76,9 +77,10 @@ export const parseEntityLabelCsv = (text: string, opts: EntityLabelCsvOptions): 
 export const applyEntityLabels = (seqs: Sequences, labels: ReadonlyMap<string, 0 | 1>): { sequences: Sequences; unlabeled: number } => {
   const count = stringCount(seqs.ids)
   const out = new Int8Array(count)
+  const idAt = idReader(seqs.ids)
   let unlabeled = 0
   for (let i = 0; i < count; i++) {
-    const code = labels.get(stringAt(seqs.ids, i))
+    const code = labels.get(idAt(i))
     if (code === undefined) {
       out[i] = LABEL_UNKNOWN
       unlabeled++
@@ -89,43 +91,108 @@ export const applyEntityLabels = (seqs: Sequences, labels: ReadonlyMap<string, 0
   return { sequences: { ...seqs, labels: out }, unlabeled }
 }
 
-/** Options of `applyLineLabels`. */
-export interface LineLabelOptions {
-  /** Name of the parsed header field holding the per-line label, e.g. "Label". */
+/** How a window's label follows from its lines [`window_label`]. */
+export type WindowLabelRule =
+  /** Anomalous iff at least one line is anomalous (the default). */
+  | "any"
+  /** Anomalous iff at least `fraction` (in (0, 1]) of its lines are anomalous. */
+  | { readonly fraction: number }
+
+/** Options of `lineLabels`. */
+export interface LineFieldOptions {
+  /** Name of the parsed header field holding the per-line label, e.g. "Label" [`field`]. */
   readonly field: string
-  /** The field value of a normal line, e.g. "-"; any other value is anomalous. */
+  /** The field value of a normal line, e.g. "-"; any other value is anomalous [`normal_value`]. */
   readonly normalValue: string
 }
 
+/** Options of `applyLineLabels`. */
+export interface LineLabelOptions extends LineFieldOptions {
+  /** Window label rule (default "any"). */
+  readonly rule?: WindowLabelRule
+  /**
+   * Leading context events per sequence that do not count (StreamChunks' `context`); the label
+   * follows from the remaining lines only.
+   */
+  readonly context?: Int32Array
+}
+
 /**
- * Label each sequence from per-line labels: anomalous iff any of its rows has a `field` value
- * other than `normalValue`, else normal (an empty sequence is normal). Throws if the parsed log
- * has no such field.
+ * Per parsed row: LABEL_ANOMALY where `field` differs from `normalValue`, else LABEL_NORMAL.
+ * Throws naming `field` if the parsed log has no such field.
  */
-export const applyLineLabels = (seqs: Sequences, parsed: ParsedLog, opts: LineLabelOptions): Sequences => {
+export const lineLabels = (parsed: ParsedLog, opts: LineFieldOptions): Int8Array => {
   const field = parsed.fields.find((f) => f.name === opts.field)
   if (field === undefined) {
     throw new Error(
-      `applyLineLabels: the parsed log has no field "${opts.field}" (fields: ${parsed.fields.map((f) => f.name).join(", ") || "none"})`
+      `lineLabels: field "${opts.field}" is not a field of the parsed log (fields: ${parsed.fields.map((f) => f.name).join(", ") || "none"})`
     )
   }
   const { values, codes } = field.column
-  const anomalousCode = new Uint8Array(values.length)
-  for (let k = 0; k < values.length; k++) anomalousCode[k] = values[k] === opts.normalValue ? 0 : 1
+  const codeLabel = new Int8Array(values.length)
+  for (let k = 0; k < values.length; k++) codeLabel[k] = values[k] === opts.normalValue ? LABEL_NORMAL : LABEL_ANOMALY
+  const out = new Int8Array(codes.length)
+  for (let row = 0; row < codes.length; row++) out[row] = codeLabel[codes[row]!]!
+  return out
+}
 
+/**
+ * Label each sequence from per-line labels (`lineLabels`) by `opts.rule`: "any" = anomalous iff
+ * one of its lines is; `{ fraction: f }` = anomalous iff anomalous lines >= f · lines (with a
+ * 1e-9 tolerance, so 3 of 10 lines meet f = 0.3). A sequence with no (non-context) line is
+ * normal. Throws naming `field` (missing) or `window_label` (fraction outside (0, 1]).
+ */
+export const applyLineLabels = (seqs: Sequences, parsed: ParsedLog, opts: LineLabelOptions): Sequences => {
+  const rule = opts.rule ?? "any"
+  const fraction = rule === "any" ? 0 : rule.fraction
+  if (rule !== "any" && (typeof fraction !== "number" || !(fraction > 0 && fraction <= 1))) {
+    throw new Error(`applyLineLabels: window_label fraction must be in (0, 1], got ${String(fraction)}`)
+  }
+  const perRow = lineLabels(parsed, opts)
   const count = seqs.offsets.length - 1
+  const context = opts.context
+  if (context !== undefined && context.length !== count) {
+    throw new Error(`applyLineLabels: context has ${context.length} entries but there are ${count} sequences`)
+  }
   const out = new Int8Array(count)
   for (let i = 0; i < count; i++) {
-    let label = LABEL_NORMAL
-    for (let p = seqs.offsets[i]!, end = seqs.offsets[i + 1]!; p < end; p++) {
-      if (anomalousCode[codes[seqs.rows[p]!]!] === 1) {
-        label = LABEL_ANOMALY
-        break
+    const from = seqs.offsets[i]! + (context === undefined ? 0 : context[i]!)
+    const end = seqs.offsets[i + 1]!
+    let anomalous = 0
+    for (let p = from; p < end; p++) {
+      if (perRow[seqs.rows[p]!] === LABEL_ANOMALY) {
+        anomalous++
+        if (rule === "any") break
       }
     }
-    out[i] = label
+    const isAnomaly = rule === "any" ? anomalous > 0 : anomalous > 0 && anomalous >= fraction * (end - from) - 1e-9
+    out[i] = isAnomaly ? LABEL_ANOMALY : LABEL_NORMAL
   }
   return { ...seqs, labels: out }
+}
+
+/**
+ * Per parsed row, the label implied by the labelled sequences holding it: LABEL_ANOMALY if any
+ * of them is anomalous, LABEL_NORMAL if all of them are normal, LABEL_UNKNOWN if none holds the
+ * row or one of them is unknown (and none anomalous). For raw-entry splits of entity-labelled logs.
+ */
+export const rowLabelsFromSequences = (seqs: Sequences, rowCount: number): Int8Array => {
+  const NONE = -2
+  const out = new Int8Array(rowCount).fill(NONE)
+  const count = seqs.offsets.length - 1
+  for (let i = 0; i < count; i++) {
+    const label = seqs.labels[i]!
+    for (let p = seqs.offsets[i]!, end = seqs.offsets[i + 1]!; p < end; p++) {
+      const row = seqs.rows[p]!
+      const prev = out[row]!
+      if (prev === LABEL_ANOMALY) continue
+      if (label === LABEL_ANOMALY) out[row] = LABEL_ANOMALY
+      else if (label === LABEL_UNKNOWN) out[row] = LABEL_UNKNOWN
+      else if (prev === NONE) out[row] = LABEL_NORMAL
+    }
+  }
+  for (let row = 0; row < rowCount; row++) if (out[row] === NONE) out[row] = LABEL_UNKNOWN
+  return out
 }
 
 /** Counts of each label code. */
@@ -160,10 +227,23 @@ export const labelHistogram = (labels: Int8Array, which?: LabelSelection): Label
   return { normal, anomaly, unknown }
 }
 
+/**
+ * Reads ids one by one. An ASCII id column (the usual case) is decoded once and sliced, which is
+ * much cheaper than decoding a million small byte ranges; otherwise each id is decoded alone.
+ */
+const idReader = (ids: StringColumn): ((i: number) => string) => {
+  const { blob, offsets } = ids
+  let ascii = blob.length <= 1 << 28
+  for (let k = 0; ascii && k < blob.length; k++) if (blob[k]! >= 0x80) ascii = false
+  if (!ascii) return (i) => stringAt(ids, i)
+  const text = new TextDecoder().decode(blob)
+  return (i) => text.slice(offsets[i]!, offsets[i + 1]!)
+}
+
 const stripCr = (line: string): string => (line.endsWith("\r") ? line.slice(0, -1) : line)
 
-const missingColumn = (column: string, header: ReadonlyArray<string>, lineNo: number): Error =>
-  new Error(`parseEntityLabelCsv: line ${lineNo}: header has no column "${column}" (columns: ${header.join(", ")})`)
+const missingColumn = (key: string, column: string, header: ReadonlyArray<string>, lineNo: number): Error =>
+  new Error(`parseEntityLabelCsv: ${key} "${column}" is not a column of the label CSV (line ${lineNo} header: ${header.join(", ")})`)
 
 /** Split one CSV line; double-quoted cells may hold commas and "" escapes (no embedded newlines). */
 const splitCsvLine = (line: string, lineNo: number): Array<string> => {

@@ -82,6 +82,11 @@ export interface SplitSequences {
   /** SPLIT_TRAIN, SPLIT_TEST or SPLIT_IGNORED per sequence. */
   readonly split: Uint8Array
   readonly summary: SplitSummary
+  /**
+   * The sequences the tags refer to, when the split changed them (a raw-entry split that cuts
+   * straddling sequences in two); absent: the labelled sequences upstream.
+   */
+  readonly sequences?: Sequences
 }
 
 /** Scores for every sequence (NaN where not scored) and 0/1 predictions. */

@@ -6,7 +6,8 @@
 import { Effect, Schema } from "effect"
 import { closedStruct } from "../config/ClosedStruct.ts"
 import { binaryMetrics, type BinaryMetrics } from "../eval/Metrics.ts"
-import { LABEL_ANOMALY, LABEL_NORMAL } from "./Artifacts.ts"
+import { LABEL_ANOMALY, LABEL_NORMAL, type SplitSequences } from "./Artifacts.ts"
+import { splitSequences } from "./SplitStage.ts"
 import type { LabelledSequences } from "./LabelStage.ts"
 import type { ScoredSequences } from "./ScoreStage.ts"
 import { defineStage } from "./Task.ts"
@@ -26,15 +27,15 @@ export interface Metrics {
   readonly scopes: Readonly<Record<string, MetricBlock>>
 }
 
-export const evaluateStage = defineStage<EvaluateParams, readonly [LabelledSequences, ScoredSequences], Metrics>({
+export const evaluateStage = defineStage<EvaluateParams, readonly [LabelledSequences, SplitSequences, ScoredSequences], Metrics>({
   name: "evaluate",
-  version: "1",
+  version: "2",
   params: EvaluateParams,
   cpu: false,
-  run: (params, [labelled, scored]) => {
+  run: (params, [labelled, split, scored]) => {
     const block = ((): MetricBlock => {
       if (scored.status === "invalid") return { scope: params.scope, status: "invalid", reason: scored.reason }
-      const labels = labelled.sequences.labels
+      const labels = splitSequences(labelled, split).labels
       const labelledIdx: Array<number> = []
       const labelledPos: Array<number> = []
       scored.which.forEach((seq, j) => {

@@ -8,6 +8,7 @@ import { closedStruct } from "../config/ClosedStruct.ts"
 import { getDetector, type FitResult } from "../detectors/Detector.ts"
 import { SPLIT_TRAIN, type SplitSequences } from "./Artifacts.ts"
 import type { LabelledSequences } from "./LabelStage.ts"
+import { splitSequences } from "./SplitStage.ts"
 import { defineStage } from "./Task.ts"
 
 /** Which detector, its code version and its decoded hyperparameters. */
@@ -37,7 +38,7 @@ export const fitStage = defineStage<DetectorParams, readonly [LabelledSequences,
   run: (params, [labelled, split]) => {
     const detector = getDetector(params.detector)
     const train = indexesWithTag(split.split, SPLIT_TRAIN)
-    return detector.fit(labelled.sequences, train, params.config)
+    return detector.fit(splitSequences(labelled, split), train, params.config)
   },
   summarize: (out, params) => ({
     detector: params.detector,

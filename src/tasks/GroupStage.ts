@@ -1,14 +1,18 @@
 /**
- * Stage `group`: parsed rows to sequences, by entity (every id a row names, e.g. HDFS block
- * ids) or by fixed windows of parsed rows. Sequences come out chronological (by first row) and
- * unlabelled; stage `label` attaches labels.
+ * Stage `group`: parsed rows to sequences: by entity (every id a row names, e.g. HDFS block ids),
+ * fixed windows (of parsed rows or raw line positions), time windows, or chronological stream
+ * chunks. Sequences come out ordered by first row and unlabelled; stage `label` attaches labels.
  */
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { closedStruct } from "../config/ClosedStruct.ts"
 import { fixedWindows } from "../sequences/FixedWindow.ts"
 import { groupByEntity } from "../sequences/GroupByEntity.ts"
+import { streamChunks } from "../sequences/StreamChunks.ts"
+import { timeWindows } from "../sequences/TimeWindow.ts"
 import type { ParsedLog, Sequences, TemplatedLog } from "./Artifacts.ts"
 import { defineStage } from "./Task.ts"
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 
 export const GroupParams = Schema.Union([
   closedStruct({
@@ -18,20 +22,69 @@ export const GroupParams = Schema.Union([
   }),
   closedStruct({
     type: Schema.Literal("fixed_window"),
-    size: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
-    step: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+    window_size: PositiveInt,
+    step: PositiveInt,
+    /** Count positions in parsed rows or in raw lines (unparsed lines included). */
+    basis: Schema.Literals(["parsed", "raw"]).pipe(Schema.withDecodingDefaultKey(Effect.succeed("parsed" as const))),
+    window_alignment_offset: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(Schema.withDecodingDefaultKey(Effect.succeed(0)))
+  }),
+  closedStruct({
+    type: Schema.Literal("time_window"),
+    time_span_ms: PositiveInt,
+    step_ms: PositiveInt
+  }),
+  closedStruct({
+    type: Schema.Literal("stream_chunks"),
+    chunk_size: PositiveInt,
+    /** Rows carried from before each chunk as unscored context: a count, or true for a whole chunk. */
+    continuous_context: Schema.Union([Schema.Boolean, Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))]).pipe(
+      Schema.withDecodingDefaultKey(Effect.succeed(false))
+    )
   })
 ])
 export type GroupParams = typeof GroupParams.Type
 
-export const groupStage = defineStage<GroupParams, readonly [ParsedLog, TemplatedLog], Sequences>({
+/** Sequences plus what the grouping knows about them. */
+export interface GroupedSequences {
+  readonly sequences: Sequences
+  /** Stream chunks: leading context events per sequence (not to be labelled or scored). */
+  readonly context?: Int32Array
+  /** Time windows: rows without a timestamp (in no window). */
+  readonly untimed?: number
+}
+
+export const groupStage = defineStage<GroupParams, readonly [ParsedLog, TemplatedLog], GroupedSequences>({
   name: "group",
-  version: "1",
+  version: "2",
   params: GroupParams,
   cpu: true,
-  run: (params, [parsed, templated]) =>
-    params.type === "entity"
-      ? groupByEntity(parsed, templated, { pattern: params.pattern })
-      : fixedWindows(parsed, templated, { size: params.size, step: params.step }),
-  summarize: (out, params) => ({ grouping: params, sequences: out.labels.length, events: out.events.length })
+  run: (params, [parsed, templated]) => {
+    switch (params.type) {
+      case "entity":
+        return { sequences: groupByEntity(parsed, templated, { pattern: params.pattern }) }
+      case "fixed_window":
+        return {
+          sequences: fixedWindows(parsed, templated, {
+            size: params.window_size,
+            step: params.step,
+            basis: params.basis,
+            alignmentOffset: params.window_alignment_offset
+          })
+        }
+      case "time_window": {
+        const w = timeWindows(parsed, templated, { spanMs: params.time_span_ms, stepMs: params.step_ms })
+        return { sequences: w.sequences, untimed: w.untimed }
+      }
+      case "stream_chunks": {
+        const c = streamChunks(parsed, templated, { chunkSize: params.chunk_size, continuousContext: params.continuous_context })
+        return { sequences: c.sequences, context: c.context }
+      }
+    }
+  },
+  summarize: (out, params) => ({
+    grouping: params,
+    sequences: out.sequences.labels.length,
+    events: out.sequences.events.length,
+    ...(out.untimed === undefined ? {} : { untimed_rows: out.untimed })
+  })
 })

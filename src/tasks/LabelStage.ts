@@ -1,19 +1,21 @@
 /**
  * Stage `label`: attach a label to every sequence, from an entity label CSV (e.g. HDFS block
- * labels), from a per-line parsed field (BGL: `-` is normal; a sequence is anomalous iff any of
- * its lines is), or none (all unknown; unsupervised runs still score).
+ * labels), from a per-line parsed field (BGL: `-` is normal; a window is anomalous when any of
+ * its lines is, or when at least `window_anomaly_fraction` of them are), or none (all unknown;
+ * unsupervised runs still score).
  */
 import { Effect, Schema } from "effect"
 import { closedStruct } from "../config/ClosedStruct.ts"
-import { applyEntityLabels, applyLineLabels, labelHistogram, parseEntityLabelCsv } from "../sequences/Labels.ts"
+import { applyEntityLabels, applyLineLabels, labelHistogram, lineLabels, parseEntityLabelCsv } from "../sequences/Labels.ts"
 import { LABEL_UNKNOWN, type ParsedLog, type Sequences } from "./Artifacts.ts"
+import type { GroupedSequences } from "./GroupStage.ts"
 import { readSourceText, SourceParams, type SourceFile } from "./SourceStage.ts"
 import { defineStage } from "./Task.ts"
 
 export const LabelParams = Schema.Union([
   closedStruct({
     type: Schema.Literal("entity_csv"),
-    /** The label file, relative to the data root (it becomes its own `source` node). */
+    /** The label file (it becomes its own `source` node). */
     source: SourceParams,
     entity_column: Schema.NonEmptyString,
     label_column: Schema.NonEmptyString,
@@ -23,7 +25,11 @@ export const LabelParams = Schema.Union([
   closedStruct({
     type: Schema.Literal("line_field"),
     field: Schema.NonEmptyString,
-    normal_value: Schema.String.pipe(Schema.withDecodingDefaultKey(Effect.succeed("-")))
+    normal_value: Schema.String.pipe(Schema.withDecodingDefaultKey(Effect.succeed("-"))),
+    /** A window is anomalous when at least this fraction of its lines are; absent: any anomalous line. */
+    window_anomaly_fraction: Schema.optionalKey(
+      Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true }))
+    )
   }),
   closedStruct({ type: Schema.Literal("none") })
 ])
@@ -33,18 +39,24 @@ export type LabelParams = typeof LabelParams.Type
 export interface LabelledSequences {
   readonly sequences: Sequences
   readonly unlabeled: number
+  /** Leading context events per sequence (stream chunks), carried from the grouping. */
+  readonly context?: Int32Array
+  /** Per parsed row, when labels are per line (raw-entry splits count normal entries with it). */
+  readonly rowLabels?: Int8Array
 }
 
 export const labelStage = defineStage<
   LabelParams,
-  readonly [Sequences, ParsedLog, ...ReadonlyArray<SourceFile>],
+  readonly [GroupedSequences, ParsedLog, ...ReadonlyArray<SourceFile>],
   LabelledSequences
 >({
   name: "label",
-  version: "1",
+  version: "2",
   params: LabelParams,
   cpu: true,
-  run: (params, [seqs, parsed, ...sources], ctx) => {
+  run: (params, [grouped, parsed, ...sources], ctx) => {
+    const seqs = grouped.sequences
+    const context = grouped.context === undefined ? {} : { context: grouped.context }
     switch (params.type) {
       case "entity_csv": {
         const source = sources[0]
@@ -55,12 +67,22 @@ export const labelStage = defineStage<
           anomalyValues: params.anomaly_values,
           normalValues: params.normal_values
         })
-        return applyEntityLabels(seqs, labels)
+        return { ...applyEntityLabels(seqs, labels), ...context }
       }
       case "line_field":
-        return { sequences: applyLineLabels(seqs, parsed, { field: params.field, normalValue: params.normal_value }), unlabeled: 0 }
+        return {
+          sequences: applyLineLabels(seqs, parsed, {
+            field: params.field,
+            normalValue: params.normal_value,
+            rule: params.window_anomaly_fraction === undefined ? "any" : { fraction: params.window_anomaly_fraction },
+            ...context
+          }),
+          unlabeled: 0,
+          rowLabels: lineLabels(parsed, { field: params.field, normalValue: params.normal_value }),
+          ...context
+        }
       case "none":
-        return { sequences: { ...seqs, labels: new Int8Array(seqs.labels.length).fill(LABEL_UNKNOWN) }, unlabeled: seqs.labels.length }
+        return { sequences: { ...seqs, labels: new Int8Array(seqs.labels.length).fill(LABEL_UNKNOWN) }, unlabeled: seqs.labels.length, ...context }
     }
   },
   summarize: (out, params) => ({

@@ -7,6 +7,7 @@ import { getDetector } from "../detectors/Detector.ts"
 import { SPLIT_TEST, type SplitSequences } from "./Artifacts.ts"
 import { DetectorParams, indexesWithTag } from "./FitStage.ts"
 import type { LabelledSequences } from "./LabelStage.ts"
+import { splitSequences } from "./SplitStage.ts"
 import { defineStage } from "./Task.ts"
 
 /** Scores of the test split, aligned with `which`. */
@@ -32,7 +33,7 @@ export const scoreStage = defineStage<
   run: (params, [labelled, split, fit]) => {
     if (fit.status === "invalid") return { status: "invalid", reason: fit.reason }
     const which = indexesWithTag(split.split, SPLIT_TEST)
-    const out = getDetector(params.detector).score(fit.model, labelled.sequences, which, params.config)
+    const out = getDetector(params.detector).score(fit.model, splitSequences(labelled, split), which, params.config)
     return { status: "ok", which, scores: out.scores, predictions: out.predictions, threshold: out.threshold }
   },
   summarize: (out) =>

@@ -27,8 +27,8 @@ describe("loadRegistry", () => {
     const nb = reg.runs[1]!
     expect(nb.model.config).toEqual({ smoothing: 1, n_min: 1, n_max: 2, anomalous_posterior_threshold: 0.5, top_k_phrases: 0 })
     // The override reached the dataset of the frequency run only.
-    expect(reg.runs[0]!.dataset.split.train_on_normal_only).toBe(true)
-    expect(nb.dataset.split.train_on_normal_only).toBe(false)
+    expect(reg.runs[0]!.dataset.split.train_on_normal_entities_only).toBe(true)
+    expect(nb.dataset.split.train_on_normal_entities_only).toBe(false)
   })
 
   it("names the file, line and column of a TOML syntax error", () => {
@@ -52,20 +52,20 @@ describe("loadRegistry", () => {
     expect(errorOf(load(path.join(dir, "registry.toml")))).toMatch(/datasets\/bgl\.toml: split\.train_fraction: Expected number/)
   })
 
-  it("rejects a fraction outside (0, 1) and a window of size 0", () => {
+  it("rejects a fraction outside (0, 1] and a window of size 0", () => {
     const dir = copyConfigs()
     edit(dir, "datasets/bgl.toml", (s) => s.replace("train_fraction = 0.8", "train_fraction = 1.5"))
-    expect(errorOf(load(path.join(dir, "registry.toml")))).toMatch(/bgl\.toml: split\.train_fraction: Expected a value between 0 \(excluded\) and 1 \(excluded\)/)
+    expect(errorOf(load(path.join(dir, "registry.toml")))).toMatch(/bgl\.toml: split\.train_fraction: Expected a value between 0 \(excluded\) and 1\)/)
     const dir2 = copyConfigs()
-    edit(dir2, "datasets/bgl.toml", (s) => s.replace("size = 20", "size = 0"))
-    expect(errorOf(load(path.join(dir2, "registry.toml")))).toContain("bgl.toml: grouping.size: Expected a value greater than or equal to 1")
+    edit(dir2, "datasets/bgl.toml", (s) => s.replace("window_size = 20", "window_size = 0"))
+    expect(errorOf(load(path.join(dir2, "registry.toml")))).toContain("bgl.toml: grouping.window_size: Expected a value greater than or equal to 1")
   })
 
   it("reports only the errors of the union member whose type tag matches", () => {
     const dir = copyConfigs()
-    edit(dir, "datasets/bgl.toml", (s) => s.replace("size = 20", "sise = 20"))
+    edit(dir, "datasets/bgl.toml", (s) => s.replace("window_size = 20", "window_sise = 20"))
     const msg = errorOf(load(path.join(dir, "registry.toml")))
-    expect(msg).toContain('bgl.toml: grouping.sise: unknown key "sise" (known keys: type, size, step)')
+    expect(msg).toContain('bgl.toml: grouping.window_sise: unknown key "window_sise" (known keys: type, window_size, step, basis, window_alignment_offset)')
     expect(msg).not.toContain("pattern")
   })
 
@@ -98,13 +98,13 @@ describe("loadRegistry", () => {
 
   it("rejects an override of a key that does not exist in the target config", () => {
     const dir = copyConfigs()
-    edit(dir, "registry.toml", (s) => s.replace('"dataset.split.train_on_normal_only" = true }', '"dataset.split.train_normal" = true }'))
+    edit(dir, "registry.toml", (s) => s.replace('"dataset.split.train_on_normal_entities_only" = true }', '"dataset.split.train_normal" = true }'))
     const msg = errorOf(load(path.join(dir, "registry.toml")))
     expect(msg).toContain("split.train_normal: unknown key")
     expect(msg).toContain("after overrides from")
     const dir2 = copyConfigs()
-    edit(dir2, "registry.toml", (s) => s.replace('"dataset.split.train_on_normal_only" = true }', '"split.train_on_normal_only" = true }'))
-    expect(errorOf(load(path.join(dir2, "registry.toml")))).toContain('experiments.hdfs-freq.overrides.split.train_on_normal_only: an override path must start with "dataset.", "model." or "run."')
+    edit(dir2, "registry.toml", (s) => s.replace('"dataset.split.train_on_normal_entities_only" = true }', '"split.train_on_normal_entities_only" = true }'))
+    expect(errorOf(load(path.join(dir2, "registry.toml")))).toContain('experiments.hdfs-freq.overrides.split.train_on_normal_entities_only: an override path must start with "dataset.", "model." or "run."')
   })
 
   it("a missing registry says file not found", () => {

@@ -5,7 +5,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { buildPlan, resolveSources } from "../../src/flows/Plan.ts"
-import { loadRegistry } from "../../src/flows/Registry.ts"
+import { isSessionDataset, loadRegistry } from "../../src/flows/Registry.ts"
 import { copyConfigs, dataRoot } from "../cli/helpers.ts"
 
 const SWEEP = `
@@ -78,9 +78,11 @@ overrides = { "dataset.split.train_fraction" = 0.5 }
 [experiments.b]
 dataset = "bgl-small"
 models = ["naive_bayes"]
-`, (dir) => fs.writeFileSync(path.join(dir, "datasets/bgl-small.toml"), `extends = "bgl"\n[grouping]\ntype = "fixed_window"\nsize = 10\nstep = 10\n`))))
-    expect(reg.runs[0]!.dataset.grouping).toEqual({ type: "fixed_window", size: 10, step: 10 })
-    expect(reg.runs[0]!.dataset.source.path).toBe("loghub-2k/BGL/BGL_2k.log")
+`, (dir) => fs.writeFileSync(path.join(dir, "datasets/bgl-small.toml"), `extends = "bgl"\n[grouping]\ntype = "fixed_window"\nwindow_size = 10\nstep = 10\n`))))
+    const ds = reg.runs[0]!.dataset
+    if (isSessionDataset(ds)) throw new Error("expected a raw-log dataset")
+    expect(ds.grouping).toEqual({ type: "fixed_window", window_size: 10, step: 10, basis: "parsed", window_alignment_offset: 0 })
+    expect(ds.source.path).toBe("loghub-2k/BGL/BGL_2k.log")
   })
 })
 
@@ -89,7 +91,7 @@ describe("sweep validation errors", () => {
 
   it("an axis path that does not exist in the dataset schema", () => {
     const msg = failure(withRegistry(`${exp}axes = [{ path = "dataset.split.fraction", values = [0.5] }]\n`))
-    expect(msg).toContain('datasets/bgl.toml: split.fraction: unknown key "fraction" (known keys: train_fraction, train_on_normal_only)')
+    expect(msg).toContain('datasets/bgl.toml: split.fraction: unknown key "fraction" (known keys: type, train_fraction, test_fraction, seed, raw_first_n')
     expect(msg).toContain("registry.toml: experiments.e.axes[0].values")
   })
 

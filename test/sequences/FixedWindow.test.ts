@@ -88,10 +88,70 @@ describe("fixedWindows on a tiny synthetic log", () => {
     expect(Array.from(empty.offsets)).toEqual([0])
   })
 
-  it("validates size and step", () => {
-    expect(() => fixedWindows(parsed, templated, { size: 0, step: 1 })).toThrow(/size/)
-    expect(() => fixedWindows(parsed, templated, { size: 2.5, step: 1 })).toThrow(/size/)
-    expect(() => fixedWindows(parsed, templated, { size: 3, step: 0 })).toThrow(/step/)
+  it("validates window_size, step, basis and window_alignment_offset by their config names", () => {
+    expect(() => fixedWindows(parsed, templated, { size: 0, step: 1 })).toThrow(/window_size must be an integer >= 1, got 0/)
+    expect(() => fixedWindows(parsed, templated, { size: -3, step: 1 })).toThrow(/window_size/)
+    expect(() => fixedWindows(parsed, templated, { size: 2.5, step: 1 })).toThrow(/window_size/)
+    expect(() => fixedWindows(parsed, templated, { size: 3, step: 0 })).toThrow(/step must be an integer >= 1, got 0/)
+    expect(() => fixedWindows(parsed, templated, { size: 3, step: -1 })).toThrow(/step/)
     expect(() => fixedWindows(parsed, templated, { size: 3, step: Number.NaN })).toThrow(/step/)
+    expect(() => fixedWindows(parsed, templated, { size: 3, step: 3, alignmentOffset: -1 })).toThrow(/window_alignment_offset/)
+    expect(() => fixedWindows(parsed, templated, { size: 3, step: 3, alignmentOffset: 7 })).toThrow(/window_alignment_offset 7 is at or past the end/)
+    expect(() => fixedWindows(parsed, templated, { size: 3, step: 3, basis: "lines" as "raw" })).toThrow(/basis/)
+  })
+
+  it("starts the first window at window_alignment_offset; earlier rows are in no window", () => {
+    const seqs = fixedWindows(parsed, templated, { size: 3, step: 3, alignmentOffset: 2 })
+    expect(unpackStrings(seqs.ids)).toEqual(["w2", "w5"])
+    expect(Array.from(seqs.rows)).toEqual([2, 3, 4, 5, 6])
+    expect(Array.from(seqs.offsets)).toEqual([0, 3, 5])
+  })
+})
+
+describe("fixedWindows on BGL_2k: the issue's 100-line windows", () => {
+  const { lines, parsed, templated } = bglLog()
+
+  it("window_size 100, step 100: 20 windows, anomalous exactly those holding an alert line", () => {
+    const alertLines = lines.flatMap((l, i) => (l.split(" ")[0] !== "-" ? [i] : []))
+    expect(alertLines.length).toBe(143)
+    for (const basis of ["parsed", "raw"] as const) {
+      const seqs = applyLineLabels(fixedWindows(parsed, templated, { size: 100, step: 100, basis }), parsed, { field: "Label", normalValue: "-" })
+      expect(stringCount(seqs.ids)).toBe(20)
+      const expected = Array.from({ length: 20 }, (_, w) => alertLines.some((i) => i >= w * 100 && i < w * 100 + 100))
+      expect(Array.from(seqs.labels, (l) => l === LABEL_ANOMALY)).toEqual(expected)
+      expect(labelHistogram(seqs.labels).anomaly).toBe(expected.filter(Boolean).length)
+    }
+  })
+})
+
+describe("fixedWindows with basis raw (raw line positions from lineNo)", () => {
+  // Raw lines 1..10; lines 3, 4 and 8 did not parse, so parsed rows are raw lines 1 2 5 6 7 9 10.
+  const parsed = { ...parsedLog(["a", "b", "e", "f", "g", "i", "j"]), rawLines: 10, lineNo: Int32Array.from([1, 2, 5, 6, 7, 9, 10]) }
+  const templated = templatedLog([0, 1, 4, 5, 6, 8, 9])
+
+  it("windows cover raw positions, so unparsed lines leave them short; empty windows are dropped", () => {
+    const seqs = fixedWindows(parsed, templated, { size: 3, step: 3, basis: "raw" })
+    // raw positions [0,3) -> rows 0 1; [3,6) -> rows 2 3 (raw 5, 6); [6,9) -> row 4 5 (raw 7, 9); [9,12) -> row 6 (raw 10)
+    expect(unpackStrings(seqs.ids)).toEqual(["w0", "w3", "w6", "w9"])
+    expect(Array.from(seqs.offsets)).toEqual([0, 2, 4, 6, 7])
+    expect(Array.from(seqs.rows)).toEqual([0, 1, 2, 3, 4, 5, 6])
+    expect(Array.from(seqs.events)).toEqual([0, 1, 4, 5, 6, 8, 9])
+    const gap = fixedWindows(parsed, templated, { size: 2, step: 2, basis: "raw" })
+    // [2,4) holds raw lines 3 and 4, which did not parse: no window w2
+    expect(unpackStrings(gap.ids)).toEqual(["w0", "w4", "w6", "w8"])
+    const parsedBasis = fixedWindows(parsed, templated, { size: 3, step: 3 })
+    expect(Array.from(parsedBasis.offsets)).toEqual([0, 3, 6, 7])
+  })
+
+  it("aligns raw windows with window_alignment_offset and slides", () => {
+    const seqs = fixedWindows(parsed, templated, { size: 4, step: 2, basis: "raw", alignmentOffset: 1 })
+    // row positions 0 1 4 5 6 8 9; starts 1 3 5 7 9: [1,5) -> 1 4; [3,7) -> 4 5 6; [5,9) -> 5 6 8; [7,11) -> 8 9; [9,13) -> 9
+    expect(unpackStrings(seqs.ids)).toEqual(["w1", "w3", "w5", "w7", "w9"])
+    expect(seqRows(seqs, 0)).toEqual([1, 2])
+    expect(seqRows(seqs, 1)).toEqual([2, 3, 4])
+    expect(seqRows(seqs, 2)).toEqual([3, 4, 5])
+    expect(seqRows(seqs, 3)).toEqual([5, 6])
+    expect(seqRows(seqs, 4)).toEqual([6])
+    expect(() => fixedWindows(parsed, templated, { size: 4, step: 2, basis: "raw", alignmentOffset: 10 })).toThrow(/window_alignment_offset/)
   })
 })

@@ -1,6 +1,6 @@
 import * as fs from "node:fs"
 import { describe, expect, it } from "vitest"
-import { groupByEntity } from "../../src/sequences/GroupByEntity.ts"
+import { groupByEntity, literalDigitsPattern } from "../../src/sequences/GroupByEntity.ts"
 import { applyEntityLabels, labelHistogram, parseEntityLabelCsv } from "../../src/sequences/Labels.ts"
 import { LABEL_UNKNOWN } from "../../src/tasks/Artifacts.ts"
 import { stringCount, unpackStrings } from "../../src/tasks/StringColumn.ts"
@@ -100,13 +100,60 @@ describe("groupByEntity on synthetic rows", () => {
     expect(Array.from(seqs.events)).toEqual([11, 11, 12, 13, 13])
   })
 
-  it("handles no matches and rejects bad patterns", () => {
-    const seqs = groupByEntity(parsedLog(["none here"]), templatedLog([0]), { pattern: "blk_\\d+" })
-    expect(stringCount(seqs.ids)).toBe(0)
-    expect(Array.from(seqs.offsets)).toEqual([0])
+  it("rejects a pattern that matches no line, and bad patterns, naming pattern", () => {
+    expect(() => groupByEntity(parsedLog(["none here"]), templatedLog([0]), { pattern: "blk_\\d+" })).toThrow(/pattern "blk_\\\\d\+" matched no line/)
+    expect(() => groupByEntity(parsedLog(["none here"]), templatedLog([0]), { pattern: "(?:blk_)\\d+" })).toThrow(/pattern .* matched no line/)
+    const empty = groupByEntity(parsedLog([]), templatedLog([]), { pattern: "blk_\\d+" })
+    expect(stringCount(empty.ids)).toBe(0)
+    expect(Array.from(empty.offsets)).toEqual([0])
     expect(() => groupByEntity(parsedLog(["a"]), templatedLog([0]), { pattern: "" })).toThrow(/pattern/)
     expect(() => groupByEntity(parsedLog(["a"]), templatedLog([0]), { pattern: "(" })).toThrow(/pattern/)
     expect(() => groupByEntity(parsedLog(["a"]), templatedLog([0]), { pattern: "x*" })).toThrow(/empty string/)
     expect(() => groupByEntity(parsedLog(["a"]), templatedLog([0, 1]), { pattern: "a" })).toThrow(/templateIds/)
+  })
+})
+
+describe("groupByEntity fast path (literal prefix + digits, scanned as bytes)", () => {
+  it("recognises exactly the literal-prefix-plus-digits patterns", () => {
+    expect(literalDigitsPattern("blk_-?\\d+")).toEqual({ prefix: "blk_", optionalMinus: true })
+    expect(literalDigitsPattern("job_[0-9]+")).toEqual({ prefix: "job_", optionalMinus: false })
+    expect(literalDigitsPattern("id\\.\\d+")).toEqual({ prefix: "id.", optionalMinus: false })
+    expect(literalDigitsPattern("req-\\d+")).toEqual({ prefix: "req-", optionalMinus: false })
+    for (const p of ["\\d+", "-?\\d+", "blk_.\\d+", "(?:blk_)-?\\d+", "blk_\\d*", "blk_\\w+", "a|b\\d+", "blk_-?\\d+$", "[a-c]\\d"]) {
+      expect(literalDigitsPattern(p)).toBeUndefined()
+    }
+  })
+
+  it("agrees with the RegExp path on HDFS_20000 and HDFS_2k", () => {
+    for (const file of ["hdfs/raw/HDFS_20000.log", "loghub-2k/HDFS/HDFS_2k.log"]) {
+      const { parsed, templated } = hdfsLog(file)
+      const fast = groupByEntity(parsed, templated, { pattern: BLOCK })
+      const slow = groupByEntity(parsed, templated, { pattern: "(?:blk_)-?\\d+" })
+      expect(unpackStrings(fast.ids)).toEqual(unpackStrings(slow.ids))
+      expect(Array.from(fast.offsets)).toEqual(Array.from(slow.offsets))
+      expect(Array.from(fast.rows)).toEqual(Array.from(slow.rows))
+      expect(Array.from(fast.events)).toEqual(Array.from(slow.events))
+    }
+  })
+
+  it("matches like the RegExp at row edges, on a dangling minus, overlapping prefixes and non-ASCII text", () => {
+    const content = ["x blk_", "12 blk_-3", "blk_-x blk_blk_7 blk_--8", "é blk_9é blk_9", "blk_-", "5", "ü", "blk_10"]
+    const parsed = parsedLog(content)
+    const templated = templatedLog(content.map((_, i) => i))
+    const expected = expectedGroups(content)
+    const fast = groupByEntity(parsed, templated, { pattern: BLOCK })
+    expect(unpackStrings(fast.ids)).toEqual([...expected.keys()])
+    expect(unpackStrings(fast.ids)).toEqual(["blk_-3", "blk_7", "blk_9", "blk_10"])
+    unpackStrings(fast.ids).forEach((id, i) => expect(seqRows(fast, i)).toEqual(expected.get(id)))
+    const noMinus = groupByEntity(parsed, templated, { pattern: "blk_\\d+" })
+    expect(unpackStrings(noMinus.ids)).toEqual(["blk_7", "blk_9", "blk_10"])
+  })
+
+  it("interns many distinct ids (hash table growth)", () => {
+    const content = Array.from({ length: 5000 }, (_, i) => `a blk_${i % 3000} b blk_${(i * 7) % 3000}`)
+    const seqs = groupByEntity(parsedLog(content), templatedLog(new Int32Array(5000)), { pattern: "blk_\\d+" })
+    const expected = expectedGroups(content)
+    expect(unpackStrings(seqs.ids)).toEqual([...expected.keys()])
+    unpackStrings(seqs.ids).forEach((id, i) => expect(seqRows(seqs, i)).toEqual(expected.get(id)))
   })
 })

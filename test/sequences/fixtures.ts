@@ -37,12 +37,17 @@ export const dict = (values: ReadonlyArray<string>): DictColumn => {
   return { values: [...index.keys()], codes }
 }
 
-/** A ParsedLog with one row per given content string and the given header fields. */
-export const parsedLog = (content: ReadonlyArray<string>, fields: Record<string, ReadonlyArray<string>> = {}): ParsedLog => ({
+/** A ParsedLog with one row per given content string, the given header fields and optional timestamps (ms). */
+export const parsedLog = (
+  content: ReadonlyArray<string>,
+  fields: Record<string, ReadonlyArray<string>> = {},
+  timestamps?: ArrayLike<number>
+): ParsedLog => ({
   rawLines: content.length,
   lineNo: Int32Array.from(content, (_, i) => i + 1),
   content: packStrings(content),
   fields: Object.entries(fields).map(([name, values]) => ({ name, column: dict(values) })),
+  ...(timestamps === undefined ? {} : { timestamps: Float64Array.from(timestamps) }),
   unparsed: { count: 0, samples: [] }
 })
 
@@ -63,12 +68,16 @@ export const hdfsLog = (rel: string): { lines: Array<string>; parsed: ParsedLog;
   return { lines, parsed: parsedLog(content), templated: templatedLog(content.map((_, i) => i % 7)) }
 }
 
-/** BGL raw lines -> ParsedLog with field Label = first token, content = rest; template id = row % 5. */
+/**
+ * BGL raw lines -> ParsedLog with field Label = first token, content = rest, timestamps = the
+ * second token (epoch seconds) · 1000; template id = row % 5.
+ */
 export const bglLog = (): { lines: Array<string>; parsed: ParsedLog; templated: TemplatedLog } => {
   const lines = readLines("loghub-2k/BGL/BGL_2k.log")
   const label = lines.map((l) => l.slice(0, l.indexOf(" ")))
   const content = lines.map((l) => l.slice(l.indexOf(" ") + 1))
-  return { lines, parsed: parsedLog(content, { Label: label }), templated: templatedLog(content.map((_, i) => i % 5)) }
+  const timestamps = lines.map((l) => Number(l.split(" ")[1]) * 1000)
+  return { lines, parsed: parsedLog(content, { Label: label }, timestamps), templated: templatedLog(content.map((_, i) => i % 5)) }
 }
 
 /** Rows of sequence i. */
