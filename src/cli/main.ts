@@ -11,6 +11,8 @@ import * as path from "node:path"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
 import { isLiveHold, selectGarbage } from "../cache/Gc.ts"
 import { FlowEvents } from "../flows/Events.ts"
+import { inspectDataset } from "../flows/Inspect.ts"
+import { WorkerPool } from "../flows/WorkerPool.ts"
 import { planStates, prepareFlow, runPrepared, type FlowOptions } from "../flows/Flow.ts"
 import { planDot, planJson, planText } from "../flows/PlanView.ts"
 import { runNodeList } from "../flows/Runner.ts"
@@ -189,6 +191,58 @@ const statusCommand = Command.make(
   }, handleErrors)
 ).pipe(Command.withDescription("Which runs are complete, missing or failed, and the command that reruns the rest"))
 
+const inspectCommand = Command.make(
+  "inspect",
+  {
+    dataset: Argument.String("dataset").pipe(Argument.withDescription("A dataset TOML, e.g. configs/datasets/hdfs.toml")),
+    json,
+    cacheDir,
+    resultsDir,
+    dataRoot,
+    mirror
+  },
+  Effect.fn("cli.inspect")(function*(args) {
+    const cache = path.resolve(args.cacheDir)
+    const report = yield* inspectDataset({
+      file: args.dataset,
+      sources: {
+        dataRoot: path.resolve(args.dataRoot),
+        sourcesDir: path.join(cache, "sources"),
+        mirror: Option.getOrUndefined(Option.map(args.mirror, (m) => path.resolve(m)))
+      },
+      maxWorkers: os.availableParallelism(),
+      resultsDir: path.resolve(args.resultsDir)
+    }).pipe(Effect.provide(Layer.mergeAll(storeLayer(cache), FlowEvents.layerSilent, WorkerPool.layer(os.availableParallelism()))))
+    if (args.json) {
+      yield* Console.log(JSON.stringify(report, null, 2))
+      return
+    }
+    const num = (v: unknown) => (v === null || v === undefined ? "-" : String(v))
+    const lines = [
+      `dataset         ${report.dataset}`,
+      `raw lines       ${num(report.raw_lines)}`,
+      `parsed lines    ${num(report.parsed_lines)}`,
+      `unparsed lines  ${num(report.unparsed_lines)}`,
+      `templates       ${num(report.templates)}`,
+      `sequences       ${report.sequences} (${report.unlabeled} unlabelled)`,
+      `split           requested ${JSON.stringify(report.split.requested)}`,
+      `                effective train ${report.split.effective.train} (${(100 * report.split.effective.train_fraction).toFixed(1)}%), test ${report.split.effective.test} (${(100 * report.split.effective.test_fraction).toFixed(1)}%), ignored ${report.split.effective.ignored}`,
+      "",
+      "SPLIT     SEQS   NORMAL  ANOMALY  UNKNOWN   LEN MIN  MEDIAN    MEAN   P95    MAX"
+    ]
+    for (const part of ["train", "test", "ignored"] as const) {
+      const l = report.split.labels[part]
+      const st = report.split.lengths[part]
+      lines.push(
+        `${part.padEnd(8)} ${String(l.count).padStart(5)} ${String(l.normal).padStart(8)} ${String(l.anomaly).padStart(8)} ${String(l.unknown).padStart(8)}` +
+          `   ${String(st.min).padStart(7)} ${String(st.median).padStart(7)} ${st.mean.toFixed(1).padStart(7)} ${String(st.p95).padStart(5)} ${String(st.max).padStart(6)}`
+      )
+    }
+    lines.push(`(${report.stages.cached} stages from the cache, ${report.stages.run} run)`)
+    yield* Console.log(lines.join("\n"))
+  }, handleErrors)
+).pipe(Command.withDescription("Build a dataset's stages and report lines, templates, sequences, splits and lengths"))
+
 const cacheLs = Command.make(
   "ls",
   { stage: Flag.String("stage").pipe(Flag.withDescription("Only entries of this stage"), Flag.optional), json, cacheDir },
@@ -307,7 +361,7 @@ const cache = Command.make("cache").pipe(
 
 const flow = Command.make("flow").pipe(
   Command.withDescription("logflow: reproducible log anomaly detection experiments as cached, parallel DAGs"),
-  Command.withSubcommands([runCommand, listCommand, planCommand, statusCommand, cache])
+  Command.withSubcommands([runCommand, listCommand, planCommand, statusCommand, inspectCommand, cache])
 )
 
 /** Print a failure as one clear line on stderr and exit with code 2. */

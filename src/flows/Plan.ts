@@ -68,13 +68,16 @@ export const datasetSources = (d: DatasetConfig): ReadonlyArray<SourceParams> =>
 export const sourcesOf = (runs: ReadonlyArray<RunSpec>): ReadonlyArray<SourceParams> => runs.flatMap((r) => datasetSources(r.dataset))
 
 /** Fetch (if needed) and digest every distinct source; fails naming the file, or both digests on a mismatch. */
-export const resolveSources = (ctx: SourceContext | string, runs: ReadonlyArray<RunSpec>) => {
+export const resolveSourceList = (ctx: SourceContext | string, sources: ReadonlyArray<SourceParams>) => {
   const context: SourceContext = typeof ctx === "string" ? { dataRoot: ctx, sourcesDir: path.join(os.tmpdir(), "logflow-sources") } : ctx
-  const distinct = new Map(sourcesOf(runs).map((s) => [describeSource(s), s]))
+  const distinct = new Map(sources.map((s) => [describeSource(s), s]))
   return Effect.forEach([...distinct], ([name, s]) => resolveSource(context, s).pipe(Effect.map((f) => [name, f] as const))).pipe(
     Effect.map((files): Digests => new Map(files))
   )
 }
+
+/** `resolveSourceList` over every source the runs read. */
+export const resolveSources = (ctx: SourceContext | string, runs: ReadonlyArray<RunSpec>) => resolveSourceList(ctx, sourcesOf(runs))
 
 /** Build the DAG for `runs`. Pure. */
 export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan => {

@@ -307,7 +307,7 @@ export const loadRegistry = Effect.fn("Registry.loadRegistry")(function*(file: s
   return registry
 })
 
-const knownStages = ["source", "parse", "mine", "group", "label", "split", "fit", "score", "evaluate"]
+const knownStages = ["source", "parse", "mine", "group", "label", "sessions", "split", "fit", "score", "evaluate"]
 
 /** Every combination of axis values, in axis order (the last axis varies fastest). */
 const cartesian = <A extends { readonly values: ReadonlyArray<unknown> }>(axes: ReadonlyArray<A>): Array<Array<[A, unknown]>> =>
@@ -323,6 +323,22 @@ const runSuffix = (values: ReadonlyArray<[string, unknown]>): string => {
   })
   return `[${parts.join(",")}]`
 }
+
+/** Load and validate one dataset file on its own (`extends` resolved against its folder). */
+export const loadDatasetFile = (file: string): Effect.Effect<DatasetConfig, ConfigError> =>
+  Effect.gen(function*() {
+    if (!fs.existsSync(file)) return yield* new ConfigError({ file, keyPath: "", detail: "file not found" })
+    const dir = path.dirname(path.dirname(path.resolve(file)))
+    const name = path.basename(file).replace(/\.toml$/, "")
+    if (path.basename(path.dirname(path.resolve(file))) !== "datasets") {
+      // A dataset outside a datasets/ folder: read it alone (extends needs the datasets/ layout).
+      const raw = yield* readToml(file)
+      if (raw.extends !== undefined) return yield* new ConfigError({ file, keyPath: "extends", detail: "extends works for files in a datasets/ folder" })
+      return yield* decode(DatasetConfig.for(raw), raw, file, "")
+    }
+    const raw = yield* loadDataset(dir, name, file, "", new Map())
+    return yield* decode(DatasetConfig.for(raw), raw, file, "")
+  })
 
 /** A dataset's raw config with `extends` resolved (deep merge, child wins); cycles are errors. */
 const loadDataset = (

@@ -9,6 +9,7 @@ import { labelStage } from "./LabelStage.ts"
 import { mineStage } from "./MineStage.ts"
 import { parseStage } from "./ParseStage.ts"
 import { scoreStage } from "./ScoreStage.ts"
+import { sessionsStage } from "./SessionsStage.ts"
 import { sourceStage } from "./SourceStage.ts"
 import { splitStage } from "./SplitStage.ts"
 import { eraseStage, type AnyStage } from "./Task.ts"
@@ -20,6 +21,7 @@ export const stages: Readonly<Record<string, AnyStage>> = Object.fromEntries(
     eraseStage(mineStage),
     eraseStage(groupStage),
     eraseStage(labelStage),
+    eraseStage(sessionsStage),
     eraseStage(splitStage),
     eraseStage(fitStage),
     eraseStage(scoreStage),
