@@ -1,0 +1,54 @@
+// The worker pool runs stages in worker threads: same bytes as the inline pool, errors come back
+// as StageError, and the pool keeps working after a failed job.
+import { Effect, Exit } from "effect"
+import * as os from "node:os"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { decodeValue, encodeValue } from "../../src/cache/Codec.ts"
+import type { StageJob } from "../../src/flows/Execute.ts"
+import { WorkerPool } from "../../src/flows/WorkerPool.ts"
+import type { ParsedLog } from "../../src/tasks/Artifacts.ts"
+import { fileDigest } from "../../src/tasks/SourceStage.ts"
+import { dataRoot } from "../cli/helpers.ts"
+
+const bglPath = "loghub-2k/BGL/BGL_2k.log"
+const job = (): StageJob => {
+  const d = fileDigest(path.join(dataRoot(), bglPath))
+  return {
+    stage: "parse",
+    params: { format: "<Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> <Component> <Level> <Content>" },
+    inputs: [encodeValue({ path: bglPath, root: "data", sha256: d.sha256, bytes: d.bytes })],
+    dataRoot: dataRoot(),
+    sourcesDir: os.tmpdir()
+  }
+}
+const run = (j: StageJob) =>
+  Effect.gen(function*() {
+    const pool = yield* WorkerPool
+    return { threaded: pool.threaded, out: yield* pool.run(j, () => {}) }
+  })
+
+describe("WorkerPool", () => {
+  it("computes in a worker thread the same bytes as inline", async () => {
+    const threaded = await Effect.runPromise(run(job()).pipe(Effect.provide(WorkerPool.layer(2))))
+    const inline = await Effect.runPromise(run(job()).pipe(Effect.provide(WorkerPool.layerInline)))
+    expect(threaded.threaded).toBe(true)
+    expect(inline.threaded).toBe(false)
+    expect(Buffer.from(threaded.out.bytes).equals(Buffer.from(inline.out.bytes))).toBe(true)
+    const parsed = decodeValue(threaded.out.bytes) as ParsedLog
+    expect(parsed.rawLines).toBe(2000)
+  })
+
+  it("returns a stage's error as a StageError and stays usable", async () => {
+    const program = Effect.gen(function*() {
+      const pool = yield* WorkerPool
+      const bad = yield* Effect.exit(pool.run({ ...job(), params: { format: "<Date> no content field" } }, () => {}))
+      const good = yield* pool.run(job(), () => {})
+      return { bad, good }
+    }).pipe(Effect.provide(WorkerPool.layer(1)))
+    const { bad, good } = await Effect.runPromise(program)
+    expect(Exit.isFailure(bad)).toBe(true)
+    expect(String(Exit.isFailure(bad) ? bad.cause : "")).toMatch(/StageError[\s\S]*Content/)
+    expect((decodeValue(good.bytes) as ParsedLog).rawLines).toBe(2000)
+  })
+})
