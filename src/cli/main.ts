@@ -18,6 +18,8 @@ import { planDot, planJson, planText } from "../flows/PlanView.ts"
 import { runNodeList } from "../flows/Runner.ts"
 import { rerunCommand, runStatuses } from "../flows/Status.ts"
 import { describeChange, explain } from "../flows/Why.ts"
+import { parseFile } from "../presets/ParseFile.ts"
+import { PARSER_PRESETS } from "../tasks/ParseStage.ts"
 import { formatCacheTable, formatEntry, formatSize } from "./CacheTable.ts"
 import { liveView, plainView } from "./View.ts"
 
@@ -243,6 +245,44 @@ const inspectCommand = Command.make(
   }, handleErrors)
 ).pipe(Command.withDescription("Build a dataset's stages and report lines, templates, sequences, splits and lengths"))
 
+const parseCommand = Command.make(
+  "parse",
+  {
+    file: Argument.String("file").pipe(Argument.withDescription("A log file")),
+    preset: Flag.String("preset").pipe(Flag.withDescription(`LogHub preset: ${PARSER_PRESETS.join(", ")}`)),
+    out: Flag.String("out").pipe(Flag.withDescription("Write <name>_structured.csv and <name>_templates.csv here"), Flag.optional),
+    json
+  },
+  Effect.fn("cli.parse")(function*(args) {
+    const out = Option.getOrUndefined(args.out)
+    const summary = yield* Effect.try({
+      try: () => parseFile(args.file, { preset: args.preset, ...(out === undefined ? { write: false } : { outDir: out }) }),
+      catch: (e) => (e instanceof Error ? e : new Error(String(e)))
+    })
+    const view = {
+      file: summary.file,
+      preset: summary.preset,
+      lines: summary.lines,
+      parsed_lines: summary.parsedLines,
+      unparsed_lines: summary.unparsed.count,
+      unparsed_by_reason: summary.unparsed.byReason,
+      templates: summary.templates,
+      seconds: Number(summary.seconds.toFixed(3)),
+      structured_csv: summary.structuredCsv,
+      templates_csv: summary.templatesCsv
+    }
+    if (args.json) {
+      yield* Console.log(JSON.stringify(view, null, 2))
+      return
+    }
+    yield* Console.log(
+      `${summary.file} (${summary.preset}): ${summary.lines} lines, ${summary.templates} templates, ` +
+        `${summary.unparsed.count} unparsed, ${summary.seconds.toFixed(2)} s` +
+        (summary.structuredCsv === null ? "" : `\nwrote ${summary.structuredCsv}\nwrote ${summary.templatesCsv}`)
+    )
+  }, handleErrors)
+).pipe(Command.withDescription("Parse and mine one log file with a preset; write LogHub-style CSVs with --out"))
+
 const cacheLs = Command.make(
   "ls",
   { stage: Flag.String("stage").pipe(Flag.withDescription("Only entries of this stage"), Flag.optional), json, cacheDir },
@@ -361,7 +401,7 @@ const cache = Command.make("cache").pipe(
 
 const flow = Command.make("flow").pipe(
   Command.withDescription("logflow: reproducible log anomaly detection experiments as cached, parallel DAGs"),
-  Command.withSubcommands([runCommand, listCommand, planCommand, statusCommand, inspectCommand, cache])
+  Command.withSubcommands([runCommand, listCommand, planCommand, statusCommand, inspectCommand, parseCommand, cache])
 )
 
 /** Print a failure as one clear line on stderr and exit with code 2. */

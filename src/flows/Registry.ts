@@ -13,7 +13,7 @@ import { getDetector, UnknownDetectorError } from "../detectors/Detector.ts"
 import { GroupParams } from "../tasks/GroupStage.ts"
 import { LabelParams } from "../tasks/LabelStage.ts"
 import { MineParams } from "../tasks/MineStage.ts"
-import { ParseParams } from "../tasks/ParseStage.ts"
+import { hasTimestamps, ParseParams } from "../tasks/ParseStage.ts"
 import { SourceParams } from "../tasks/SourceStage.ts"
 import { SessionsParams } from "../tasks/SessionsStage.ts"
 import { SplitParams } from "../tasks/SplitStage.ts"
@@ -39,7 +39,15 @@ export const LogDatasetConfig = closedStruct({
   grouping: GroupParams,
   labels: LabelParams,
   split: SplitParams
-})
+}).check(
+  Schema.makeFilter((d) =>
+    d.grouping.type === "time_window" && !hasTimestamps(d.parser)
+      ? { path: ["grouping", "time_span_ms"], issue: "time windows need timestamps, and this parser config builds none (give parser.timestamp or a preset with a timestamp rule)" }
+      : d.split.type === "predefined"
+      ? { path: ["split", "type"], issue: "a predefined split needs a pre-sequenced dataset (a [sessions] table)" }
+      : true
+  )
+)
 export type LogDatasetConfig = typeof LogDatasetConfig.Type
 
 /** A pre-sequenced dataset: published session files, one session per line. */

@@ -7,6 +7,7 @@ import { Effect, Schema } from "effect"
 import { closedStruct } from "../config/ClosedStruct.ts"
 import { fixedWindows } from "../sequences/FixedWindow.ts"
 import { groupByEntity } from "../sequences/GroupByEntity.ts"
+import { groupByField } from "../sequences/GroupByField.ts"
 import { streamChunks } from "../sequences/StreamChunks.ts"
 import { timeWindows } from "../sequences/TimeWindow.ts"
 import type { ParsedLog, Sequences, TemplatedLog } from "./Artifacts.ts"
@@ -17,9 +18,11 @@ const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 export const GroupParams = Schema.Union([
   closedStruct({
     type: Schema.Literal("entity"),
-    /** Regex source of the entity id, e.g. `blk_-?\d+`. */
-    pattern: Schema.NonEmptyString
-  }),
+    /** Regex source of the entity id in Content, e.g. `blk_-?\d+` (a row naming several ids belongs to each). */
+    pattern: Schema.optionalKey(Schema.NonEmptyString),
+    /** Or a header field whose value is the entity, e.g. BGL's `Node`. */
+    field: Schema.optionalKey(Schema.NonEmptyString)
+  }).check(Schema.makeFilter((p) => (p.pattern === undefined) !== (p.field === undefined) || { path: ["pattern"], issue: "give exactly one of pattern or field" })),
   closedStruct({
     type: Schema.Literal("fixed_window"),
     window_size: PositiveInt,
@@ -55,13 +58,17 @@ export interface GroupedSequences {
 
 export const groupStage = defineStage<GroupParams, readonly [ParsedLog, TemplatedLog], GroupedSequences>({
   name: "group",
-  version: "2",
+  version: "3",
   params: GroupParams,
   cpu: true,
   run: (params, [parsed, templated]) => {
     switch (params.type) {
       case "entity":
-        return { sequences: groupByEntity(parsed, templated, { pattern: params.pattern }) }
+        return {
+          sequences: params.field !== undefined
+            ? groupByField(parsed, templated, params.field)
+            : groupByEntity(parsed, templated, { pattern: params.pattern! })
+        }
       case "fixed_window":
         return {
           sequences: fixedWindows(parsed, templated, {

@@ -14,7 +14,7 @@ const cacheEntries = (cache: string): Array<{ stage: string; key: string }> =>
 describe("flow run with bad input", () => {
   it("a config error exits 2 with one line naming file and key, before any stage runs", () => {
     const dir = copyConfigs()
-    edit(dir, "datasets/hdfs.toml", (s) => s.replace("max_children = 100", "max_children = 0"))
+    edit(dir, "datasets/hdfs.toml", (s) => s.replace('[miner]\npreset = "HDFS"', '[miner]\npreset = "HDFS"\nmax_children = 0'))
     const cache = tmpDir()
     const r = flow(["run", path.join(dir, "registry.toml"), "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", tmpDir()])
     expect(r.code).toBe(2)

@@ -33,14 +33,14 @@ describe("loadRegistry", () => {
 
   it("names the file, line and column of a TOML syntax error", () => {
     const dir = copyConfigs()
-    edit(dir, "datasets/hdfs.toml", (s) => s.replace("depth = 4", "depth = = 4"))
+    edit(dir, "datasets/hdfs.toml", (s) => s.replace('[miner]\npreset = "HDFS"', '[miner]\npreset = = "HDFS"'))
     const msg = errorOf(load(path.join(dir, "registry.toml")))
     expect(msg).toMatch(new RegExp(`${dir}/datasets/hdfs\\.toml:\\d+:\\d+: TOML syntax error`))
   })
 
   it("names an unknown key with its dotted path and the keys it could have been", () => {
     const dir = copyConfigs()
-    edit(dir, "datasets/hdfs.toml", (s) => s.replace("sim_th = 0.5", "sim_thresh = 0.5"))
+    edit(dir, "datasets/hdfs.toml", (s) => s.replace('[miner]\npreset = "HDFS"', '[miner]\npreset = "HDFS"\nsim_thresh = 0.5'))
     const msg = errorOf(load(path.join(dir, "registry.toml")))
     expect(msg).toContain(`${dir}/datasets/hdfs.toml: miner.sim_thresh: unknown key "sim_thresh"`)
     expect(msg).toContain("sim_th")

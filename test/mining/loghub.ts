@@ -1,19 +1,16 @@
 /**
- * Test and bench helper for the LogHub 2k samples: the logparser benchmark's log formats (until
- * `src/presets/formats.ts` exists), an RFC 4180 CSV reader for the ground truth, and a loader
- * returning the parsed content column beside the EventId labels. Reads from FLOW_DATA_ROOT.
+ * Test and bench helper for the LogHub 2k samples: the presets' log formats, an RFC 4180 CSV
+ * reader for the ground truth, and a loader returning the parsed content column beside the
+ * EventId labels, as logparser's benchmark reads them. Reads from FLOW_DATA_ROOT.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { compileFormat, parseLog } from "../../src/parsing/LogFormat.ts"
+import { formatPresets, type System, SYSTEMS } from "../../src/presets/formats.ts"
 import type { StringColumn } from "../../src/tasks/Artifacts.ts"
 
-/** The 16 LogHub systems, in the order of the loghub/logparser tables. */
-export const SYSTEMS = [
-  "HDFS", "Hadoop", "Spark", "Zookeeper", "BGL", "HPC", "Thunderbird", "Windows",
-  "Linux", "Android", "HealthApp", "Apache", "Proxifier", "OpenSSH", "OpenStack", "Mac"
-] as const
-export type LoghubSystem = typeof SYSTEMS[number]
+export { SYSTEMS }
+export type LoghubSystem = System
 
 /** Drain's published GA per system (Zhu et al., ICSE-SEIP 2019, Table 3). */
 export const DRAIN_PUBLISHED_GA: Readonly<Record<LoghubSystem, number>> = {
@@ -23,29 +20,13 @@ export const DRAIN_PUBLISHED_GA: Readonly<Record<LoghubSystem, number>> = {
 }
 
 /**
- * logparser's `benchmark_settings` formats (logparser/Drain/benchmark.py). Our format language
- * has no optional groups: Thunderbird and Linux write `<Component>(\[<PID>\])?:` and Mac
- * `\[<PID>\]( \(<Address>\))?:`; here the optional part is folded into the preceding field
- * (Component keeps `[pid]`, PID keeps ` (address)`), which leaves `<Content>` unchanged.
+ * The presets' log formats (`src/presets/formats.ts`: logparser's benchmark formats, with the
+ * optional `(\[<PID>\])?` groups of Thunderbird, Linux and Mac) and line handling (trimmed, as
+ * logparser's `line.strip()`).
  */
-export const LOGHUB_FORMATS: Readonly<Record<LoghubSystem, string>> = {
-  HDFS: "<Date> <Time> <Pid> <Level> <Component>: <Content>",
-  Hadoop: "<Date> <Time> <Level> \\[<Process>\\] <Component>: <Content>",
-  Spark: "<Date> <Time> <Level> <Component>: <Content>",
-  Zookeeper: "<Date> <Time> - <Level>  \\[<Node>:<Component>@<Id>\\] - <Content>",
-  BGL: "<Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> <Component> <Level> <Content>",
-  HPC: "<LogId> <Node> <Component> <State> <Time> <Flag> <Content>",
-  Thunderbird: "<Label> <Timestamp> <Date> <User> <Month> <Day> <Time> <Location> <Component>: <Content>",
-  Windows: "<Date> <Time>, <Level>                  <Component>    <Content>",
-  Linux: "<Month> <Date> <Time> <Level> <Component>: <Content>",
-  Android: "<Date> <Time>  <Pid>  <Tid> <Level> <Component>: <Content>",
-  HealthApp: "<Time>\\|<Component>\\|<Pid>\\|<Content>",
-  Apache: "\\[<Time>\\] \\[<Level>\\] <Content>",
-  Proxifier: "\\[<Time>\\] <Program> - <Content>",
-  OpenSSH: "<Date> <Day> <Time> <Component> sshd\\[<Pid>\\]: <Content>",
-  OpenStack: "<Logrecord> <Date> <Time> <Pid> <Level> <Component> \\[<ADDR>\\] <Content>",
-  Mac: "<Month>  <Date> <Time> <User> <Component>: <Content>"
-}
+export const LOGHUB_FORMATS: Readonly<Record<LoghubSystem, string>> = Object.fromEntries(
+  SYSTEMS.map((s) => [s, formatPresets[s].format])
+) as Record<LoghubSystem, string>
 
 export const dataRoot = (): string => process.env.FLOW_DATA_ROOT ?? path.resolve(import.meta.dirname, "../../../shared/data")
 
@@ -102,7 +83,7 @@ export interface LoghubSample {
 
 /** Parse `<S>_2k.log` with its format and read the EventId column of its structured CSV. */
 export const loadLoghub = (system: LoghubSystem): LoghubSample => {
-  const log = parseLog(readData(`loghub-2k/${system}/${system}_2k.log`), compileFormat(LOGHUB_FORMATS[system]))
+  const log = parseLog(readData(`loghub-2k/${system}/${system}_2k.log`), compileFormat(LOGHUB_FORMATS[system]), formatPresets[system].line)
   const rows = parseCsv(readData(`loghub-2k/${system}/${system}_2k.log_structured.csv`))
   const eventIds = csvColumn(rows, "EventId")
   if (eventIds.length !== log.lineNo.length) {

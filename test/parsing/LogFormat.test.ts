@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest"
 import { compileFormat, parseLog } from "../../src/parsing/LogFormat.ts"
 import type { ParsedLog } from "../../src/tasks/Artifacts.ts"
 import { stringAt, stringCount, unpackStrings } from "../../src/tasks/StringColumn.ts"
+import { readCsv } from "../presets/helpers.ts"
 
 const dataRoot = process.env.FLOW_DATA_ROOT ?? ""
 const readData = (rel: string): string => fs.readFileSync(path.join(dataRoot, rel), "utf8")
@@ -11,34 +12,8 @@ const readData = (rel: string): string => fs.readFileSync(path.join(dataRoot, re
 const HDFS_FORMAT = "<Date> <Time> <Pid> <Level> <Component>: <Content>"
 const BGL_FORMAT = "<Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> <Component> <Level> <Content>"
 
-/** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines. */
-const parseCsv = (text: string): Array<Array<string>> => {
-  const rows: Array<Array<string>> = []
-  let row: Array<string> = []
-  let cell = ""
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!
-    if (quoted) {
-      if (c !== "\"") cell += c
-      else if (text[i + 1] === "\"") {
-        cell += "\""
-        i++
-      } else quoted = false
-    } else if (c === "\"") quoted = true
-    else if (c === ",") {
-      row.push(cell)
-      cell = ""
-    } else if (c === "\n") {
-      row.push(cell.endsWith("\r") ? cell.slice(0, -1) : cell)
-      rows.push(row)
-      row = []
-      cell = ""
-    } else cell += c
-  }
-  if (cell !== "" || row.length > 0) rows.push([...row, cell])
-  return rows
-}
+/** The tests' own CSV reader (independent of src/presets/Csv.ts). */
+const parseCsv = readCsv
 
 const field = (log: ParsedLog, name: string, row: number): string => {
   const f = log.fields.find((x) => x.name === name)
@@ -152,7 +127,8 @@ describe("parseLog", () => {
     expect(unpackStrings(log.content)).toEqual(["one", "two words ", "three"])
     expect(log.fields[0]!.column.values).toEqual(["a", "c", "e"])
     expect(log.unparsed.count).toBe(6)
-    expect(log.unparsed.samples).toEqual([{ line: 2, text: "broken" }, { line: 4, text: "" }, { line: 5, text: "x" }])
+    expect(log.unparsed.samples).toEqual([{ line: 2, reason: "no_match", text: "broken" }, { line: 4, reason: "no_match", text: "" }, { line: 5, reason: "no_match", text: "x" }])
+    expect(log.unparsed.byReason).toEqual({ no_match: 6, invalid_utf8: 0, nul_byte: 0, too_long: 0 })
   })
 
   it("encodes non-ASCII content as UTF-8 and supports escaped literals", () => {
@@ -218,5 +194,191 @@ describe("parseLog", () => {
     const line = "w ".repeat(3000)
     const log = parseLog(`${line}\n${line}`, compileFormat(HDFS_FORMAT))
     expect(log.unparsed.count).toBe(2)
+  })
+})
+
+describe("optional parts `(...)?`", () => {
+  const LINUX = "<Month> <Date> <Time> <Level> <Component>(\\[<PID>\\])?: <Content>"
+  const MAC = "<Month>  <Date> <Time> <User> <Component>\\[<PID>\\]( \\(<Address>\\))?: <Content>"
+
+  it("compiles to a non-capturing optional group and lists the optional fields", () => {
+    const f = compileFormat(LINUX)
+    expect(f.regex.source).toBe(
+      "^(?<Month>.*?)\\s+(?<Date>.*?)\\s+(?<Time>.*?)\\s+(?<Level>.*?)\\s+(?<Component>.*?)(?:\\[(?<PID>.*?)\\])?:\\s+(?<Content>.*?)$"
+    )
+    expect(f.optionalFields).toEqual(["PID"])
+    expect(compileFormat(MAC).optionalFields).toEqual(["Address"])
+    // A "(" without a closing ")?" stays literal, as before.
+    expect(compileFormat("<A> (<B>) <Content>").optionalFields).toEqual([])
+    expect(compileFormat("<A> (<B>) <Content>").regex.source).toBe("^(?<A>.*?)\\s+\\((?<B>.*?)\\)\\s+(?<Content>.*?)$")
+  })
+
+  it("rejects nested and empty parts, and fields that meet through a skipped part", () => {
+    expect(() => compileFormat("<A>( x( y)?)? <Content>")).toThrow(/nested optional part/)
+    expect(() => compileFormat("<A> ()? <Content>")).toThrow(/empty optional part/)
+    expect(() => compileFormat("<A>( x)?<Content>")).toThrow(/fields <A> and <Content> have no separator/)
+    expect(() => compileFormat("<A>(<B>:)? <Content>")).toThrow(/fields <A> and <B> have no separator/)
+  })
+
+  it("fills the part's fields when present and leaves them empty when absent", () => {
+    const log = parseLog(
+      "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure\nJul 27 14:42:00 combo kernel: Linux agpgart\n",
+      compileFormat(LINUX)
+    )
+    expect(log.unparsed.count).toBe(0)
+    expect(log.fields.find((f) => f.name === "Component")!.column.values).toEqual(["sshd(pam_unix)", "kernel"])
+    expect([field(log, "PID", 0), field(log, "PID", 1)]).toEqual(["19939", ""])
+    expect(unpackStrings(log.content)).toEqual(["authentication failure", "Linux agpgart"])
+  })
+
+  it("agrees with the equivalent regex on random lines", () => {
+    let seed = 777
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed % n
+    }
+    const alphabet = [" ", " ", "a", "b", ":", "[", "]", "(", ")", "x"]
+    const formats = ["<A>(\\[<B>\\])?: <Content>", "<A> <B>( \\(<C>\\))?: <Content>", "<A>( x)? <Content>", "<A> <Content>(:<B>)?", "(\\[<A>\\])? <B> <Content>"]
+    for (const format of formats) {
+      const compiled = compileFormat(format)
+      const lines = Array.from({ length: 4000 }, () => Array.from({ length: random(14) }, () => alphabet[random(alphabet.length)]).join(""))
+      const log = parseLog(lines.join("\n"), compiled)
+      let row = 0
+      lines.forEach((line, i) => {
+        const m = compiled.regex.exec(line)
+        if (m === null) return
+        expect(log.lineNo[row], `${format} on ${JSON.stringify(line)}`).toBe(i + 1)
+        expect(stringAt(log.content, row)).toBe(m.groups!["Content"] ?? "")
+        for (const f of log.fields) expect(f.column.values[f.column.codes[row]!], `${format} ${f.name} on ${JSON.stringify(line)}`).toBe(m.groups![f.name] ?? "")
+        row++
+      })
+      expect(row).toBe(log.lineNo.length)
+    }
+  })
+})
+
+describe("parseLog on bytes and Unicode", () => {
+  it("gives the same columns for a Buffer as for its text", () => {
+    const raw = fs.readFileSync(path.join(dataRoot, "loghub-2k/Mac/Mac_2k.log"))
+    const f = compileFormat("<Month>  <Date> <Time> <User> <Component>\\[<PID>\\]( \\(<Address>\\))?: <Content>")
+    const a = parseLog(raw, f, { trim: true })
+    const b = parseLog(raw.toString("utf8"), f, { trim: true })
+    expect(a.lineNo).toEqual(b.lineNo)
+    expect(unpackStrings(a.content)).toEqual(unpackStrings(b.content))
+    expect(a.fields).toEqual(b.fields)
+  })
+
+  it("treats Unicode whitespace as JavaScript's \\s does, like the regex", () => {
+    const spaces = ["\u00a0", "\u1680", "\u2000", "\u200a", "\u2028", "\u202f", "\u205f", "\u3000", "\ufeff", "\u0085", "\u200b"]
+    const compiled = compileFormat("<A> <B>: <Content>")
+    const lines: Array<string> = []
+    for (const s of spaces) lines.push(`a${s}b: c`, `a ${s} b:${s}ü${s}`, `é${s}${s}ñ:${s}x`, `${s}a b: c${s}`)
+    const log = parseLog(lines.join("\n"), compiled)
+    let row = 0
+    lines.forEach((line, i) => {
+      const m = compiled.regex.exec(line)
+      if (m === null) return
+      expect(log.lineNo[row], JSON.stringify(line)).toBe(i + 1)
+      expect(stringAt(log.content, row)).toBe(m.groups!["Content"])
+      for (const f of log.fields) expect(f.column.values[f.column.codes[row]!]).toBe(m.groups![f.name])
+      row++
+    })
+    expect(row).toBe(log.lineNo.length)
+    expect(row).toBeGreaterThan(0)
+  })
+
+  it("trim strips leading and trailing whitespace before matching (logparser's line.strip())", () => {
+    const f = compileFormat("<A> <B>: <Content>")
+    const text = "  a b: one  \r\n\ta b: two\u3000\n"
+    expect(unpackStrings(parseLog(text, f, { trim: true }).content)).toEqual(["one", "two"])
+    // Without trim the regex still matches, but with an empty first field and the spaces kept.
+    const untrimmed = parseLog(text, f)
+    expect(unpackStrings(untrimmed.content)).toEqual(["one  ", "two\u3000"])
+    expect(untrimmed.fields[0]!.column.values).toEqual([""])
+  })
+
+  it("adds per-row timestamps only when asked", () => {
+    const f = compileFormat("<Date> <Time> <Content>")
+    const text = "081109 203615 a\n081109 2036xx b\n"
+    expect(parseLog(text, f).timestamps).toBeUndefined()
+    const ts = parseLog(text, f, { timestamp: { parts: [{ field: "Date", pattern: "yyMMdd" }, { field: "Time", pattern: "HHmmss" }] } }).timestamps!
+    expect(ts[0]).toBe(Date.UTC(2008, 10, 9, 20, 36, 15))
+    expect(ts[1]).toBeNaN()
+  })
+})
+
+describe("bad input: counted and sampled by reason, never a crash, never in the columns", () => {
+  const f = compileFormat("<A> <B>: <Content>")
+  const bytes = (...parts: Array<string | Array<number>>): Buffer =>
+    Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : Buffer.from(p))))
+
+  it("an empty input has no lines", () => {
+    for (const input of ["", Buffer.alloc(0), new Uint8Array(0)]) {
+      const log = parseLog(input, f)
+      expect(log.rawLines).toBe(0)
+      expect(log.lineNo.length).toBe(0)
+      expect(log.content.offsets).toEqual(new Int32Array([0]))
+      expect(log.fields.map((x) => x.column.codes.length)).toEqual([0, 0])
+      expect(log.unparsed).toEqual({ count: 0, byReason: { no_match: 0, invalid_utf8: 0, nul_byte: 0, too_long: 0 }, samples: [] })
+    }
+    // One empty line is a line that does not match.
+    expect(parseLog("\n", f).unparsed.byReason.no_match).toBe(1)
+  })
+
+  it("a line that is not valid UTF-8 is unparsed (invalid_utf8) with a U+FFFD sample; the others parse", () => {
+    const input = bytes("a b: ok\n", "a b: caf", [0xe9], " latin1\n", "a b: cut ", [0xe2, 0x82], "\n", "a b: ", [0xff, 0xfe], "\n", "a b: fine ✓\n")
+    const log = parseLog(input, f)
+    expect(log.rawLines).toBe(5)
+    expect(Array.from(log.lineNo)).toEqual([1, 5])
+    expect(unpackStrings(log.content)).toEqual(["ok", "fine ✓"])
+    expect(log.unparsed.byReason).toEqual({ no_match: 0, invalid_utf8: 3, nul_byte: 0, too_long: 0 })
+    expect(log.unparsed.samples[0]).toEqual({ line: 2, reason: "invalid_utf8", text: "a b: caf\ufffd latin1" })
+  })
+
+  it("with encoding latin1 every byte is a character, as logparser reads logs", () => {
+    const input = bytes("a b: caf", [0xe9], "\n", "x", [0xa0], "y: nbsp\n")
+    const log = parseLog(input, f, { encoding: "latin1" })
+    expect(log.unparsed.count).toBe(0)
+    expect(unpackStrings(log.content)).toEqual(["café", "nbsp"])
+    // U+00A0 is whitespace for \s: "x" and "y" are two fields.
+    expect(log.fields[0]!.column.values).toEqual(["a", "x"])
+    expect(log.fields[1]!.column.values).toEqual(["b", "y"])
+    expect(() => parseLog("a", compileFormat("<A> é <Content>"), { encoding: "latin1" })).toThrow(/non-ASCII literals/)
+  })
+
+  it("a line holding a NUL byte is unparsed (nul_byte), wherever the NUL is", () => {
+    const input = bytes([0, 0, 0], "\n", "a b: x", [0], "y\n", "a b: ok\n", [0], "a b: z\n")
+    const log = parseLog(input, f)
+    expect(Array.from(log.lineNo)).toEqual([3])
+    expect(log.unparsed.byReason).toEqual({ no_match: 0, invalid_utf8: 0, nul_byte: 3, too_long: 0 })
+    expect(log.unparsed.samples.map((s) => [s.line, s.reason, s.text])).toEqual([
+      [1, "nul_byte", "\0\0\0"],
+      [2, "nul_byte", "a b: x\0y"],
+      [4, "nul_byte", "\0a b: z"]
+    ])
+  })
+
+  it("a line over 1 MiB is unparsed (too_long) with a cut sample; maxLineBytes moves the limit", () => {
+    const long = `a b: ${"x".repeat(1 << 20)}`
+    const log = parseLog(`a b: first\n${long}\na b: last`, f)
+    expect(Array.from(log.lineNo)).toEqual([1, 3])
+    expect(unpackStrings(log.content)).toEqual(["first", "last"])
+    expect(log.unparsed.byReason.too_long).toBe(1)
+    const sample = log.unparsed.samples[0]!
+    expect(sample.line).toBe(2)
+    expect(sample.text.length).toBe(501)
+    expect(sample.text.endsWith("…")).toBe(true)
+    // Exactly at the limit still parses; a CR does not count.
+    const atLimit = parseLog(`${"a b: ".padEnd(1 << 20, "y")}\r\n`, f)
+    expect(atLimit.unparsed.count).toBe(0)
+    const unlimited = parseLog(long, f, { maxLineBytes: Infinity })
+    expect(unlimited.unparsed.count).toBe(0)
+    expect(stringAt(unlimited.content, 0).length).toBe(1 << 20)
+  })
+
+  it("keeps samples short and counts every reason together", () => {
+    const log = parseLog(`${"z".repeat(2000)}\nnope\n`, f, { maxUnparsedSamples: 1 })
+    expect(log.unparsed.count).toBe(2)
+    expect(log.unparsed.samples).toEqual([{ line: 1, reason: "no_match", text: `${"z".repeat(500)}…` }])
   })
 })

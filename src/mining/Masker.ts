@@ -1,0 +1,230 @@
+/**
+ * Turns a log message into the tokens a template miner compares (Drain3's `LogMasker` plus
+ * `get_content_as_tokens`): masking regexes in order, extra delimiters, Brain-style splits after
+ * given characters, whitespace tokenising, and optionally numeric parametrisation. Every miner in
+ * `src/mining` tokenises through it, so mining, matching and parameter extraction agree.
+ */
+
+/** The wildcard token of templates. */
+export const PARAM_STR = "<*>"
+
+/**
+ * A masking instruction (Drain3's `MaskingInstruction`): every match of `pattern` (a JS regex
+ * source, applied globally) is replaced by `replacement` when given (literal text; "" deletes),
+ * else by `<:NAME:>` when `name` is given (Drain3's named masks, e.g. `<:IP:>`), else by `<*>`.
+ */
+export interface DrainMask {
+  readonly pattern: string
+  /** Mask name: letters, digits and `_`; the masked text becomes `<:NAME:>`. */
+  readonly name?: string
+  /** Literal replacement text (overrides `name`). */
+  readonly replacement?: string
+}
+
+/** How content becomes tokens; all optional. */
+export interface TokenizeOptions {
+  /** Masks applied in order to each content before tokenising. */
+  readonly masks?: ReadonlyArray<DrainMask>
+  /** Extra token delimiters (besides whitespace), each replaced by a space (Drain3's `extra_delimiters`). */
+  readonly extraDelimiters?: ReadonlyArray<string>
+  /**
+   * Strings after which a token is split, the string staying with the left part (Brain's
+   * per-dataset delimiters, e.g. `=` makes `uid=0` the two tokens `uid=` and `0`). Default none.
+   */
+  readonly splitAfter?: ReadonlyArray<string>
+  /**
+   * Numeric parametrisation (default false): a token with a digit outside mask placeholders, or
+   * made only of placeholders and punctuation (`-<*>`, `<*>.<*>`), becomes `<*>`, as Brain
+   * renders digit tokens. Runs of `<*>` joined by `.`, `:`, `-` or `/` inside a token become one.
+   */
+  readonly numbersAsParams?: boolean
+  /**
+   * Contents longer than this many UTF-16 units are cut to it before masking (default 16384), so
+   * a huge line costs bounded time even under backtracking-prone masks; the tail is ignored.
+   */
+  readonly maxContentLength?: number
+}
+
+/** Compiled tokeniser; construct once per miner (it validates and compiles the masks). */
+export class LogMasker {
+  readonly numbersAsParams: boolean
+  readonly maxContentLength: number
+  private readonly masks: ReadonlyArray<CompiledMask>
+  private readonly extraDelimiters: ReadonlyArray<string>
+  private readonly splitAfter: ReadonlyArray<string>
+
+  constructor(options: TokenizeOptions = {}) {
+    this.masks = (options.masks ?? []).map(compileMask)
+    this.extraDelimiters = (options.extraDelimiters ?? []).map((d, i) => {
+      if (typeof d !== "string" || d.length === 0) throw new Error(`Drain: extraDelimiters[${i}] must be a non-empty string`)
+      return d
+    })
+    this.splitAfter = (options.splitAfter ?? []).map((d, i) => {
+      if (typeof d !== "string" || d.length === 0) throw new Error(`Drain: splitAfter[${i}] must be a non-empty string`)
+      return d
+    })
+    this.numbersAsParams = options.numbersAsParams ?? false
+    const max = options.maxContentLength ?? 16384
+    if (!Number.isInteger(max) || max < 1) throw new Error(`Drain: maxContentLength must be an integer >= 1, got ${max}`)
+    this.maxContentLength = max
+  }
+
+  /** The content after truncation, masks, extra delimiters and splits (the text that is tokenised). */
+  mask(content: string): string {
+    let text = content.length > this.maxContentLength ? content.slice(0, this.maxContentLength) : content
+    for (const mask of this.masks) {
+      if (mask.literal === undefined || text.includes(mask.literal)) text = text.replace(mask.regex, mask.replacement)
+    }
+    if (this.extraDelimiters.length === 0 && this.splitAfter.length === 0) return text
+    // Delimiters must not cut named placeholders such as `<:DATE:>` (":" is a common split).
+    if (!text.includes("<:")) return this.split(text)
+    let out = ""
+    let last = 0
+    for (const m of text.matchAll(NAMED_PLACEHOLDER)) {
+      out += this.split(text.slice(last, m.index)) + m[0]
+      last = m.index + m[0].length
+    }
+    return out + this.split(text.slice(last))
+  }
+
+  private split(text: string): string {
+    for (const d of this.extraDelimiters) if (text.includes(d)) text = text.replaceAll(d, " ")
+    for (const d of this.splitAfter) if (text.includes(d)) text = text.replaceAll(d, d + " ")
+    return text
+  }
+
+  /**
+   * Tokens of a content. When `raw` is given it receives the tokens before numeric
+   * parametrisation, position by position (the values a template position has shown).
+   */
+  tokens(content: string, raw?: Array<string>): Array<string> {
+    const text = this.mask(content)
+    const tokens: Array<string> = []
+    const n = text.length
+    let i = 0
+    while (i < n) {
+      while (i < n && isSpace(text.charCodeAt(i))) i++
+      if (i >= n) break
+      const start = i
+      let digits = false
+      let alnum = false
+      let angle = false
+      while (i < n) {
+        const c = text.charCodeAt(i)
+        if (isSpace(c)) break
+        if (c >= 48 && c <= 57) digits = true
+        else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) alnum = true
+        else if (c === 60) angle = true
+        else if (c >= 128) alnum = true
+        i++
+      }
+      const token = text.slice(start, i)
+      if (raw !== undefined) raw.push(token)
+      tokens.push(this.numbersAsParams ? parametrize(token, digits, alnum, angle) : token)
+    }
+    return tokens
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const MASK_NAME = /^[A-Za-z0-9_]+$/
+const PLACEHOLDER = /<\*>|<:[A-Za-z0-9_]+:>/g
+const NAMED_PLACEHOLDER = /<:[A-Za-z0-9_]+:>/g
+const PARAM_RUN = /<\*>(?:[.:\-/]<\*>)+/g
+
+interface CompiledMask {
+  readonly regex: RegExp
+  readonly replacement: string
+  /** A substring every match contains (a cheap test before running the regex), when one is evident. */
+  readonly literal: string | undefined
+}
+
+const compileMask = (mask: DrainMask, i: number): CompiledMask => {
+  const label = `masks[${i}]${mask.name === undefined ? "" : ` (${mask.name})`}`
+  if (typeof mask.pattern !== "string" || mask.pattern.length === 0) throw new Error(`Drain: ${label}.pattern must be a non-empty regex source`)
+  if (mask.name !== undefined && !MASK_NAME.test(mask.name)) {
+    throw new Error(`Drain: ${label}.name must be letters, digits and _ (it becomes <:NAME:>), got ${JSON.stringify(mask.name)}`)
+  }
+  let regex: RegExp
+  try {
+    regex = new RegExp(mask.pattern, "g")
+  } catch (cause) {
+    throw new Error(`Drain: ${label}.pattern ${JSON.stringify(mask.pattern)} is not a valid regex: ${cause instanceof Error ? cause.message : String(cause)}`)
+  }
+  if (new RegExp(`^(?:${mask.pattern})`).test("")) {
+    throw new Error(`Drain: ${label}.pattern ${JSON.stringify(mask.pattern)} matches the empty string (it would insert a mask between every character)`)
+  }
+  const text = mask.replacement ?? (mask.name === undefined ? PARAM_STR : `<:${mask.name}:>`)
+  // String replacements treat `$` specially; escape it so the replacement is literal.
+  return { regex, replacement: text.replaceAll("$", "$$$$"), literal: requiredPrefix(mask.pattern) }
+}
+
+/**
+ * The literal text every match of `source` starts with (after an optional `\b`), or undefined
+ * when none is evident: no top-level `|`, then plain or escaped punctuation characters up to the
+ * first class, group or quantified character.
+ */
+export const requiredPrefix = (source: string): string | undefined => {
+  let depth = 0
+  let inClass = false
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!
+    if (c === "\\") i++
+    else if (inClass) {
+      if (c === "]") inClass = false
+    } else if (c === "[") inClass = true
+    else if (c === "(") depth++
+    else if (c === ")") depth--
+    else if (c === "|" && depth === 0) return undefined
+  }
+  let i = source.startsWith("\\b") ? 2 : 0
+  let literal = ""
+  while (i < source.length) {
+    let ch: string
+    let width: number
+    const c = source[i]!
+    if (c === "\\") {
+      const e = source[i + 1]
+      if (e === undefined || !/[^A-Za-z0-9]/.test(e)) break
+      ch = e
+      width = 2
+    } else if (/[A-Za-z0-9_ =:<>/,@"'#%&!~-]/.test(c)) {
+      ch = c
+      width = 1
+    } else break
+    const q = source[i + width]
+    if (q === "?" || q === "*" || q === "{") break
+    literal += ch
+    i += width
+    if (q === "+") break
+  }
+  return literal.length > 0 ? literal : undefined
+}
+
+/** JavaScript's `\s` on one UTF-16 unit (the same set `split(/\s+/)` uses). */
+const isSpace = (c: number): boolean =>
+  c === 32 || (c >= 9 && c <= 13) ||
+  (c >= 0xa0 && (c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 ||
+    c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff))
+
+const DIGIT = /\p{Nd}/u
+
+/** Numeric parametrisation of one token (see `TokenizeOptions.numbersAsParams`). */
+const parametrize = (token: string, digits: boolean, alnum: boolean, angle: boolean): string => {
+  if (token === PARAM_STR) return token
+  if (!angle) {
+    if (digits) return PARAM_STR
+    if (!alnum) return token
+    // Non-ASCII letters may hide Unicode digits.
+    return token.length > 0 && DIGIT.test(token) ? PARAM_STR : token
+  }
+  // The token holds `<`: judge what is left once mask placeholders are removed.
+  const rest = token.replace(PLACEHOLDER, "")
+  if (rest.length === token.length) return digits || DIGIT.test(token) ? PARAM_STR : token
+  if (/[0-9]/.test(rest) || DIGIT.test(rest)) return PARAM_STR
+  if (!/[A-Za-z\u0080-\uffff]/.test(rest) && !isOnePlaceholder(token)) return PARAM_STR
+  return token.includes("<*>") ? token.replace(PARAM_RUN, PARAM_STR) : token
+}
+
+const isOnePlaceholder = (token: string): boolean => token === PARAM_STR || /^<:[A-Za-z0-9_]+:>$/.test(token)

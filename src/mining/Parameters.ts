@@ -1,0 +1,132 @@
+/**
+ * Parameter extraction (Drain3's `extract_parameters`): the text each `<*>` or `<:NAME:>` of a
+ * template stands for in a log line. The template becomes an anchored regex (constant text
+ * escaped, each placeholder a lazy group, or the named mask's own pattern when exact, token gaps
+ * matching whitespace and the miner's delimiters); masks with literal replacements are applied
+ * to the line first, as the miner did. `extractParameterColumn` does it for a whole mined column.
+ */
+import { Buffer, isAscii } from "node:buffer"
+import type { StringColumn, TemplatedLog } from "../tasks/Artifacts.ts"
+import { packStrings } from "../tasks/StringColumn.ts"
+import type { TokenizeOptions } from "./Masker.ts"
+
+/** One parameter: its text, and the mask name (`*` for `<*>`). */
+export interface ExtractedParameter {
+  readonly value: string
+  readonly mask: string
+}
+
+/** Parameters of many lines: line i's values are `values[offsets[i] .. offsets[i + 1])`. */
+export interface ParameterColumn {
+  readonly offsets: Int32Array
+  readonly values: StringColumn
+  /** Lines whose template did not match their text (they have no parameters). */
+  readonly unmatched: number
+}
+
+/** Extracts parameters with the tokenising options the templates were mined with; caches one regex per template. */
+export class ParameterExtractor {
+  /** When true (default), a `<:NAME:>` only matches its mask's pattern; else any text, like `<*>`. */
+  readonly exact: boolean
+  private readonly options: TokenizeOptions
+  private readonly literalMasks: ReadonlyArray<{ readonly regex: RegExp; readonly replacement: string }>
+  private readonly named = new Map<string, string>()
+  private readonly gap: string
+  private readonly compiled = new Map<string, { readonly regex: RegExp; readonly masks: ReadonlyArray<string> }>()
+
+  constructor(options: TokenizeOptions = {}, exact = true) {
+    this.options = options
+    this.exact = exact
+    this.literalMasks = (options.masks ?? [])
+      .filter((m) => m.replacement !== undefined)
+      .map((m) => ({ regex: new RegExp(m.pattern, "g"), replacement: m.replacement!.replaceAll("$", "$$$$") }))
+    for (const m of options.masks ?? []) if (m.name !== undefined && m.replacement === undefined && !this.named.has(m.name)) this.named.set(m.name, m.pattern)
+    const delimiters = (options.extraDelimiters ?? []).map(escapeRegex)
+    this.gap = delimiters.length === 0 ? "\\s" : `(?:\\s|${delimiters.join("|")})`
+  }
+
+  /** The parameters of `content` under `template` (a template text), or undefined when it does not match. */
+  extract(template: string, content: string): Array<ExtractedParameter> | undefined {
+    let text = content.length > (this.options.maxContentLength ?? 16384) ? content.slice(0, this.options.maxContentLength ?? 16384) : content
+    for (const m of this.literalMasks) text = text.replace(m.regex, m.replacement)
+    const { regex, masks } = this.compile(template)
+    const match = regex.exec(text)
+    if (match === null) return undefined
+    const out: Array<ExtractedParameter> = []
+    for (let k = 0; k < masks.length; k++) out.push({ value: match.groups![`p${k}`] ?? "", mask: masks[k]! })
+    return out
+  }
+
+  private compile(template: string): { regex: RegExp; masks: ReadonlyArray<string> } {
+    const hit = this.compiled.get(template)
+    if (hit !== undefined) return hit
+    const masks: Array<string> = []
+    const splitAfter = this.options.splitAfter ?? []
+    const tokens = template.split(" ").filter((t) => t.length > 0)
+    let source = `^${this.gap}*`
+    tokens.forEach((token, i) => {
+      if (i > 0) {
+        // After a Brain-style split point the line may have had no whitespace at all, and a
+        // placeholder may stand for a token that ended in one (`3,` in `policy=3,wakefulness=1`).
+        const prev = tokens[i - 1]!
+        const glued = splitAfter.length > 0 && (prev.endsWith(">") || splitAfter.some((d) => prev.endsWith(d)))
+        source += `${this.gap}${glued ? "*" : "+"}`
+      }
+      let last = 0
+      for (const m of token.matchAll(PLACEHOLDER)) {
+        source += escapeRegex(token.slice(last, m.index))
+        const name = m[1] ?? "*"
+        const pattern = name === "*" || !this.exact ? undefined : this.named.get(name)
+        source += `(?<p${masks.length}>${pattern === undefined ? ".+?" : `(?:${pattern})`})`
+        masks.push(name)
+        last = m.index + m[0].length
+      }
+      source += escapeRegex(token.slice(last))
+    })
+    source += `${this.gap}*$`
+    let regex: RegExp
+    try {
+      regex = new RegExp(source, "s")
+    } catch {
+      // A mask pattern that cannot be embedded (e.g. its own named groups): fall back to lazy groups.
+      return new ParameterExtractor(this.options, false).compile(template)
+    }
+    const out = { regex, masks }
+    this.compiled.set(template, out)
+    return out
+  }
+}
+
+/** Parameters of one line for one template text, with the miner's tokenising options. */
+export const extractParameters = (template: string, content: string, options: TokenizeOptions = {}, exact = true): Array<ExtractedParameter> | undefined =>
+  new ParameterExtractor(options, exact).extract(template, content)
+
+/** Parameters of every row of a mined column (its `TemplatedLog` from `mineTemplates`). */
+export const extractParameterColumn = (contents: StringColumn, log: TemplatedLog, options: TokenizeOptions = {}): ParameterColumn => {
+  const extractor = new ParameterExtractor(options)
+  const n = contents.offsets.length - 1
+  if (log.templateIds.length !== n) throw new Error(`extractParameterColumn: ${n} contents but ${log.templateIds.length} template ids`)
+  const { blob, offsets } = contents
+  const buffer = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength)
+  const whole = isAscii(blob) ? buffer.toString("latin1") : undefined
+  const lineOffsets = new Int32Array(n + 1)
+  const values: Array<string> = []
+  let unmatched = 0
+  for (let i = 0; i < n; i++) {
+    lineOffsets[i] = values.length
+    const id = log.templateIds[i]!
+    const template = log.templates[id]
+    const content = whole !== undefined ? whole.slice(offsets[i]!, offsets[i + 1]!) : buffer.toString("utf8", offsets[i]!, offsets[i + 1]!)
+    const params = template === undefined ? undefined : extractor.extract(template.text, content)
+    if (params === undefined) unmatched++
+    else for (const p of params) values.push(p.value)
+  }
+  lineOffsets[n] = values.length
+  return { offsets: lineOffsets, values: packStrings(values), unmatched }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const PLACEHOLDER = /<\*>|<:([A-Za-z0-9_]+):>/g
+
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest"
+import { mineTemplatesWithState } from "../../src/mining/Drain.ts"
+import { matchTemplates, TemplateMatcher } from "../../src/mining/Match.ts"
+import { minerPreset } from "../../src/presets/miners.ts"
+import { packStrings, unpackStrings } from "../../src/tasks/StringColumn.ts"
+import { compileFormat, parseLog } from "../../src/parsing/LogFormat.ts"
+import { LOGHUB_FORMATS, loadLoghub, readData } from "./loghub.ts"
+
+const deepFreeze = <T>(v: T): T => {
+  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+    Object.freeze(v)
+    for (const x of Object.values(v)) deepFreeze(x)
+  }
+  return v
+}
+
+describe("matchTemplates", () => {
+  it("never changes the model and reports lines no template covers as unseen", () => {
+    const hdfs = loadLoghub("HDFS")
+    const { state } = mineTemplatesWithState(hdfs.content, minerPreset("HDFS"))
+    const snapshot = JSON.stringify(state)
+    deepFreeze(state) // any write into the state would throw
+    const foreign = unpackStrings(loadLoghub("BGL").content).slice(0, 50)
+    const lines = [...unpackStrings(hdfs.content).slice(0, 100), ...foreign]
+    const result = matchTemplates(packStrings(lines), state)
+    expect(JSON.stringify(state)).toBe(snapshot)
+    expect(result.unseen).toBe(50)
+    expect(Array.from(result.templateIds.slice(100))).toEqual(new Array(50).fill(-1))
+    expect(result.templateIds.slice(0, 100).every((t) => t >= 0)).toBe(true)
+  })
+
+  it("matches the real 20k-line HDFS sample against the 2k model: only new message types are unseen", () => {
+    const { state } = mineTemplatesWithState(loadLoghub("HDFS").content, minerPreset("HDFS"))
+    const log = parseLog(readData("hdfs/raw/HDFS_20000.log"), compileFormat(LOGHUB_FORMATS.HDFS))
+    const result = matchTemplates(log.content, state)
+    const contents = unpackStrings(log.content)
+    const unseen = contents.filter((_, i) => result.templateIds[i] === -1)
+    expect(unseen.length).toBe(result.unseen)
+    // Read from the file: 4 "...:Transmitted block" lines, one writeBlock exception, one PacketResponder exception.
+    expect(unseen.length).toBe(6)
+    expect(unseen.filter((c) => c.includes(":Transmitted block ")).length).toBe(4)
+    // Lists longer than any seen in training still match: <*> stands for a run under "param-runs".
+    const i = contents.findIndex((c) => c.startsWith("BLOCK* ask ") && c.includes("to replicate") && c.trim().split(/\s+/).length > 8)
+    expect(i).toBeGreaterThanOrEqual(0)
+    expect(state.templates[result.templateIds[i]!]!.text).toBe("BLOCK* ask <*> to replicate <*> to datanode(s) <*>")
+  })
+
+  it("prefers the most specific covering template", () => {
+    // "a x y" founds its own branch; the digit lines share the <*> branch and merge to "<*> x y".
+    const { state } = mineTemplatesWithState(packStrings(["a x y", "1 x y", "2 x y"]), {})
+    expect(state.templates.map((t) => t.text)).toEqual(["a x y", "<*> x y"])
+    const matcher = new TemplateMatcher(state)
+    expect(matcher.match("a x y")).toBe(0) // both cover it; "a x y" has more constant tokens
+    expect(matcher.match("b x y")).toBe(1)
+    expect(matcher.match("b x z")).toBe(-1)
+  })
+})
