@@ -6,8 +6,6 @@
  * a detector up from an experiment file.
  */
 import type { Schema } from "effect"
-import { naiveBayes } from "./NaiveBayes.ts"
-import { templateFrequency } from "./TemplateFrequency.ts"
 
 /** The columns of `Sequences` a detector reads (a `Sequences` value is a `SequenceView`). */
 export interface SequenceView {
@@ -62,12 +60,6 @@ export interface Detector<Config, Model> {
  */
 export type AnyDetector = Detector<unknown, unknown>
 
-/** Every detector, by tag. */
-export const detectors: Readonly<Record<string, AnyDetector>> = {
-  [templateFrequency.tag]: templateFrequency,
-  [naiveBayes.tag]: naiveBayes
-}
-
 /** Thrown by `getDetector` for a tag no detector has. */
 export class UnknownDetectorError extends Error {
   readonly tag: string
@@ -78,11 +70,4 @@ export class UnknownDetectorError extends Error {
     this.tag = tag
     this.known = known
   }
-}
-
-/** The detector with this tag; throws `UnknownDetectorError` (listing the known tags) otherwise. */
-export const getDetector = (tag: string): AnyDetector => {
-  const detector = Object.hasOwn(detectors, tag) ? detectors[tag] : undefined
-  if (detector === undefined) throw new UnknownDetectorError(tag, Object.keys(detectors).sort())
-  return detector
 }

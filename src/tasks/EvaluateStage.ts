@@ -1,11 +1,11 @@
 /**
- * Stage `evaluate`: confusion counts and precision, recall, F1 and accuracy over the labelled
+ * Stage `evaluate`: confusion counts, precision, recall, F1, accuracy, AUROC and AUPRC over the labelled
  * test sequences. The result always carries a status: valid, invalid (the detector could not be
  * fitted) or not_applicable (no labelled test sequence), with its reason, and never a NaN.
  */
 import { Effect, Schema } from "effect"
 import { closedStruct } from "../config/ClosedStruct.ts"
-import { binaryMetrics, type BinaryMetrics } from "../eval/Metrics.ts"
+import { binaryMetrics, scoreMetrics, type BinaryMetrics } from "../eval/Metrics.ts"
 import { LABEL_ANOMALY, LABEL_NORMAL, type SplitSequences } from "./Artifacts.ts"
 import { splitSequences } from "./SplitStage.ts"
 import type { LabelledSequences } from "./LabelStage.ts"
@@ -19,7 +19,16 @@ export type EvaluateParams = typeof EvaluateParams.Type
 
 /** One metric block. */
 export type MetricBlock =
-  | ({ readonly scope: string; readonly status: "valid"; readonly threshold: number; readonly evaluated: number } & BinaryMetrics)
+  | ({
+    readonly scope: string
+    readonly status: "valid"
+    readonly threshold: number
+    readonly evaluated: number
+    /** Threshold-free, from the scores; null with `threshold_free_reason` when undefined (one class only). */
+    readonly auroc: number | null
+    readonly auprc: number | null
+    readonly threshold_free_reason?: string
+  } & BinaryMetrics)
   | { readonly scope: string; readonly status: "invalid" | "not_applicable"; readonly reason: string }
 
 export interface Metrics {
@@ -29,7 +38,7 @@ export interface Metrics {
 
 export const evaluateStage = defineStage<EvaluateParams, readonly [LabelledSequences, SplitSequences, ScoredSequences], Metrics>({
   name: "evaluate",
-  version: "2",
+  version: "3",
   params: EvaluateParams,
   cpu: false,
   run: (params, [labelled, split, scored]) => {
@@ -49,12 +58,18 @@ export const evaluateStage = defineStage<EvaluateParams, readonly [LabelledSeque
       }
       const y = Int8Array.from(labelledIdx, (i) => labels[i]!)
       const p = Uint8Array.from(labelledPos, (j) => scored.predictions[j]!)
+      const sc = Float64Array.from(labelledPos, (j) => scored.scores[j]!)
+      const free = scoreMetrics(y, sc)
+      const reason = free.auroc.value === null ? free.auroc.reason : free.auprc.value === null ? free.auprc.reason : undefined
       return {
         scope: params.scope,
         status: "valid",
         threshold: scored.threshold,
         evaluated: y.length,
-        ...binaryMetrics(y, p)
+        ...binaryMetrics(y, p),
+        auroc: free.auroc.value,
+        auprc: free.auprc.value,
+        ...(reason === undefined ? {} : { threshold_free_reason: reason })
       }
     })()
     return { headline: block, scopes: { [params.scope]: block } }

@@ -5,7 +5,8 @@
  */
 import { Schema } from "effect"
 import { closedStruct } from "../config/ClosedStruct.ts"
-import { getDetector, type FitResult } from "../detectors/Detector.ts"
+import type { FitResult } from "../detectors/Detector.ts"
+import { getDetector } from "../detectors/registry.ts"
 import { SPLIT_TRAIN, type SplitSequences } from "./Artifacts.ts"
 import type { LabelledSequences } from "./LabelStage.ts"
 import { splitSequences } from "./SplitStage.ts"

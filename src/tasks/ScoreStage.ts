@@ -3,7 +3,7 @@
  * their scores and 0/1 predictions and the threshold, or the fit's invalid reason passed on.
  */
 import type { FitResult } from "../detectors/Detector.ts"
-import { getDetector } from "../detectors/Detector.ts"
+import { getDetector } from "../detectors/registry.ts"
 import { SPLIT_TEST, type SplitSequences } from "./Artifacts.ts"
 import { DetectorParams, indexesWithTag } from "./FitStage.ts"
 import type { LabelledSequences } from "./LabelStage.ts"

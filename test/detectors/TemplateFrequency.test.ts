@@ -1,6 +1,7 @@
 import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { detectors, getDetector, type SequenceView, UnknownDetectorError } from "../../src/detectors/Detector.ts"
+import type { SequenceView } from "../../src/detectors/Detector.ts"
+import { getDetector, UnknownDetectorError } from "../../src/detectors/registry.ts"
 import { templateFrequency, type TemplateFrequencyModel } from "../../src/detectors/TemplateFrequency.ts"
 
 /** Builds a SequenceView from event lists (labels default to unknown). */
@@ -102,12 +103,11 @@ describe("template_frequency", () => {
 describe("detector registry", () => {
   it("finds detectors by tag", () => {
     expect(getDetector("template_frequency")).toBe(templateFrequency)
-    expect(Object.keys(detectors).sort()).toEqual(["naive_bayes", "template_frequency"])
   })
 
   it("names the known tags for an unknown one", () => {
     expect(() => getDetector("lstm")).toThrow(UnknownDetectorError)
-    expect(() => getDetector("lstm")).toThrow(/"lstm".*naive_bayes, template_frequency/)
+    expect(() => getDetector("lstm")).toThrow(/"lstm".*naive_bayes.*template_frequency/)
     expect(() => getDetector("toString")).toThrow(UnknownDetectorError)
   })
 })
