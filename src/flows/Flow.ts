@@ -11,6 +11,7 @@ import { ArtifactStore } from "../cache/ArtifactStore.ts"
 import type { Node } from "../tasks/Task.ts"
 import { buildPlan, resolveSources, type Plan } from "./Plan.ts"
 import { ConfigError, loadRegistry, selectRuns, type Registry, type Selection } from "./Registry.ts"
+import { precheckDatasets } from "./Precheck.ts"
 import { runPlan } from "./Runner.ts"
 import { WorkerPool } from "./WorkerPool.ts"
 
@@ -31,7 +32,19 @@ export interface FlowOptions extends Selection {
 export const prepareFlow = Effect.fn("Flow.prepareFlow")(function*(options: FlowOptions) {
   const registry = yield* loadRegistry(options.registry)
   const runs = yield* selectRuns(registry, options)
-  const digests = yield* resolveSources(sourceContext(options), runs)
+  const context = sourceContext(options)
+  const digests = yield* resolveSources(context, runs)
+  const seen = new Set<string>()
+  yield* precheckDatasets(
+    runs.flatMap((r) => {
+      const key = JSON.stringify(r.dataset)
+      if (seen.has(key)) return []
+      seen.add(key)
+      return [{ dataset: r.dataset, file: datasetFileOf(options.registry, r.datasetName) }]
+    }),
+    digests,
+    context
+  )
   const plan = buildPlan(runs, digests)
   if (options.forceStage !== undefined && !plan.nodes.some((n) => n.stage.name === options.forceStage)) {
     return yield* new ConfigError({
@@ -42,6 +55,9 @@ export const prepareFlow = Effect.fn("Flow.prepareFlow")(function*(options: Flow
   }
   return { registry, plan, maxWorkers: effectiveWorkers(options.maxWorkers, registry) }
 })
+
+/** The dataset file a run's dataset comes from (errors are attributed to it). */
+const datasetFileOf = (registry: string, name: string): string => path.join(path.dirname(registry), "datasets", `${name}.toml`)
 
 /** Where sources are read and fetched, from the flow options. */
 export const sourceContext = (options: FlowOptions): SourceContext => ({

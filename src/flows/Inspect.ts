@@ -10,6 +10,7 @@ import type { SourceContext } from "../tasks/SourceStage.ts"
 import { splitSequences, splitStats } from "../tasks/SplitStage.ts"
 import type { Node } from "../tasks/Task.ts"
 import { buildDatasetPlan, datasetSources, resolveSourceList } from "./Plan.ts"
+import { precheckDatasets } from "./Precheck.ts"
 import { loadDatasetFile } from "./Registry.ts"
 import { runPlan } from "./Runner.ts"
 
@@ -25,6 +26,7 @@ export const inspectDataset = Effect.fn("Inspect.inspectDataset")(function*(opti
   const store = yield* ArtifactStore
   const dataset = yield* loadDatasetFile(options.file)
   const digests = yield* resolveSourceList(options.sources, datasetSources(dataset))
+  yield* precheckDatasets([{ dataset, file: options.file }], digests, options.sources)
   const { nodes, datasets } = buildDatasetPlan([dataset], digests)
   const dn = datasets[0]!
   const report = yield* runPlan({ runs: [], nodes }, {

@@ -12,6 +12,22 @@ const cacheEntries = (cache: string): Array<{ stage: string; key: string }> =>
   JSON.parse(flow(["cache", "ls", "--cache-dir", cache, "--json"]).stdout)
 
 describe("flow run with bad input", () => {
+  it("a label CSV without the named column, or an entity pattern matching no line, is a config error before any stage runs", () => {
+    const dir = copyConfigs()
+    edit(dir, "datasets/hdfs.toml", (s) => s.replace('entity_column = "BlockId"', 'entity_column = "Block"'))
+    const cache = tmpDir()
+    const r = flow(["run", path.join(dir, "registry.toml"), "--group", "baselines", "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", tmpDir()])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(`${dir}/datasets/hdfs.toml: labels.entity_column: the label file hdfs/labels/HDFS_20000.block_labels.csv has no column "Block" (columns: BlockId, Label)`)
+    expect(cacheEntries(cache)).toEqual([])
+    const dir2 = copyConfigs()
+    edit(dir2, "datasets/hdfs.toml", (s) => s.replace("pattern = 'blk_-?\\d+'", "pattern = 'block_-?\\d+'"))
+    const r2 = flow(["run", path.join(dir2, "registry.toml"), "--group", "baselines", "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", tmpDir()])
+    expect(r2.code).toBe(2)
+    expect(r2.stderr).toContain("datasets/hdfs.toml: grouping.pattern: the entity pattern /block_-?\\d+/ matches no line of hdfs/raw/HDFS_20000.log")
+    expect(cacheEntries(cache)).toEqual([])
+  })
+
   it("a config error exits 2 with one line naming file and key, before any stage runs", () => {
     const dir = copyConfigs()
     edit(dir, "datasets/hdfs.toml", (s) => s.replace('[miner]\npreset = "HDFS"', '[miner]\npreset = "HDFS"\nmax_children = 0'))
@@ -53,15 +69,15 @@ describe("flow run with bad input", () => {
 
   it("a failing stage stores nothing, skips its dependants, lets other branches finish and exits 1", () => {
     const dir = copyConfigs()
-    // The HDFS label file has no "Block" column: the label stage fails at run time.
-    edit(dir, "datasets/hdfs.toml", (s) => s.replace('entity_column = "BlockId"', 'entity_column = "Block"'))
+    // The HDFS label file says "Anomaly", which the config does not list: the label stage fails at run time.
+    edit(dir, "datasets/hdfs.toml", (s) => s.replace('anomaly_values = ["Anomaly"]', 'anomaly_values = ["Anomalous"]'))
     // Two retries, no pause: the failure is permanent, so the stage runs three times and then fails.
     edit(dir, "registry.toml", (s) => `${s}\n[stages.label]\nretries = 2\nretry_delay_s = 0\n`)
     const cache = tmpDir()
     const results = tmpDir()
     const r = flow(["run", path.join(dir, "registry.toml"), "--group", "baselines", "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", results])
     expect(r.code).toBe(1)
-    expect(r.stdout).toMatch(/FAILED\s+label hdfs \[[0-9a-f]{12}\]: .*"Block"/)
+    expect(r.stdout).toMatch(/FAILED\s+label hdfs \[[0-9a-f]{12}\]: .*unknown value "Anomaly"/)
     expect(stageLines(r.stdout, "done")).not.toContain("label hdfs")
     const skipped = r.stdout.split("\n").filter((l) => l.startsWith("skipped "))
     // Downstream of the HDFS label: 2 splits, 2 fits, 2 scores, 2 evaluates.
@@ -83,9 +99,9 @@ describe("flow run with bad input", () => {
       const status = JSON.parse(fs.readFileSync(path.join(dir, "status.json"), "utf8"))
       expect(status.status).toBe("failed")
       expect(status.stage).toBe("label")
-      expect(status.error).toContain('"Block"')
+      expect(status.error).toContain('unknown value "Anomaly"')
       const log = fs.readFileSync(path.join(dir, "run.log"), "utf8")
-      expect(log).toMatch(/label [0-9a-f]{12} failed: .*"Block"/)
+      expect(log).toMatch(/label [0-9a-f]{12} failed: .*unknown value "Anomaly"/)
       expect(log.match(/label [0-9a-f]{12} attempt \d failed: .*retrying in 0 ms/g)?.length).toBe(2)
     }
     for (const run of ["bgl-freq.template_frequency", "bgl-nb.naive_bayes"]) {

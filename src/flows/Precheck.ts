@@ -1,0 +1,85 @@
+/**
+ * Checks of a dataset against its data that are cheap enough to run before any stage: a label
+ * CSV has the columns the config names, and an entity pattern matches somewhere in the log. They
+ * turn mistakes that would otherwise fail a stage minutes in into one config error up front.
+ */
+import { Effect } from "effect"
+import * as fs from "node:fs"
+import { parseCsv } from "../presets/Csv.ts"
+import { describeSource, sourcePath } from "../tasks/SourceStage.ts"
+import type { Digests } from "./Plan.ts"
+import { ConfigError, isSessionDataset, type DatasetConfig } from "./Registry.ts"
+
+const CHUNK = 1 << 20
+
+/** Check every dataset of a flow; `file` is the config file errors are attributed to. */
+export const precheckDatasets = (
+  datasets: ReadonlyArray<{ readonly dataset: DatasetConfig; readonly file: string }>,
+  digests: Digests,
+  roots: { readonly dataRoot: string; readonly sourcesDir: string }
+): Effect.Effect<void, ConfigError> =>
+  Effect.forEach(datasets, ({ dataset, file }) =>
+    Effect.suspend(() => {
+      if (isSessionDataset(dataset)) return Effect.void
+      const labels = dataset.labels
+      if (labels.type === "entity_csv") {
+        const source = digests.get(describeSource(labels.source))
+        if (source !== undefined) {
+          const header = parseCsv(firstLine(sourcePath(roots, source)))[0]?.map((h) => h.trim().replace(/^\uFEFF/, "")) ?? []
+          for (const [key, column] of [["entity_column", labels.entity_column], ["label_column", labels.label_column]] as const) {
+            if (!header.includes(column)) {
+              return Effect.fail(new ConfigError({
+                file,
+                keyPath: `labels.${key}`,
+                detail: `the label file ${source.path} has no column "${column}" (columns: ${header.join(", ")})`
+              }))
+            }
+          }
+        }
+      }
+      const grouping = dataset.grouping
+      if (grouping.type === "entity" && grouping.pattern !== undefined) {
+        const source = digests.get(describeSource(dataset.source))
+        if (source !== undefined && !fileMatches(sourcePath(roots, source), new RegExp(grouping.pattern))) {
+          return Effect.fail(new ConfigError({
+            file,
+            keyPath: "grouping.pattern",
+            detail: `the entity pattern /${grouping.pattern}/ matches no line of ${source.path}`
+          }))
+        }
+      }
+      return Effect.void
+    }), { discard: true })
+
+const firstLine = (file: string): string => {
+  const fd = fs.openSync(file, "r")
+  try {
+    const buf = Buffer.alloc(64 * 1024)
+    const n = fs.readSync(fd, buf, 0, buf.length, 0)
+    const text = buf.subarray(0, n).toString("utf8")
+    const end = text.indexOf("\n")
+    return end < 0 ? text : text.slice(0, end)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/** Whether the regex matches within some line of the file; stops at the first match. */
+const fileMatches = (file: string, re: RegExp): boolean => {
+  const fd = fs.openSync(file, "r")
+  try {
+    const buf = Buffer.alloc(CHUNK)
+    let carry = ""
+    let n: number
+    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) {
+      const text = carry + buf.subarray(0, n).toString("utf8")
+      const cut = text.lastIndexOf("\n")
+      const whole = cut < 0 ? "" : text.slice(0, cut)
+      if (whole !== "" && whole.split("\n").some((l) => re.test(l))) return true
+      carry = cut < 0 ? text : text.slice(cut + 1)
+    }
+    return carry !== "" && re.test(carry)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
