@@ -4,7 +4,7 @@
  * under `datasets/` and `models/` beside it. Everything is validated before any stage runs, and
  * every error names the file and the dotted key path.
  */
-import { Effect, Result, Schema, SchemaIssue } from "effect"
+import { Effect, Predicate, Result, Schema, SchemaIssue } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { parse as parseToml, TomlError } from "smol-toml"
@@ -280,12 +280,6 @@ export const loadRegistry = Effect.fn("Registry.loadRegistry")(function*(file: s
           "",
           dsOverrides.length > 0 ? `after overrides from ${file}: ${dsOverrides.map(([, , w]) => w).join(", ")}` : undefined
         )
-        const mOverrides = pick("model")
-        const model = yield* decodeModel(
-          yield* applyOverrides(modelRaw, mOverrides, file, "model"),
-          modelFile,
-          mOverrides.length > 0 ? `after overrides from ${file}: ${mOverrides.map(([, , w]) => w).join(", ")}` : undefined
-        )
         const runOverrides = pick("run")
         const run = yield* decode(
           RunSettings,
@@ -293,6 +287,20 @@ export const loadRegistry = Effect.fn("Registry.loadRegistry")(function*(file: s
           file,
           "run",
           runOverrides.length > 0 ? `from ${runOverrides.map(([, , w]) => w).join(", ")}` : undefined
+        )
+        // A run seed set by the registry (seeds or a run.seed axis/override) also seeds a detector
+        // that takes a `seed`, unless the experiment sets model.seed itself.
+        const plainModel = yield* decodeModel(modelRaw, modelFile)
+        const takesSeed = Predicate.isObject(plainModel.config) && "seed" in plainModel.config
+        const seedFromRun = runOverrides.some(([parts]) => parts[0] === "seed") && takesSeed && !settings.some(([k]) => k === "model.seed")
+        const mOverrides: Array<[Array<string>, unknown, string]> = [
+          ...pick("model"),
+          ...(seedFromRun ? [[["seed"], run.seed, "run.seed"] as [Array<string>, unknown, string]] : [])
+        ]
+        const model = yield* decodeModel(
+          yield* applyOverrides(modelRaw, mOverrides, file, "model"),
+          modelFile,
+          mOverrides.length > 0 ? `after overrides from ${file}: ${mOverrides.map(([, , w]) => w).join(", ")}` : undefined
         )
         const axisValues = Object.fromEntries(point.map(([a, v]) => [a.path, v]))
         const name = `${expName}.${m.name}${runSuffix(point.map(([a, v]) => [a.path, v]))}`

@@ -151,3 +151,24 @@ describe("sweep validation errors", () => {
     expect(failure(withRegistry(`[stages.fit]\nretries = -1\n${exp}`))).toContain("registry.toml: stages.fit.retries: Expected a value greater than or equal to 0")
   })
 })
+
+describe("run seeds reach seeded detectors", () => {
+  it("seeds = [...] sets an isolation forest's own seed, unless the experiment sets model.seed", () => {
+    const reg = Effect.runSync(loadRegistry(withRegistry(`
+[experiments.f]
+dataset = "bgl"
+models = ["isolation_forest", "naive_bayes"]
+seeds = [7, 8]
+[experiments.g]
+dataset = "bgl"
+models = ["isolation_forest"]
+seeds = [7]
+overrides = { "model.seed" = 3 }
+`)))
+    const seedOf = (name: string) => (reg.runs.find((r) => r.name === name)!.model.config as { seed?: number }).seed
+    expect(seedOf("f.isolation_forest[seed=7]")).toBe(7)
+    expect(seedOf("f.isolation_forest[seed=8]")).toBe(8)
+    expect(seedOf("f.naive_bayes[seed=7]")).toBeUndefined()
+    expect(seedOf("g.isolation_forest[seed=7]")).toBe(3)
+  })
+})
