@@ -240,6 +240,10 @@ const inspectCommand = Command.make(
           `   ${String(st.min).padStart(7)} ${String(st.median).padStart(7)} ${st.mean.toFixed(1).padStart(7)} ${String(st.p95).padStart(5)} ${String(st.max).padStart(6)}`
       )
     }
+    for (const r of report.representations) {
+      const rep = r as { kind?: string; shape?: Record<string, number> }
+      lines.push(`represent ${rep.kind ?? "?"}: ${Object.entries(rep.shape ?? {}).map(([k, v]) => `${k} ${v}`).join(", ")}`)
+    }
     lines.push(`(${report.stages.cached} stages from the cache, ${report.stages.run} run)`)
     yield* Console.log(lines.join("\n"))
   }, handleErrors)

@@ -73,6 +73,7 @@ export const inspectDataset = Effect.fn("Inspect.inspectDataset")(function*(opti
       labels: { train: s.train, test: s.test, ignored: s.ignored },
       lengths: splitStats(seqs, split.split)
     },
+    representations: yield* Effect.forEach(dn.represent, (n) => meta(n).pipe(Effect.map((m) => summary(m)))),
     stages: { cached: report.counts.cached, run: report.counts.done }
   }
 })

@@ -14,6 +14,7 @@ import { sessionSources, sessionsStage } from "../tasks/SessionsStage.ts"
 import { labelStage, type LabelledSequences } from "../tasks/LabelStage.ts"
 import { mineStage } from "../tasks/MineStage.ts"
 import { parseStage } from "../tasks/ParseStage.ts"
+import { needsLog, representStage, type Representation } from "../tasks/RepresentStage.ts"
 import { scoreStage, type ScoredSequences } from "../tasks/ScoreStage.ts"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -33,6 +34,8 @@ export interface DatasetNodes {
   /** The labelled sequences: the `label` node, or the `sessions` node of a pre-sequenced dataset. */
   readonly label: Node<LabelledSequences>
   readonly split: Node<SplitSequences>
+  /** The representations the dataset asks for. */
+  readonly represent: ReadonlyArray<Node<Representation>>
 }
 
 /** The nodes one run needs, by role. */
@@ -138,7 +141,8 @@ export const datasetNodes = (
     const sources = sessionSources(ds.sessions).map(source)
     const sessions = intern(node(sessionsStage, ds.sessions, sources))
     const split = intern(node(splitStage, ds.split, [sessions, sessions]))
-    return { sources, label: sessions, split }
+    const represent = ds.represent.map((r) => intern(node(representStage, r, [sessions, split])))
+    return { sources, label: sessions, split, represent }
   }
   const src = source(ds.source)
   const parse = intern(node(parseStage, ds.parser, [src]))
@@ -147,7 +151,10 @@ export const datasetNodes = (
   const labelSources = ds.labels.type === "entity_csv" ? [source(ds.labels.source)] : []
   const label = intern(node(labelStage, ds.labels, [group, parse, ...labelSources]))
   const split = intern(node(splitStage, ds.split, [label, parse]))
-  return { sources: [src, ...labelSources], parse, mine, group, label, split }
+  const represent = ds.represent.map((r) =>
+    intern(needsLog(r) ? node(representStage, r, [label, split, parse, mine]) : node(representStage, r, [label, split]))
+  )
+  return { sources: [src, ...labelSources], parse, mine, group, label, split, represent }
 }
 
 /** A plan for datasets alone (no models): what `flow inspect` builds. */

@@ -15,6 +15,7 @@ import { LabelParams } from "../tasks/LabelStage.ts"
 import { MineParams } from "../tasks/MineStage.ts"
 import { hasTimestamps, ParseParams } from "../tasks/ParseStage.ts"
 import { SourceParams } from "../tasks/SourceStage.ts"
+import { needsLog, RepresentParams } from "../tasks/RepresentStage.ts"
 import { SessionsParams } from "../tasks/SessionsStage.ts"
 import { SplitParams } from "../tasks/SplitStage.ts"
 
@@ -38,15 +39,19 @@ export const LogDatasetConfig = closedStruct({
   miner: MineParams,
   grouping: GroupParams,
   labels: LabelParams,
-  split: SplitParams
+  split: SplitParams,
+  /** Representations to build and cache (e.g. [{ kind = "count_vectors" }]). */
+  represent: Schema.Array(RepresentParams).pipe(Schema.withDecodingDefaultKey(Effect.succeed([])))
 }).check(
-  Schema.makeFilter((d) =>
-    d.grouping.type === "time_window" && !hasTimestamps(d.parser)
-      ? { path: ["grouping", "time_span_ms"], issue: "time windows need timestamps, and this parser config builds none (give parser.timestamp or a preset with a timestamp rule)" }
-      : d.split.type === "predefined"
-      ? { path: ["split", "type"], issue: "a predefined split needs a pre-sequenced dataset (a [sessions] table)" }
-      : true
-  )
+  Schema.makeFilter((d) => {
+    if (d.grouping.type === "time_window" && !hasTimestamps(d.parser)) {
+      return { path: ["grouping", "time_span_ms"], issue: "time windows need timestamps, and this parser config builds none (give parser.timestamp or a preset with a timestamp rule)" }
+    }
+    if (d.split.type === "predefined") return { path: ["split", "type"], issue: "a predefined split needs a pre-sequenced dataset (a [sessions] table)" }
+    const i = d.represent.findIndex((r) => r.kind === "elapsed_time")
+    if (i >= 0 && !hasTimestamps(d.parser)) return { path: ["represent", i, "kind"], issue: "elapsed_time needs timestamps, and this parser config builds none" }
+    return true
+  })
 )
 export type LogDatasetConfig = typeof LogDatasetConfig.Type
 
@@ -54,8 +59,14 @@ export type LogDatasetConfig = typeof LogDatasetConfig.Type
 export const SessionDatasetConfig = closedStruct({
   description: Schema.optionalKey(Schema.String),
   sessions: SessionsParams,
-  split: SplitParams
-})
+  split: SplitParams,
+  represent: Schema.Array(RepresentParams).pipe(Schema.withDecodingDefaultKey(Effect.succeed([])))
+}).check(
+  Schema.makeFilter((d) => {
+    const i = d.represent.findIndex(needsLog)
+    return i < 0 || { path: ["represent", i, "kind"], issue: `${d.represent[i]!.kind} needs a raw-log dataset (parsed rows), not session files` }
+  })
+)
 export type SessionDatasetConfig = typeof SessionDatasetConfig.Type
 
 /** Either kind of dataset; a `sessions` table makes it pre-sequenced. */
@@ -323,7 +334,7 @@ export const loadRegistry = Effect.fn("Registry.loadRegistry")(function*(file: s
   return registry
 })
 
-const knownStages = ["source", "parse", "mine", "group", "label", "sessions", "split", "fit", "score", "evaluate"]
+const knownStages = ["source", "parse", "mine", "group", "label", "sessions", "split", "represent", "fit", "score", "evaluate"]
 
 /** Every combination of axis values, in axis order (the last axis varies fastest). */
 const cartesian = <A extends { readonly values: ReadonlyArray<unknown> }>(axes: ReadonlyArray<A>): Array<Array<[A, unknown]>> =>

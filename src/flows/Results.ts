@@ -123,7 +123,8 @@ export const writeResults = Effect.fn("Results.writeResults")(function*(
     group: yield* optionalMeta(nodes.group),
     label: yield* meta(nodes.label),
     split: yield* meta(nodes.split),
-    fit: yield* meta(nodes.fit)
+    fit: yield* meta(nodes.fit),
+    represent: yield* Effect.forEach(nodes.represent, meta)
   }
   const seqs = splitSequences(labelled, split)
   const spec = run.spec.dataset.split
@@ -148,8 +149,10 @@ export const writeResults = Effect.fn("Results.writeResults")(function*(
       lengths: splitStats(seqs, split.split)
     },
     fit: metas.fit.summary,
+    ...(metas.represent.length === 0 ? {} : { representations: metas.represent.map((m) => m.summary) }),
     cache_keys: {
       sources: metas.sources.map((m) => m.key),
+      represent: metas.represent.map((m) => m.key),
       ...Object.fromEntries((["parse", "mine", "group", "label", "split", "fit"] as const).flatMap((k) => {
         const m = metas[k]
         return m === undefined ? [] : [[k, m.key]]

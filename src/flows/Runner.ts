@@ -234,7 +234,7 @@ export const runNodeList = (run: PlannedRun): ReadonlyArray<Node> => {
   if (n.parse !== undefined) out.push(n.parse)
   if (n.mine !== undefined) out.push(n.mine)
   if (n.group !== undefined) out.push(n.group)
-  out.push(n.label, n.split, n.fit, n.score, n.evaluate)
+  out.push(n.label, n.split, ...n.represent, n.fit, n.score, n.evaluate)
   return out
 }
 

@@ -8,6 +8,7 @@ import { groupStage } from "./GroupStage.ts"
 import { labelStage } from "./LabelStage.ts"
 import { mineStage } from "./MineStage.ts"
 import { parseStage } from "./ParseStage.ts"
+import { representStage } from "./RepresentStage.ts"
 import { scoreStage } from "./ScoreStage.ts"
 import { sessionsStage } from "./SessionsStage.ts"
 import { sourceStage } from "./SourceStage.ts"
@@ -23,6 +24,7 @@ export const stages: Readonly<Record<string, AnyStage>> = Object.fromEntries(
     eraseStage(labelStage),
     eraseStage(sessionsStage),
     eraseStage(splitStage),
+    eraseStage(representStage),
     eraseStage(fitStage),
     eraseStage(scoreStage),
     eraseStage(evaluateStage)

@@ -101,3 +101,43 @@ describe("sequence views in runs", () => {
     expect(report.split.requested).toMatchObject({ type: "raw", raw_first_fraction: 0.5, straddle_policy: "split_partial" })
   })
 })
+
+describe("representations", () => {
+  it("are cached stages: count vectors, n-grams, parameters and elapsed times of HDFS_20000; a second kind reuses the parse", () => {
+    const dir = copyConfigs()
+    const p = path.join(dir, "datasets/hdfs.toml")
+    const base = fs.readFileSync(p, "utf8")
+    fs.writeFileSync(p, base.replace("\n[source]", 'represent = [{ kind = "count_vectors" }]\n\n[source]'))
+    const cache = tmpDir()
+    const first = inspect(p, cache)
+    expect(first.representations).toEqual([{ kind: "count_vectors", shape: expect.objectContaining({ rows: 1782 }) }])
+    const cols = first.representations[0].shape.cols
+    // Independent: the templates of the training sequences are at most the mined templates.
+    expect(cols).toBeGreaterThan(0)
+    expect(cols).toBeLessThanOrEqual(first.templates)
+    fs.writeFileSync(p, base.replace("\n[source]", 'represent = [{ kind = "count_vectors" }, { kind = "ngrams", n_min = 1, n_max = 2 }, { kind = "parameters" }, { kind = "elapsed_time" }]\n\n[source]'))
+    const second = inspect(p, cache)
+    expect(second.stages.run).toBe(3) // only the three new representations
+    const kinds = second.representations.map((r: { kind: string }) => r.kind)
+    expect(kinds).toEqual(["count_vectors", "ngrams", "parameters", "elapsed_time"])
+    const elapsed = second.representations[3].shape
+    expect(elapsed.events).toBe(20000)
+    expect(elapsed.missing).toBe(0)
+  })
+
+  it("elapsed_time on a parser without timestamps, and parameters on a session dataset, are config errors", () => {
+    const dir = copyConfigs()
+    const p = path.join(dir, "datasets/bgl.toml")
+    fs.writeFileSync(p, fs.readFileSync(p, "utf8")
+      .replace("\n[source]", 'represent = [{ kind = "elapsed_time" }]\n\n[source]')
+      .replace('[parser]\npreset = "BGL"', '[parser]\npreset = "BGL"\ntimestamp = false'))
+    const r = flow(["inspect", p, "--data-root", dataRoot(), "--cache-dir", tmpDir()])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain("bgl.toml: represent[0].kind: elapsed_time needs timestamps")
+    const s = path.join(dir, "datasets/hdfs-100k-sessions.toml")
+    fs.writeFileSync(s, fs.readFileSync(s, "utf8").replace("\n[sessions]", 'represent = [{ kind = "parameters" }]\n\n[sessions]'))
+    const r2 = flow(["inspect", s, "--data-root", dataRoot(), "--cache-dir", tmpDir()])
+    expect(r2.code).toBe(2)
+    expect(r2.stderr).toContain("hdfs-100k-sessions.toml: represent[0].kind: parameters needs a raw-log dataset")
+  })
+})
