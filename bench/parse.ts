@@ -79,9 +79,14 @@ const child = (mode: Mode, system: System, file: string): Measurement => {
     const drain = mode === "parse+mine" ? new Drain(preset.miner) : undefined
     let chars = 0
     const r = scanParsed(file, compileFormat(preset.format), preset.line, (row) => {
-      const content = row.content()
-      if (drain === undefined) chars += content.length
-      else drain.addLogMessage(content)
+      if (drain === undefined) {
+        chars += row.content().length
+        return
+      }
+      // As parseFile mines: from the content bytes (a remembered content is never decoded).
+      const c = row.contentBytes()
+      if (c.utf8) drain.addBytes(c.buffer, c.start, c.end)
+      else drain.addBytes(c.buffer, c.start, c.end, row.content())
     })
     lines = r.rawLines
     bytes = r.bytes
@@ -249,7 +254,7 @@ const section = [
   `${minLines.toLocaleString("en-US")} lines (and twice that) in a temp file, each measure in a fresh child process on one core,`,
   `median of ${repeat} by time (peak RSS: the largest). *line split*: read in 4 MiB chunks and split on \`\\n\``,
   "(`readLines`, the baseline); *parse*: that plus matching every line against the preset's format and",
-  "decoding its content to a string (`scanParsed`); *parse+mine*: that plus `Drain.addLogMessage` on every",
+  "decoding its content to a string (`scanParsed`); *parse+mine*: that plus `Drain.addBytes` on every",
   "content. Streaming keeps no per-line state, so memory is the read buffer, the miner and its bounded",
   "content cache: compare peak RSS at 1x and 2x the lines. Replicated lines repeat, which the miner's",
   "content cache benefits from; the 2k / 20k sources hold the distinct lines. *parseLog*: the parse",

@@ -87,7 +87,9 @@ export const parseFile = (file: string, opts: ParseFileOptions): ParseFileSummar
       next.set(ids)
       ids = next
     }
-    ids[rows++] = drain.addLogMessage(row.content()).templateId
+    // Mine from the bytes: a content the miner's cache remembers is never decoded.
+    const c = row.contentBytes()
+    ids[rows++] = c.utf8 ? drain.addBytes(c.buffer, c.start, c.end) : drain.addBytes(c.buffer, c.start, c.end, row.content())
   }, opts.maxUnparsedSamples ?? 5)
   const log = drain.templatedLog(ids.subarray(0, rows))
   const occurrences = new Int32Array(log.templates.length)
@@ -160,6 +162,11 @@ export interface ParsedRow {
   content(): string
   /** Field f (format order) as a string; "" for a field of an absent optional part. */
   field(f: number): string
+  /**
+   * The `<Content>` bytes in the current read buffer (valid only during the callback), and whether
+   * they are UTF-8 (false for latin1-decoded logs with non-ASCII bytes: then use `content()`).
+   */
+  contentBytes(): { readonly buffer: Uint8Array; readonly start: number; readonly end: number; readonly utf8: boolean }
 }
 
 /** What `scanParsed` read. */
@@ -202,7 +209,13 @@ export const scanParsed = (
       return lineNo
     },
     content: () => decodeField(contentIndex),
-    field: decodeField
+    field: decodeField,
+    contentBytes: () => ({
+      buffer: buf,
+      start: Math.max(0, starts[contentIndex]!),
+      end: Math.max(0, ends[contentIndex]!),
+      utf8: parser.encoding !== "latin1" || parser.bufferAscii
+    })
   }
   const stats = readLines(file, {
     chunk: (b, from, to) => {
