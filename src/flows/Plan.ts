@@ -5,10 +5,9 @@
  */
 import { Effect } from "effect"
 import { canonicalJson, sha256 } from "../cache/CacheKey.ts"
-import type { FitResult } from "../detectors/Detector.ts"
 import type { ParsedLog, Sequences, SplitSequences, TemplatedLog } from "../tasks/Artifacts.ts"
 import { evaluateStage, type Metrics } from "../tasks/EvaluateStage.ts"
-import { fitStage } from "../tasks/FitStage.ts"
+import { fitStage, type FitOutput } from "../tasks/FitStage.ts"
 import { groupStage, type GroupedSequences } from "../tasks/GroupStage.ts"
 import { sessionSources, sessionsStage } from "../tasks/SessionsStage.ts"
 import { labelStage, type LabelledSequences } from "../tasks/LabelStage.ts"
@@ -40,7 +39,7 @@ export interface DatasetNodes {
 
 /** The nodes one run needs, by role. */
 export interface RunNodes extends DatasetNodes {
-  readonly fit: Node<FitResult<unknown>>
+  readonly fit: Node<FitOutput>
   readonly score: Node<ScoredSequences>
   readonly evaluate: Node<Metrics>
 }
@@ -106,7 +105,8 @@ export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan 
       detector: spec.model.detector,
       detector_version: spec.model.detector_version,
       config: spec.model.config,
-      seed: spec.run.seed
+      seed: spec.run.seed,
+      ...(spec.model.threshold === undefined ? {} : { threshold: spec.model.threshold })
     }
     const fit = intern(node(fitStage, detectorParams, [label, split]))
     const score = intern(node(scoreStage, detectorParams, [label, split, fit]))

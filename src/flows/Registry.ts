@@ -13,6 +13,7 @@ import { getDetector, UnknownDetectorError } from "../detectors/registry.ts"
 import { GroupParams } from "../tasks/GroupStage.ts"
 import { LabelParams } from "../tasks/LabelStage.ts"
 import { MineParams } from "../tasks/MineStage.ts"
+import { ThresholdParams } from "../tasks/FitStage.ts"
 import { hasTimestamps, ParseParams } from "../tasks/ParseStage.ts"
 import { SourceParams } from "../tasks/SourceStage.ts"
 import { needsLog, RepresentParams } from "../tasks/RepresentStage.ts"
@@ -79,13 +80,19 @@ export type DatasetConfig = LogDatasetConfig | SessionDatasetConfig
 /** Whether a dataset is pre-sequenced. */
 export const isSessionDataset = (d: DatasetConfig): d is SessionDatasetConfig => "sessions" in d
 
-const ModelHeader = Schema.Struct({ detector: Schema.NonEmptyString, description: Schema.optionalKey(Schema.String) })
+const ModelHeader = Schema.Struct({
+  detector: Schema.NonEmptyString,
+  description: Schema.optionalKey(Schema.String),
+  threshold: Schema.optionalKey(ThresholdParams)
+})
 
 /** A model: a detector tag and its decoded hyperparameters. */
 export interface ModelConfig {
   readonly detector: string
   readonly detector_version: string
   readonly config: unknown
+  /** How predictions follow from scores, when not by the detector's own threshold. */
+  readonly threshold?: ThresholdParams
 }
 
 const Overrides = Schema.Record(Schema.String, Schema.Unknown)
@@ -481,7 +488,11 @@ const decodeModel = (raw: Record<string, unknown>, file: string, overriddenBy?: 
   Effect.gen(function*() {
     const header = yield* decode(
       ModelHeader,
-      { detector: raw.detector, ...(raw.description === undefined ? {} : { description: raw.description }) },
+      {
+        detector: raw.detector,
+        ...(raw.description === undefined ? {} : { description: raw.description }),
+        ...(raw.threshold === undefined ? {} : { threshold: raw.threshold })
+      },
       file,
       ""
     )
@@ -490,9 +501,14 @@ const decodeModel = (raw: Record<string, unknown>, file: string, overriddenBy?: 
       catch: (e) =>
         new ConfigError({ file, keyPath: "detector", detail: e instanceof UnknownDetectorError ? e.message : String(e) })
     })
-    const { detector: _d, description: _desc, ...hyper } = raw
+    const { detector: _d, description: _desc, threshold: _t, ...hyper } = raw
     const config = yield* decode(detector.configSchema, hyper, file, "", overriddenBy)
-    const model: ModelConfig = { detector: detector.tag, detector_version: detector.version, config }
+    const model: ModelConfig = {
+      detector: detector.tag,
+      detector_version: detector.version,
+      config,
+      ...(header.threshold === undefined ? {} : { threshold: header.threshold })
+    }
     return model
   })
 

@@ -23,6 +23,8 @@ export type MetricBlock =
     readonly scope: string
     readonly status: "valid"
     readonly threshold: number
+    /** How the threshold was chosen, when not by the detector itself. */
+    readonly threshold_basis?: string
     readonly evaluated: number
     /** Threshold-free, from the scores; null with `threshold_free_reason` when undefined (one class only). */
     readonly auroc: number | null
@@ -67,6 +69,7 @@ export const evaluateStage = defineStage<EvaluateParams, readonly [LabelledSeque
         threshold: scored.threshold,
         evaluated: y.length,
         ...binaryMetrics(y, p),
+        ...(scored.thresholdBasis === undefined ? {} : { threshold_basis: scored.thresholdBasis }),
         auroc: free.auroc.value,
         auprc: free.auprc.value,
         ...(reason === undefined ? {} : { threshold_free_reason: reason })

@@ -1,16 +1,38 @@
 /**
  * Stage `fit`: train a detector on the sequences tagged train. The output is the detector's
  * JSON model, or an "invalid" result with its reason (e.g. a supervised detector given no
- * anomalies), which downstream metrics report instead of crashing.
+ * anomalies), which downstream metrics report instead of crashing. With a `threshold` other than
+ * the detector's own, the last `validation_fraction` of the training sequences is held out: the
+ * detector fits on the rest and the threshold is chosen on the held-out scores (never on test).
  */
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { closedStruct } from "../config/ClosedStruct.ts"
-import type { FitResult } from "../detectors/Detector.ts"
 import { getDetector } from "../detectors/registry.ts"
+import { chooseThreshold, type Threshold, type ThresholdSpec } from "../eval/Thresholds.ts"
 import { SPLIT_TRAIN, type SplitSequences } from "./Artifacts.ts"
 import type { LabelledSequences } from "./LabelStage.ts"
 import { splitSequences } from "./SplitStage.ts"
 import { defineStage } from "./Task.ts"
+
+const ValidationFraction = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true })).pipe(
+  Schema.withDecodingDefaultKey(Effect.succeed(0.2))
+)
+const K = Schema.Finite.check(Schema.isGreaterThan(0)).pipe(Schema.withDecodingDefaultKey(Effect.succeed(3)))
+
+/** How predictions follow from scores: the detector's own threshold, or one of the threshold kinds. */
+export const ThresholdParams = Schema.Union([
+  closedStruct({ kind: Schema.Literal("detector") }),
+  closedStruct({ kind: Schema.Literal("fixed"), value: Schema.Finite }),
+  closedStruct({
+    kind: Schema.Literal("percentile"),
+    percentile: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 100, exclusiveMinimum: true })),
+    validation_fraction: ValidationFraction
+  }),
+  closedStruct({ kind: Schema.Literal("three_sigma"), k: K, validation_fraction: ValidationFraction }),
+  closedStruct({ kind: Schema.Literal("mad"), k: K, validation_fraction: ValidationFraction }),
+  closedStruct({ kind: Schema.Literal("best_f1"), validation_fraction: ValidationFraction })
+])
+export type ThresholdParams = typeof ThresholdParams.Type
 
 /** Which detector, its code version and its decoded hyperparameters. */
 export const DetectorParams = closedStruct({
@@ -18,9 +40,15 @@ export const DetectorParams = closedStruct({
   detector_version: Schema.String,
   config: Schema.Unknown,
   /** The run's seed (the `run.seed` axis); part of the key so seeded runs never share a model. */
-  seed: Schema.Int
+  seed: Schema.Int,
+  threshold: Schema.optionalKey(ThresholdParams)
 })
 export type DetectorParams = typeof DetectorParams.Type
+
+/** A fitted model (with the threshold chosen for it, when not the detector's own), or why there is none. */
+export type FitOutput =
+  | { readonly status: "ok"; readonly model: unknown; readonly threshold?: Threshold }
+  | { readonly status: "invalid"; readonly reason: string }
 
 /** Indexes of the sequences with split tag `tag`. */
 export const indexesWithTag = (split: Uint8Array, tag: number): Int32Array => {
@@ -31,20 +59,59 @@ export const indexesWithTag = (split: Uint8Array, tag: number): Int32Array => {
   return out
 }
 
-export const fitStage = defineStage<DetectorParams, readonly [LabelledSequences, SplitSequences], FitResult<unknown>>({
+const spec = (t: ThresholdParams): ThresholdSpec | undefined => {
+  switch (t.kind) {
+    case "detector":
+      return undefined
+    case "fixed":
+      return { kind: "fixed", value: t.value }
+    case "percentile":
+      return { kind: "percentile", percentile: t.percentile }
+    case "three_sigma":
+      return { kind: "three_sigma", k: t.k }
+    case "mad":
+      return { kind: "mad", k: t.k }
+    case "best_f1":
+      return { kind: "best_f1" }
+  }
+}
+
+export const fitStage = defineStage<DetectorParams, readonly [LabelledSequences, SplitSequences], FitOutput>({
   name: "fit",
-  version: "1",
+  version: "2",
   params: DetectorParams,
   cpu: true,
-  run: (params, [labelled, split]) => {
+  run: (params, [labelled, split]): FitOutput => {
     const detector = getDetector(params.detector)
+    const seqs = splitSequences(labelled, split)
     const train = indexesWithTag(split.split, SPLIT_TRAIN)
-    return detector.fit(splitSequences(labelled, split), train, params.config)
+    const s = params.threshold === undefined ? undefined : spec(params.threshold)
+    if (s === undefined || s.kind === "fixed") {
+      const fit = detector.fit(seqs, train, params.config)
+      if (fit.status === "invalid" || s === undefined) return fit
+      const chosen = chooseThreshold(s)
+      return chosen.status === "ok" ? { ...fit, threshold: chosen.threshold } : chosen
+    }
+    // Hold out the last validation_fraction of the training sequences to choose the threshold on.
+    const fraction = "validation_fraction" in params.threshold! ? params.threshold.validation_fraction : 0.2
+    const nValidation = Math.floor(train.length * fraction + 1e-9)
+    if (nValidation === 0 || nValidation === train.length) {
+      return { status: "invalid", reason: `validation_fraction ${fraction} of ${train.length} training sequences leaves no validation or no fitting sequence` }
+    }
+    const fitPart = train.subarray(0, train.length - nValidation)
+    const validation = train.subarray(train.length - nValidation)
+    const fit = detector.fit(seqs, fitPart, params.config)
+    if (fit.status === "invalid") return fit
+    const scored = detector.score(fit.model, seqs, validation, params.config)
+    const labels = Int8Array.from(validation, (i) => seqs.labels[i]!)
+    const chosen = chooseThreshold(s, { scores: scored.scores, labels, source: "validation" })
+    return chosen.status === "ok" ? { ...fit, threshold: chosen.threshold } : chosen
   },
   summarize: (out, params) => ({
     detector: params.detector,
     config: params.config,
     status: out.status,
-    ...(out.status === "invalid" ? { reason: out.reason } : {})
+    ...(out.status === "invalid" ? { reason: out.reason } : {}),
+    ...(out.status === "ok" && out.threshold !== undefined ? { threshold: out.threshold } : {})
   })
 })

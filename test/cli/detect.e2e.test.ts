@@ -50,3 +50,41 @@ overrides = { "dataset.split.train_on_normal_entities_only" = true }
     expect(JSON.stringify(m)).not.toMatch(/NaN|null,"precision"/)
   })
 })
+
+describe("thresholds chosen on a validation part of the training split", () => {
+  it("percentile and best_f1 thresholds are learnt on held-out training sequences and recorded with their basis", () => {
+    const dir = copyConfigs()
+    fs.writeFileSync(path.join(dir, "models/iforest_p99.toml"), 'detector = "isolation_forest"\nthreshold = { kind = "percentile", percentile = 99.0 }\n')
+    fs.writeFileSync(path.join(dir, "models/lr_bestf1.toml"), 'detector = "logistic_regression"\nthreshold = { kind = "best_f1", validation_fraction = 0.25 }\n')
+    fs.appendFileSync(path.join(dir, "registry.toml"), `
+[experiments.thr]
+dataset = "hdfs-100k-sessions"
+models = ["iforest_p99", "lr_bestf1", "isolation_forest"]
+`)
+    const results = tmpDir()
+    const r = flow(["run", path.join(dir, "registry.toml"), "--experiment", "thr", "--data-root", dataRoot(), "--cache-dir", tmpDir(), "--results-dir", results])
+    expect(r.code).toBe(0)
+    const headline = (run: string) => JSON.parse(fs.readFileSync(path.join(resultFolders(results).get(run)!, "metrics.json"), "utf8")).headline
+    const p99 = headline("thr.iforest_p99")
+    expect(p99.status).toBe("valid")
+    expect(p99.threshold_basis).toMatch(/99.*percentile|percentile.*99/i)
+    expect(p99.threshold_basis).toMatch(/validation/)
+    const own = headline("thr.isolation_forest")
+    expect(own.threshold_basis).toBeUndefined()
+    expect(own.auroc).not.toBe(p99.auroc) // fitted on less data: a different forest
+    const lr = headline("thr.lr_bestf1")
+    expect(lr.status).toBe("valid")
+    expect(lr.threshold_basis).toMatch(/validation/)
+    // Predictions follow the recorded threshold.
+    const preds = fs.readFileSync(path.join(resultFolders(results).get("thr.iforest_p99")!, "predictions.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l))
+    for (const p of preds) expect(p.prediction).toBe(p.score > p99.threshold ? 1 : 0)
+  })
+
+  it("a bad threshold config is rejected naming the model file and key", () => {
+    const dir = copyConfigs()
+    fs.appendFileSync(path.join(dir, "models/pca.toml"), 'threshold = { kind = "percentile", percentile = 150 }\n')
+    const r = flow(["run", path.join(dir, "registry.toml"), "--group", "loglizer-hdfs", "--data-root", dataRoot(), "--cache-dir", tmpDir()])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/models\/pca\.toml: threshold\.percentile: /)
+  })
+})
