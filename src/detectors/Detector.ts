@@ -50,6 +50,18 @@ export interface Detector<Config, Model> {
   fit(data: SequenceView, train: Int32Array, config: Config): FitResult<Model>
   /** Scores the sequences at the `which` indexes. */
   score(model: Model, data: SequenceView, which: Int32Array, config: Config): DetectorScores
+  /**
+   * Predictive detectors only: over every event of the `which` sequences, how often the true next
+   * event is among the model's k most likely, for each k in `ks`.
+   */
+  predictNext?(model: Model, data: SequenceView, which: Int32Array, ks: ReadonlyArray<number>): NextEventHits
+}
+
+/** Top-k next-event hits: `hits[j]` events had their true next event in the top `ks[j]`. */
+export interface NextEventHits {
+  readonly ks: ReadonlyArray<number>
+  readonly events: number
+  readonly hits: ReadonlyArray<number>
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { Effect, Schema } from "effect"
 import { closedStruct } from "../config/ClosedStruct.ts"
-import type { Detector, FitResult, SequenceView } from "./Detector.ts"
+import type { Detector, FitResult, NextEventHits, SequenceView } from "./Detector.ts"
 import { trainingRows, trainOnField } from "./Features.ts"
 
 /** Context padding before the first event. */
@@ -68,7 +68,7 @@ export interface MarkovModel {
  */
 export const markov: Detector<MarkovConfig, MarkovModel> = {
   tag: "markov",
-  version: "1",
+  version: "2",
   configSchema: MarkovConfig,
   supervised: false,
 
@@ -100,6 +100,26 @@ export const markov: Detector<MarkovConfig, MarkovModel> = {
     const scores = scoresOf(model, data, which, config.smoothing)
     const predictions = Uint8Array.from(scores, (x) => (x > model.threshold ? 1 : 0))
     return { scores, predictions, threshold: model.threshold }
+  },
+
+  /** Ranks a context's next symbols by training count (ties: smaller id first); an unseen context ranks nothing. */
+  predictNext(model: MarkovModel, data: SequenceView, which: Int32Array, ks: ReadonlyArray<number>): NextEventHits {
+    const ranked = new Map<string, Array<number>>()
+    for (const c of model.contexts) {
+      const order = c.next.map((s, k) => [s, c.counts[k]!] as const).sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      ranked.set(c.context.join(" "), order.map(([s]) => s))
+    }
+    let events = 0
+    const hits = ks.map(() => 0)
+    for (const s of which) {
+      forEachTransition(data, s, model.order, (context, symbol) => {
+        if (symbol === END) return
+        events++
+        const rank = ranked.get(context.join(" "))?.indexOf(symbol) ?? -1
+        if (rank >= 0) ks.forEach((k, j) => { if (rank < k) hits[j]!++ })
+      })
+    }
+    return { ks, events, hits }
   }
 }
 

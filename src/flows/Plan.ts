@@ -110,7 +110,7 @@ export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan 
     }
     const fit = intern(node(fitStage, detectorParams, [label, split]))
     const score = intern(node(scoreStage, detectorParams, [label, split, fit]))
-    const evaluate = intern(node(evaluateStage, { scope: "sequence" as const }, [label, split, score]))
+    const evaluate = intern(node(evaluateStage, { scope: primaryScope(ds) }, [label, split, score]))
     const runConfig = {
       run: spec.name,
       experiment: spec.experiment,
@@ -129,6 +129,20 @@ export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan 
     }
   })
   return { runs: planned, nodes: topoSort([...byKey.values()]) }
+}
+
+/** The scope a dataset's headline metrics are in: its sequences are entities/sessions, windows or stream chunks. */
+export const primaryScope = (ds: DatasetConfig): "sequence" | "window" | "stream" => {
+  if (isSessionDataset(ds)) return "sequence"
+  switch (ds.grouping.type) {
+    case "fixed_window":
+    case "time_window":
+      return "window"
+    case "stream_chunks":
+      return "stream"
+    default:
+      return "sequence"
+  }
 }
 
 /** The dataset part of the DAG: sources to labelled, split sequences. */

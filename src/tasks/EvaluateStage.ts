@@ -1,7 +1,11 @@
 /**
  * Stage `evaluate`: confusion counts, precision, recall, F1, accuracy, AUROC and AUPRC over the labelled
- * test sequences. The result always carries a status: valid, invalid (the detector could not be
- * fitted) or not_applicable (no labelled test sequence), with its reason, and never a NaN.
+ * test sequences, in the dataset's primary scope (`sequence` for entities and sessions, `window`
+ * for fixed and time windows, `stream` for stream chunks: the headline). Line-labelled logs also get
+ * an `event` scope (each line predicted anomalous when a predicted-anomalous test window holds it;
+ * diagnostic_only), and predictive detectors a `next_event` scope (top-k accuracy over the normal
+ * test sequences). Every block carries a status (valid, invalid, not_applicable, diagnostic_only)
+ * and its reason, and never a NaN.
  */
 import { Effect, Schema } from "effect"
 import { closedStruct } from "../config/ClosedStruct.ts"
@@ -13,7 +17,7 @@ import type { ScoredSequences } from "./ScoreStage.ts"
 import { defineStage } from "./Task.ts"
 
 export const EvaluateParams = closedStruct({
-  scope: Schema.Literal("sequence").pipe(Schema.withDecodingDefaultKey(Effect.succeed("sequence" as const)))
+  scope: Schema.Literals(["sequence", "window", "stream"]).pipe(Schema.withDecodingDefaultKey(Effect.succeed("sequence" as const)))
 })
 export type EvaluateParams = typeof EvaluateParams.Type
 
@@ -32,6 +36,14 @@ export type MetricBlock =
     readonly threshold_free_reason?: string
   } & BinaryMetrics)
   | { readonly scope: string; readonly status: "invalid" | "not_applicable"; readonly reason: string }
+  | ({ readonly scope: "event"; readonly status: "diagnostic_only"; readonly reason: string; readonly evaluated: number } & BinaryMetrics)
+  | {
+    readonly scope: "next_event"
+    readonly status: "valid"
+    readonly evaluated_events: number
+    /** Top-k accuracy per k, over the events of the normal test sequences. */
+    readonly top_k_accuracy: Readonly<Record<string, number>>
+  }
 
 export interface Metrics {
   readonly headline: MetricBlock
@@ -40,7 +52,7 @@ export interface Metrics {
 
 export const evaluateStage = defineStage<EvaluateParams, readonly [LabelledSequences, SplitSequences, ScoredSequences], Metrics>({
   name: "evaluate",
-  version: "3",
+  version: "4",
   params: EvaluateParams,
   cpu: false,
   run: (params, [labelled, split, scored]) => {
@@ -75,7 +87,45 @@ export const evaluateStage = defineStage<EvaluateParams, readonly [LabelledSeque
         ...(reason === undefined ? {} : { threshold_free_reason: reason })
       }
     })()
-    return { headline: block, scopes: { [params.scope]: block } }
+    const scopes: Record<string, MetricBlock> = { [params.scope]: block }
+    const event = eventScope(labelled, split, scored)
+    if (event !== undefined) scopes.event = event
+    if (scored.status === "ok" && scored.nextEvent !== undefined && scored.nextEvent.events > 0) {
+      const ne = scored.nextEvent
+      scopes.next_event = {
+        scope: "next_event",
+        status: "valid",
+        evaluated_events: ne.events,
+        top_k_accuracy: Object.fromEntries(ne.ks.map((k, j) => [`top_${k}`, ne.hits[j]! / ne.events]))
+      }
+    }
+    return { headline: block, scopes }
   },
   summarize: (out) => out.headline
 })
+
+/** Per-line metrics for line-labelled logs: a line is predicted anomalous when any predicted-anomalous test sequence holds it. */
+const eventScope = (labelled: LabelledSequences, split: SplitSequences, scored: ScoredSequences): MetricBlock | undefined => {
+  const rowLabels = labelled.rowLabels
+  if (rowLabels === undefined || scored.status !== "ok") return undefined
+  const seqs = splitSequences(labelled, split)
+  const predicted = new Int8Array(rowLabels.length).fill(-1)
+  scored.which.forEach((s, j) => {
+    for (let p = seqs.offsets[s]!; p < seqs.offsets[s + 1]!; p++) {
+      const r = seqs.rows[p]!
+      if (r >= 0 && r < predicted.length) predicted[r] = Math.max(predicted[r]!, scored.predictions[j]!)
+    }
+  })
+  const rows: Array<number> = []
+  for (let r = 0; r < predicted.length; r++) if (predicted[r]! >= 0) rows.push(r)
+  if (rows.length === 0) return undefined
+  const y = Int8Array.from(rows, (r) => rowLabels[r]!)
+  const p = Uint8Array.from(rows, (r) => predicted[r]!)
+  return {
+    scope: "event",
+    status: "diagnostic_only",
+    reason: "line predictions are propagated from window predictions (a line is anomalous when a predicted-anomalous test window holds it)",
+    evaluated: rows.length,
+    ...binaryMetrics(y, p)
+  }
+}

@@ -4,13 +4,18 @@
  */
 import { getDetector } from "../detectors/registry.ts"
 import { SPLIT_TEST, type SplitSequences } from "./Artifacts.ts"
+import type { NextEventHits } from "../detectors/Detector.ts"
 import { applyThreshold } from "../eval/Thresholds.ts"
+import { LABEL_NORMAL } from "./Artifacts.ts"
 import { DetectorParams, indexesWithTag, type FitOutput } from "./FitStage.ts"
 import type { LabelledSequences } from "./LabelStage.ts"
 import { splitSequences } from "./SplitStage.ts"
 import { defineStage } from "./Task.ts"
 
 /** Scores of the test split, aligned with `which`. */
+/** The k of the top-k next-event accuracies reported for predictive detectors (DeepLog's g = 9 among them). */
+export const TOP_K: ReadonlyArray<number> = [1, 3, 5, 9]
+
 export type ScoredSequences =
   | {
     readonly status: "ok"
@@ -20,6 +25,8 @@ export type ScoredSequences =
     readonly threshold: number
     /** How the threshold was chosen, when not by the detector itself. */
     readonly thresholdBasis?: string
+    /** Predictive detectors: top-k next-event hits over the normal test sequences. */
+    readonly nextEvent?: NextEventHits
   }
   | { readonly status: "invalid"; readonly reason: string }
 
@@ -29,18 +36,22 @@ export const scoreStage = defineStage<
   ScoredSequences
 >({
   name: "score",
-  version: "2",
+  version: "3",
   params: DetectorParams,
   cpu: true,
   run: (params, [labelled, split, fit]) => {
     if (fit.status === "invalid") return { status: "invalid", reason: fit.reason }
     const which = indexesWithTag(split.split, SPLIT_TEST)
-    const out = getDetector(params.detector).score(fit.model, splitSequences(labelled, split), which, params.config)
+    const detector = getDetector(params.detector)
+    const seqs = splitSequences(labelled, split)
+    const out = detector.score(fit.model, seqs, which, params.config)
+    const normalTest = which.filter((i) => seqs.labels[i] === LABEL_NORMAL)
+    const nextEvent = detector.predictNext === undefined ? {} : { nextEvent: detector.predictNext(fit.model, seqs, normalTest, TOP_K) }
     if (fit.threshold !== undefined) {
       const t = fit.threshold
-      return { status: "ok", which, scores: out.scores, predictions: applyThreshold(out.scores, t.value), threshold: t.value, thresholdBasis: t.basis }
+      return { status: "ok", which, scores: out.scores, predictions: applyThreshold(out.scores, t.value), threshold: t.value, thresholdBasis: t.basis, ...nextEvent }
     }
-    return { status: "ok", which, scores: out.scores, predictions: out.predictions, threshold: out.threshold }
+    return { status: "ok", which, scores: out.scores, predictions: out.predictions, threshold: out.threshold, ...nextEvent }
   },
   summarize: (out) =>
     out.status === "ok"

@@ -23,6 +23,17 @@ describe("group loglizer-hdfs", () => {
       expect(h.auroc).toBeLessThanOrEqual(1)
       expect(h.auprc).toBeGreaterThan(0)
     }
+    // The predictive detector also reports top-k next-event accuracy over the normal test sessions.
+    const markov = JSON.parse(fs.readFileSync(path.join(folders.get("loglizer-hdfs.markov")!, "metrics.json"), "utf8"))
+    expect(markov.scopes.next_event.status).toBe("valid")
+    const acc = markov.scopes.next_event.top_k_accuracy
+    expect(acc.top_1).toBeLessThanOrEqual(acc.top_3)
+    expect(acc.top_3).toBeLessThanOrEqual(acc.top_9)
+    expect(acc.top_9).toBeLessThanOrEqual(1)
+    // Independent: events of the normal test sessions in the CSV (each session's events + nothing for END).
+    const rows = fs.readFileSync(path.join(dataRoot(), "hdfs/sessions/deep-loglizer-HDFS_100k/HDFS_100k_sessions.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","))
+    const events = rows.filter((r) => r[2] === "test" && (r[1] === "Normal" || r[1] === "0")).reduce((n, r) => n + r[3]!.trim().split(/\s+/).length, 0)
+    expect(markov.scopes.next_event.evaluated_events).toBe(events)
   })
 
   it("contamination outside (0, 0.5] is rejected naming the model file and key", () => {

@@ -46,6 +46,18 @@ describe("flow run --group baselines", () => {
     expect(done.filter((l) => l.startsWith("fit ")).length).toBe(4)
   })
 
+  it("reports BGL in the window scope with a diagnostic per-line (event) scope", () => {
+    const dir = resultFolders(results).get("bgl-nb.naive_bayes")!
+    const m = JSON.parse(fs.readFileSync(path.join(dir, "metrics.json"), "utf8"))
+    expect(m.headline.scope).toBe("window")
+    expect(m.scopes.event.status).toBe("diagnostic_only")
+    // 20 test windows of 20 lines: 400 lines evaluated; their labels are the raw file's last 400 lines.
+    expect(m.scopes.event.evaluated).toBe(400)
+    const lines = fs.readFileSync(path.join(dataRoot(), "loghub-2k/BGL/BGL_2k.log"), "utf8").split("\n").filter((l) => l.trim() !== "")
+    const alerts = lines.slice(1600).filter((l) => !l.startsWith("- ")).length
+    expect(m.scopes.event.tp + m.scopes.event.fn).toBe(alerts)
+  })
+
   it("records consistent counts and traceable identity", () => {
     const dir = resultFolders(results).get("hdfs-nb.naive_bayes")!
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, "dataset_manifest.json"), "utf8"))
