@@ -19,6 +19,16 @@ export interface GcPolicy {
 export const isLiveHold = (hold: Hold, now: number, host: string, pidAlive: (pid: number) => boolean): boolean =>
   hold.host === host ? pidAlive(hold.pid) : now - hold.heartbeatAt < STALE_HOLD_MS
 
+/** Whether a process with this pid runs on this host (EPERM: it runs, as another user). */
+export const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
 /** Holds older than this without a heartbeat are considered dead on other hosts. */
 export const STALE_HOLD_MS = 60_000
 

@@ -9,7 +9,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import * as os from "node:os"
 import * as path from "node:path"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
-import { isLiveHold, selectGarbage } from "../cache/Gc.ts"
+import { isLiveHold, pidAlive, selectGarbage } from "../cache/Gc.ts"
 import { FlowEvents } from "../flows/Events.ts"
 import { inspectDataset } from "../flows/Inspect.ts"
 import { WorkerPool } from "../flows/WorkerPool.ts"
@@ -422,15 +422,6 @@ function handleErrors<A, R>(self: Effect.Effect<A, unknown, R>) {
 
 function fail(message: string) {
   return Effect.fail(new Error(message))
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
 }
 
 flow.pipe(

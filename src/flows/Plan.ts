@@ -83,19 +83,7 @@ export const resolveSources = (ctx: SourceContext | string, runs: ReadonlyArray<
 
 /** Build the DAG for `runs`. Pure. */
 export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan => {
-  const byKey = new Map<string, Node>()
-  // Keep the first node object for each key, so shared work is literally one node.
-  const intern = <O>(n: Node<O>): Node<O> => {
-    const known = byKey.get(n.key)
-    if (known !== undefined) return known as Node<O>
-    byKey.set(n.key, n)
-    return n
-  }
-  const source = (p: SourceParams) => {
-    const d = digests.get(describeSource(p))
-    if (d === undefined) throw new Error(`plan: source ${describeSource(p)} was not resolved`)
-    return intern(node(sourceStage, p, [], d.sha256))
-  }
+  const { intern, source, nodes } = nodeBuilder(digests)
 
   const planned = runs.map((spec): PlannedRun => {
     const ds = spec.dataset
@@ -128,7 +116,27 @@ export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan 
       nodes: { ...dn, fit, score, evaluate }
     }
   })
-  return { runs: planned, nodes: topoSort([...byKey.values()]) }
+  return { runs: planned, nodes: nodes() }
+}
+
+/**
+ * Interning of nodes by key (the first node object for a key is kept, so shared work is literally
+ * one node) and source nodes salted with their resolved digests.
+ */
+const nodeBuilder = (digests: Digests) => {
+  const byKey = new Map<string, Node>()
+  const intern = <O>(n: Node<O>): Node<O> => {
+    const known = byKey.get(n.key)
+    if (known !== undefined) return known as Node<O>
+    byKey.set(n.key, n)
+    return n
+  }
+  const source = (p: SourceParams) => {
+    const d = digests.get(describeSource(p))
+    if (d === undefined) throw new Error(`plan: source ${describeSource(p)} was not resolved`)
+    return intern(node(sourceStage, p, [], d.sha256))
+  }
+  return { intern, source, nodes: () => topoSort([...byKey.values()]) }
 }
 
 /** The scope a dataset's headline metrics are in: its sequences are entities/sessions, windows or stream chunks. */
@@ -173,20 +181,9 @@ export const datasetNodes = (
 
 /** A plan for datasets alone (no models): what `flow inspect` builds. */
 export const buildDatasetPlan = (datasets: ReadonlyArray<DatasetConfig>, digests: Digests): { nodes: ReadonlyArray<Node>; datasets: ReadonlyArray<DatasetNodes> } => {
-  const byKey = new Map<string, Node>()
-  const intern = <O>(n: Node<O>): Node<O> => {
-    const known = byKey.get(n.key)
-    if (known !== undefined) return known as Node<O>
-    byKey.set(n.key, n)
-    return n
-  }
-  const source = (p: SourceParams) => {
-    const d = digests.get(describeSource(p))
-    if (d === undefined) throw new Error(`plan: source ${describeSource(p)} was not resolved`)
-    return intern(node(sourceStage, p, [], d.sha256))
-  }
+  const { intern, source, nodes } = nodeBuilder(digests)
   const out = datasets.map((d) => datasetNodes(d, source, intern))
-  return { nodes: topoSort([...byKey.values()]), datasets: out }
+  return { nodes: nodes(), datasets: out }
 }
 
 const topoSort = (nodes: ReadonlyArray<Node>): ReadonlyArray<Node> => {

@@ -199,7 +199,7 @@ export const loadRegistry = Effect.fn("Registry.loadRegistry")(function*(file: s
   const groups = new Map<string, Array<string>>()
   const experiments = new Map<string, Array<string>>()
   const datasetCache = new Map<string, Record<string, unknown>>()
-  const modelCache = new Map<string, Record<string, unknown>>()
+  const modelCache = new Map<string, { raw: Record<string, unknown>; plain: ModelConfig }>()
 
   // Experiment sets fan out to one experiment per dataset, named SET.DATASET.
   const expanded: Array<[string, string, Experiment, ReadonlyArray<string>]> = Object.entries(reg.experiments).map(
@@ -279,7 +279,7 @@ export const loadRegistry = Effect.fn("Registry.loadRegistry")(function*(file: s
     const runGroups = [...new Set([...exp.groups, ...exp.model_sets, ...extraGroups, expName])]
 
     for (const m of models) {
-      const modelRaw = yield* loadModel(dir, m.name, file, m.keyPath, modelCache)
+      const { raw: modelRaw, plain: plainModel } = yield* loadModel(dir, m.name, file, m.keyPath, modelCache)
       for (const point of cartesian(axes)) {
         const settings: Array<[string, unknown, string]> = [
           ...Object.entries(experimentOverrides).map(([k, v]): [string, unknown, string] => [k, v, `${k in exp.overrides ? `${expPath}.overrides` : "overrides"}.${k}`]),
@@ -308,7 +308,6 @@ export const loadRegistry = Effect.fn("Registry.loadRegistry")(function*(file: s
         )
         // A run seed set by the registry (seeds or a run.seed axis/override) also seeds a detector
         // that takes a `seed`, unless the experiment sets model.seed itself.
-        const plainModel = yield* decodeModel(modelRaw, modelFile)
         const takesSeed = Predicate.isObject(plainModel.config) && "seed" in plainModel.config
         const seedFromRun = runOverrides.some(([parts]) => parts[0] === "seed") && takesSeed && !settings.some(([k]) => k === "model.seed")
         const mOverrides: Array<[Array<string>, unknown, string]> = [
@@ -421,8 +420,8 @@ const loadModel = (
   name: string,
   registryFile: string,
   keyPath: string,
-  cache: Map<string, Record<string, unknown>>
-): Effect.Effect<Record<string, unknown>, ConfigError> =>
+  cache: Map<string, { raw: Record<string, unknown>; plain: ModelConfig }>
+): Effect.Effect<{ raw: Record<string, unknown>; plain: ModelConfig }, ConfigError> =>
   Effect.gen(function*() {
     const known = cache.get(name)
     if (known !== undefined) return known
@@ -436,9 +435,9 @@ const loadModel = (
     }
     const raw = yield* readToml(file)
     // Validate the file on its own first, so its own errors are not blamed on overrides.
-    yield* decodeModel(raw, file)
-    cache.set(name, raw)
-    return raw
+    const loaded = { raw, plain: yield* decodeModel(raw, file) }
+    cache.set(name, loaded)
+    return loaded
   })
 
 const deepMerge = (base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> => {

@@ -10,6 +10,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
+import { pidAlive } from "../cache/Gc.ts"
 import { decodeValue } from "../cache/Codec.ts"
 import { LABEL_ANOMALY, LABEL_NORMAL, SPLIT_IGNORED, SPLIT_TEST, SPLIT_TRAIN, type SplitSequences } from "../tasks/Artifacts.ts"
 import type { Metrics } from "../tasks/EvaluateStage.ts"
@@ -184,15 +185,6 @@ const removeStaleTemps = (dir: string) => {
   for (const name of fs.readdirSync(path.dirname(dir))) {
     const m = new RegExp(`^${base}\\.tmp-(\\d+)-\\d+$`).exec(name)
     if (m !== null && !pidAlive(Number(m[1]))) fs.rmSync(path.join(path.dirname(dir), name), { recursive: true, force: true })
-  }
-}
-
-const pidAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
   }
 }
 
