@@ -26,6 +26,10 @@ export const plainLine = (e: FlowEvent): string | undefined => {
       return `running  ${e.label} [${e.key.slice(0, 12)}]`
     case "StageProgress":
       return undefined
+    case "StageResumed":
+      return `resumed  ${e.label} [${e.key.slice(0, 12)}] from checkpoint ${e.step}`
+    case "StageCheckpoint":
+      return `checkpt  ${e.label} [${e.key.slice(0, 12)}] step ${e.step}, ${fmtBytes(e.bytes)}`
     case "StageDone":
       return `done     ${e.label} [${e.key.slice(0, 12)}] ${fmtMs(e.ms)}, ${fmtBytes(e.bytes)}`
     case "StageFailed":
@@ -102,6 +106,11 @@ export const liveView = (out: NodeJS.WriteStream): View => {
           if (r !== undefined) running.set(e.key, { ...r, fraction: e.fraction, message: e.message ?? r.message })
           return
         }
+        case "StageResumed":
+          messages.push(plainLine(e)!)
+          return
+        case "StageCheckpoint":
+          return
         case "StageCached":
           finished.cached++
           recent.push(`\x1b[36mcached\x1b[0m ${e.label}`)

@@ -11,6 +11,7 @@ import * as path from "node:path"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
 import { isLiveHold, pidAlive, selectGarbage } from "../cache/Gc.ts"
 import { FlowEvents } from "../flows/Events.ts"
+import { exportRunOnnx } from "../flows/ExportOnnx.ts"
 import { inspectDataset } from "../flows/Inspect.ts"
 import { WorkerPool } from "../flows/WorkerPool.ts"
 import { planStates, prepareFlow, runPrepared, type FlowOptions } from "../flows/Flow.ts"
@@ -287,6 +288,20 @@ const parseCommand = Command.make(
   }, handleErrors)
 ).pipe(Command.withDescription("Parse and mine one log file with a preset; write LogHub-style CSVs with --out"))
 
+const exportOnnxCommand = Command.make(
+  "export-onnx",
+  {
+    runDir: Argument.String("run-dir").pipe(Argument.withDescription("A DeepLog run's result folder, results/<run>/<fingerprint>")),
+    out: Flag.String("out").pipe(Flag.withDescription("The .onnx file to write (a JSON sidecar goes to <out>.json)"), Flag.withDefault("model.onnx")),
+    cacheDir
+  },
+  Effect.fn("cli.exportOnnx")(function*(args) {
+    const out = path.resolve(args.out)
+    const r = yield* exportRunOnnx(path.resolve(args.runDir), out).pipe(Effect.provide(storeLayer(args.cacheDir)))
+    yield* Console.log(`wrote ${r.model} (${formatSize(r.bytes)}, ${r.keys} keys)\nwrote ${r.sidecar}`)
+  }, handleErrors)
+).pipe(Command.withDescription("Export a DeepLog run's model as an ONNX graph with a JSON sidecar (vocabulary, history size, top-g)"))
+
 const cacheLs = Command.make(
   "ls",
   { stage: Flag.String("stage").pipe(Flag.withDescription("Only entries of this stage"), Flag.optional), json, cacheDir },
@@ -405,7 +420,7 @@ const cache = Command.make("cache").pipe(
 
 const flow = Command.make("flow").pipe(
   Command.withDescription("logflow: reproducible log anomaly detection experiments as cached, parallel DAGs"),
-  Command.withSubcommands([runCommand, listCommand, planCommand, statusCommand, inspectCommand, parseCommand, cache])
+  Command.withSubcommands([runCommand, listCommand, planCommand, statusCommand, inspectCommand, parseCommand, exportOnnxCommand, cache])
 )
 
 /** Print a failure as one clear line on stderr and exit with code 2. */

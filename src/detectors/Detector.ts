@@ -19,7 +19,12 @@ export interface SequenceView {
 
 /** Outcome of `fit`: a model, or the reason the training set cannot produce one. */
 export type FitResult<Model> =
-  | { readonly status: "ok"; readonly model: Model }
+  | {
+    readonly status: "ok"
+    readonly model: Model
+    /** A small JSON report for the run's manifest (e.g. training curves under `curves`, one point per epoch). */
+    readonly report?: Readonly<Record<string, unknown>>
+  }
   | { readonly status: "invalid"; readonly reason: string }
 
 /** Output of `score`, aligned with the `which` indexes it was given. */
@@ -30,12 +35,24 @@ export interface DetectorScores {
   readonly predictions: Uint8Array
   /** The decision threshold that turned scores into predictions. */
   readonly threshold: number
+  /** Detector-specific diagnostic counts (e.g. DeepLog's anomalous and unseen events), reported in metrics. */
+  readonly diagnostics?: Readonly<Record<string, number>>
+}
+
+/** What a long-running `fitAsync` may use: progress reports and resumable checkpoints. */
+export interface FitContext {
+  /** Report progress (0..1) with a short message (epoch, loss, ETA). */
+  readonly progress: (fraction: number, message?: string) => void
+  /** The newest intact checkpoint an interrupted attempt left, if any. */
+  readonly resume?: { readonly step: number; readonly bytes: Uint8Array } | undefined
+  /** Store a checkpoint for `step` (kept in the cache until the fit's output is stored). */
+  readonly checkpoint?: (step: number, bytes: Uint8Array) => void
 }
 
 /**
  * A log anomaly detector. `Config` is what `configSchema` decodes to; `Model` must be plain
- * JSON data (it is cached as JSON), so `score` must accept a model that went through
- * `JSON.parse(JSON.stringify(model))`.
+ * data: JSON values, or typed arrays inside them (it is cached with the binary codec), so
+ * `score` must accept a model that went through `decodeValue(encodeValue(model))`.
  */
 export interface Detector<Config, Model> {
   /** Stable name used in experiment files, e.g. "template_frequency". */
@@ -50,6 +67,13 @@ export interface Detector<Config, Model> {
   fit(data: SequenceView, train: Int32Array, config: Config): FitResult<Model>
   /** Scores the sequences at the `which` indexes. */
   score(model: Model, data: SequenceView, which: Int32Array, config: Config): DetectorScores
+  /**
+   * Long-running detectors (neural ones): `fit` with progress and checkpoints. The fit stage
+   * prefers it to `fit`; both must learn the same model from the same inputs.
+   */
+  fitAsync?(data: SequenceView, train: Int32Array, config: Config, ctx: FitContext): Promise<FitResult<Model>>
+  /** Detectors with a faster asynchronous scorer (e.g. ONNX Runtime); the score stage prefers it. */
+  scoreAsync?(model: Model, data: SequenceView, which: Int32Array, config: Config): Promise<DetectorScores>
   /**
    * Predictive detectors only: over every event of the `which` sequences, how often the true next
    * event is among the model's k most likely, for each k in `ks`.

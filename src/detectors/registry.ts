@@ -6,6 +6,7 @@
  */
 import { type AnyDetector, UnknownDetectorError } from "./Detector.ts"
 import { decisionTree } from "./DecisionTree.ts"
+import { deepLog } from "./DeepLog.ts"
 import { invariantsMining } from "./InvariantsMining.ts"
 import { isolationForest } from "./IsolationForest.ts"
 import { linearSvm } from "./LinearSVM.ts"
@@ -30,7 +31,8 @@ export const detectors: Readonly<Record<string, AnyDetector>> = Object.fromEntri
     isolationForest,
     logisticRegression,
     decisionTree,
-    linearSvm
+    linearSvm,
+    deepLog
   ].map((d): [string, AnyDetector] => [d.tag, d])
 )
 

@@ -10,6 +10,8 @@ export type FlowEvent =
   | { readonly _tag: "StageCached"; readonly key: string; readonly stage: string; readonly label: string }
   | { readonly _tag: "StageStarted"; readonly key: string; readonly stage: string; readonly label: string }
   | { readonly _tag: "StageProgress"; readonly key: string; readonly stage: string; readonly fraction: number; readonly message?: string }
+  | { readonly _tag: "StageResumed"; readonly key: string; readonly stage: string; readonly label: string; readonly step: number }
+  | { readonly _tag: "StageCheckpoint"; readonly key: string; readonly stage: string; readonly label: string; readonly step: number; readonly bytes: number }
   | { readonly _tag: "StageDone"; readonly key: string; readonly stage: string; readonly label: string; readonly ms: number; readonly bytes: number }
   | { readonly _tag: "StageFailed"; readonly key: string; readonly stage: string; readonly label: string; readonly error: string }
   | { readonly _tag: "StageSkipped"; readonly key: string; readonly stage: string; readonly label: string; readonly reason: string }

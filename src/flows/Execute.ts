@@ -13,7 +13,12 @@ export interface StageJob {
   readonly dataRoot: string
   readonly sourcesDir: string
   readonly mirror?: string | undefined
+  /** Checkpointing stages: the newest intact checkpoint of an earlier attempt. */
+  readonly resume?: { readonly step: number; readonly bytes: Uint8Array } | undefined
 }
+
+/** Where a checkpointing stage's `save` calls go (the runner stores them in the cache). */
+export type CheckpointSink = (step: number, bytes: Uint8Array) => void
 
 /** The encoded output, its summary and the compute time. */
 export interface StageOutput {
@@ -25,12 +30,16 @@ export interface StageOutput {
 /** Decode inputs, run the stage, encode the output. Throws what the stage throws. */
 export const executeStage = async (
   job: StageJob,
-  progress: (fraction: number, message?: string) => void
+  progress: (fraction: number, message?: string) => void,
+  checkpoint?: CheckpointSink
 ): Promise<StageOutput> => {
   const stage = stageByName(job.stage)
   const inputs = job.inputs.map(decodeValue)
   const t0 = performance.now()
-  const out = await stage.run(job.params, inputs, { dataRoot: job.dataRoot, sourcesDir: job.sourcesDir, mirror: job.mirror, progress })
+  const checkpoints = stage.checkpoints === true
+    ? { checkpoint: { resume: job.resume, save: checkpoint ?? (() => {}) } }
+    : {}
+  const out = await stage.run(job.params, inputs, { dataRoot: job.dataRoot, sourcesDir: job.sourcesDir, mirror: job.mirror, progress, ...checkpoints })
   const computeMs = performance.now() - t0
   const summary = stage.summarize === undefined ? undefined : stage.summarize(out, job.params)
   return { bytes: encodeValue(out), summary: summary === undefined ? undefined : JSON.parse(JSON.stringify(summary)), computeMs }

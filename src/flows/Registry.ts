@@ -307,12 +307,14 @@ export const loadRegistry = Effect.fn("Registry.loadRegistry")(function*(file: s
           runOverrides.length > 0 ? `from ${runOverrides.map(([, , w]) => w).join(", ")}` : undefined
         )
         // A run seed set by the registry (seeds or a run.seed axis/override) also seeds a detector
-        // that takes a `seed`, unless the experiment sets model.seed itself.
-        const takesSeed = Predicate.isObject(plainModel.config) && "seed" in plainModel.config
-        const seedFromRun = runOverrides.some(([parts]) => parts[0] === "seed") && takesSeed && !settings.some(([k]) => k === "model.seed")
+        // that takes a `seed` (or `random_seed`), unless the experiment sets that key itself.
+        const config = plainModel.config
+        const seedKey = Predicate.isObject(config) ? (["seed", "random_seed"] as const).find((k) => k in config) : undefined
+        const seedFromRun = seedKey !== undefined && runOverrides.some(([parts]) => parts[0] === "seed") &&
+          !settings.some(([k]) => k === `model.${seedKey}`)
         const mOverrides: Array<[Array<string>, unknown, string]> = [
           ...pick("model"),
-          ...(seedFromRun ? [[["seed"], run.seed, "run.seed"] as [Array<string>, unknown, string]] : [])
+          ...(seedFromRun ? [[[seedKey], run.seed, "run.seed"] as [Array<string>, unknown, string]] : [])
         ]
         const model = yield* decodeModel(
           yield* applyOverrides(modelRaw, mOverrides, file, "model"),

@@ -4,7 +4,7 @@
  * temporary sibling and renamed into place when complete, so a crash never leaves a partial
  * result; a folder that holds metrics.json is a completed run.
  */
-import { Effect, Option, Schema } from "effect"
+import { Effect, Option, Predicate, Schema } from "effect"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -173,11 +173,20 @@ export const writeResults = Effect.fn("Results.writeResults")(function*(
         fs.writeFileSync(path.join(tmp, "predictions.jsonl"), predictions)
         json("environment.json", environment())
         fs.writeFileSync(path.join(tmp, "run.log"), logLines.join("\n") + "\n")
+        const curves = trainingCurves(metas.fit.summary)
+        if (curves !== undefined) fs.writeFileSync(path.join(tmp, "curves.jsonl"), curves.map((c) => JSON.stringify(c)).join("\n") + "\n")
       }),
     catch: (e) => fail(`cannot write ${dir}: ${e instanceof Error ? e.message : String(e)}`)
   })
   return dir
 })
+
+/** The per-epoch training curves a fit reported (neural detectors), if any. */
+const trainingCurves = (summary: unknown): ReadonlyArray<unknown> | undefined => {
+  if (!Predicate.isObject(summary) || !("report" in summary)) return undefined
+  const report = summary.report
+  return Predicate.isObject(report) && "curves" in report && Array.isArray(report.curves) ? report.curves : undefined
+}
 
 /** Remove `<dir>.tmp-<pid>-<time>` folders left by processes that died mid-write. */
 const removeStaleTemps = (dir: string) => {

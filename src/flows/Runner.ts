@@ -10,6 +10,7 @@ import * as os from "node:os"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
 import type { Node } from "../tasks/Task.ts"
 import { FlowEvents } from "./Events.ts"
+import { checkpointWriter, clearCheckpoints, latestCheckpoint } from "./Checkpoints.ts"
 import type { Plan, PlannedRun } from "./Plan.ts"
 import type { StageRetry } from "./Registry.ts"
 import { isComplete, writeFailure, writeResults } from "./Results.ts"
@@ -97,10 +98,24 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
         ))
       yield* events.emit({ _tag: "StageStarted", key: n.key, stage: n.stage.name, label })
       log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} started`)
-      const job = { stage: n.stage.name, params: n.params, inputs, dataRoot: options.dataRoot, sourcesDir: options.sourcesDir, mirror: options.mirror }
+      const checkpointing = n.stage.checkpoints === true
+      const note = (line: string) => log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} ${line}`)
+      const resume = checkpointing ? yield* latestCheckpoint(store, n.key, note).pipe(Effect.orElseSucceed(() => undefined)) : undefined
+      if (resume !== undefined) {
+        note(`resumes from its checkpoint at step ${resume.step}`)
+        yield* events.emit({ _tag: "StageResumed", key: n.key, stage: n.stage.name, label, step: resume.step })
+      }
+      const job = { stage: n.stage.name, params: n.params, inputs, dataRoot: options.dataRoot, sourcesDir: options.sourcesDir, mirror: options.mirror, resume }
       const progress = (fraction: number, message?: string) =>
         Effect.runFork(events.emit({ _tag: "StageProgress", key: n.key, stage: n.stage.name, fraction, ...(message === undefined ? {} : { message }) }))
-      const out = n.stage.cpu ? yield* pool.run(job, progress) : yield* WorkerPool.inline(job, progress)
+      const writer = checkpointing
+        ? checkpointWriter(store, n, (step, bytes) => {
+          note(`checkpoint at step ${step} stored (${bytes} bytes)`)
+          Effect.runFork(events.emit({ _tag: "StageCheckpoint", key: n.key, stage: n.stage.name, label, step, bytes }))
+        }, note)
+        : undefined
+      const run = n.stage.cpu ? pool.run(job, progress, writer?.sink) : WorkerPool.inline(job, progress, writer?.sink)
+      const out = yield* run.pipe(Effect.ensuring(writer?.flush ?? Effect.void))
       const meta = yield* store.put(n.key, {
         stage: n.stage.name,
         version: n.stage.version,
@@ -109,6 +124,7 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
         computeMs: Math.round(out.computeMs),
         summary: out.summary
       }, out.bytes)
+      if (checkpointing) yield* clearCheckpoints(store, n.key).pipe(Effect.ignore)
       yield* events.emit({ _tag: "StageDone", key: n.key, stage: n.stage.name, label, ms: out.computeMs, bytes: meta.bytes })
       log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} done in ${Math.round(out.computeMs)} ms, ${meta.bytes} bytes`)
       return { status: "done" } satisfies NodeOutcome

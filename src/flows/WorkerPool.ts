@@ -6,7 +6,7 @@
  */
 import { Context, Effect, Layer, Schema, Semaphore } from "effect"
 import { Worker } from "node:worker_threads"
-import { executeStage, type StageJob, type StageOutput } from "./Execute.ts"
+import { type CheckpointSink, executeStage, type StageJob, type StageOutput } from "./Execute.ts"
 
 /** A stage threw, or its worker died. */
 export class StageError extends Schema.TaggedError<StageError>()("StageError", {
@@ -17,12 +17,13 @@ export class StageError extends Schema.TaggedError<StageError>()("StageError", {
 
 type Reply =
   | { readonly id: number; readonly type: "progress"; readonly fraction: number; readonly message?: string }
+  | { readonly id: number; readonly type: "checkpoint"; readonly step: number; readonly bytes: Uint8Array }
   | { readonly id: number; readonly type: "done"; readonly bytes: Uint8Array; readonly summary: unknown; readonly computeMs: number }
   | { readonly id: number; readonly type: "failed"; readonly message: string; readonly stack: string }
 
 export class WorkerPool extends Context.Service<WorkerPool, {
-  /** Run a stage job; `progress` receives the stage's progress reports. */
-  run(job: StageJob, progress: (fraction: number, message?: string) => void): Effect.Effect<StageOutput, StageError>
+  /** Run a stage job; `progress` receives the stage's progress reports, `checkpoint` its checkpoints. */
+  run(job: StageJob, progress: (fraction: number, message?: string) => void, checkpoint?: CheckpointSink): Effect.Effect<StageOutput, StageError>
   /** Whether jobs run in worker threads (false for the inline pool). */
   readonly threaded: boolean
 }>()("logflow/flows/WorkerPool") {
@@ -47,7 +48,7 @@ export class WorkerPool extends Context.Service<WorkerPool, {
           void w.terminate()
         }
 
-        const runOn = (w: Worker, job: StageJob, progress: (f: number, m?: string) => void) =>
+        const runOn = (w: Worker, job: StageJob, progress: (f: number, m?: string) => void, checkpoint: CheckpointSink | undefined) =>
           Effect.callback<StageOutput, StageError>((resume) => {
             const id = nextId++
             const cleanup = () => {
@@ -58,6 +59,7 @@ export class WorkerPool extends Context.Service<WorkerPool, {
             const onMessage = (r: Reply) => {
               if (r.id !== id) return
               if (r.type === "progress") return progress(r.fraction, r.message)
+              if (r.type === "checkpoint") return checkpoint?.(r.step, r.bytes)
               cleanup()
               if (r.type === "done") {
                 idle.push(w)
@@ -90,18 +92,18 @@ export class WorkerPool extends Context.Service<WorkerPool, {
 
         return WorkerPool.of({
           threaded: true,
-          run: (job, progress) =>
+          run: (job, progress, checkpoint) =>
             slots.withPermits(1)(
-              Effect.suspend(() => runOn(idle.pop() ?? spawn(), job, progress))
+              Effect.suspend(() => runOn(idle.pop() ?? spawn(), job, progress, checkpoint))
             )
         })
       })
     )
 
   /** Run one job on the calling thread (light stages; the inline pool). */
-  static readonly inline = (job: StageJob, progress: (fraction: number, message?: string) => void) =>
+  static readonly inline = (job: StageJob, progress: (fraction: number, message?: string) => void, checkpoint?: CheckpointSink) =>
         Effect.tryPromise({
-          try: () => executeStage(job, progress),
+          try: () => executeStage(job, progress, checkpoint),
           catch: (e) =>
             new StageError({
               stage: job.stage,

@@ -16,7 +16,11 @@ port.on("message", (msg: { readonly id: number; readonly job: StageJob }) => {
     lastTick = now
     port.postMessage({ id: msg.id, type: "progress", fraction, message })
   }
-  executeStage(msg.job, progress).then(
+  const checkpoint = (step: number, bytes: Uint8Array) => {
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+    port.postMessage({ id: msg.id, type: "checkpoint", step, bytes }, own ? [bytes.buffer] : [])
+  }
+  executeStage(msg.job, progress, checkpoint).then(
     (out) => {
       const bytes = out.bytes
       const transfer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer

@@ -44,6 +44,12 @@ export type MetricBlock =
     /** Top-k accuracy per k, over the events of the normal test sequences. */
     readonly top_k_accuracy: Readonly<Record<string, number>>
   }
+  | {
+    readonly scope: "detector"
+    readonly status: "diagnostic_only"
+    /** Detector-specific counts over the test split (DeepLog: anomalous events, unseen keys). */
+    readonly counts: Readonly<Record<string, number>>
+  }
 
 export interface Metrics {
   readonly headline: MetricBlock
@@ -52,7 +58,7 @@ export interface Metrics {
 
 export const evaluateStage = defineStage<EvaluateParams, readonly [LabelledSequences, SplitSequences, ScoredSequences], Metrics>({
   name: "evaluate",
-  version: "4",
+  version: "5",
   params: EvaluateParams,
   cpu: false,
   run: (params, [labelled, split, scored]) => {
@@ -98,6 +104,9 @@ export const evaluateStage = defineStage<EvaluateParams, readonly [LabelledSeque
         evaluated_events: ne.events,
         top_k_accuracy: Object.fromEntries(ne.ks.map((k, j) => [`top_${k}`, ne.hits[j]! / ne.events]))
       }
+    }
+    if (scored.status === "ok" && scored.diagnostics !== undefined) {
+      scopes.detector = { scope: "detector", status: "diagnostic_only", counts: scored.diagnostics }
     }
     return { headline: block, scopes }
   },

@@ -47,7 +47,7 @@ export type DetectorParams = typeof DetectorParams.Type
 
 /** A fitted model (with the threshold chosen for it, when not the detector's own), or why there is none. */
 export type FitOutput =
-  | { readonly status: "ok"; readonly model: unknown; readonly threshold?: Threshold }
+  | { readonly status: "ok"; readonly model: unknown; readonly threshold?: Threshold; readonly report?: Readonly<Record<string, unknown>> }
   | { readonly status: "invalid"; readonly reason: string }
 
 /** Indexes of the sequences with split tag `tag`. */
@@ -78,16 +78,25 @@ const spec = (t: ThresholdParams): ThresholdSpec | undefined => {
 
 export const fitStage = defineStage<DetectorParams, readonly [LabelledSequences, SplitSequences], FitOutput>({
   name: "fit",
-  version: "2",
+  version: "3",
   params: DetectorParams,
   cpu: true,
-  run: (params, [labelled, split]): FitOutput => {
+  checkpoints: true,
+  run: async (params, [labelled, split], ctx): Promise<FitOutput> => {
     const detector = getDetector(params.detector)
     const seqs = splitSequences(labelled, split)
     const train = indexesWithTag(split.split, SPLIT_TRAIN)
+    const fitOn = (rows: Int32Array) =>
+      detector.fitAsync === undefined
+        ? Promise.resolve(detector.fit(seqs, rows, params.config))
+        : detector.fitAsync(seqs, rows, params.config, {
+          progress: ctx.progress,
+          resume: ctx.checkpoint?.resume,
+          ...(ctx.checkpoint === undefined ? {} : { checkpoint: ctx.checkpoint.save })
+        })
     const s = params.threshold === undefined ? undefined : spec(params.threshold)
     if (s === undefined || s.kind === "fixed") {
-      const fit = detector.fit(seqs, train, params.config)
+      const fit = await fitOn(train)
       if (fit.status === "invalid" || s === undefined) return fit
       const chosen = chooseThreshold(s)
       return chosen.status === "ok" ? { ...fit, threshold: chosen.threshold } : chosen
@@ -100,9 +109,11 @@ export const fitStage = defineStage<DetectorParams, readonly [LabelledSequences,
     }
     const fitPart = train.subarray(0, train.length - nValidation)
     const validation = train.subarray(train.length - nValidation)
-    const fit = detector.fit(seqs, fitPart, params.config)
+    const fit = await fitOn(fitPart)
     if (fit.status === "invalid") return fit
-    const scored = detector.score(fit.model, seqs, validation, params.config)
+    const scored = detector.scoreAsync === undefined
+      ? detector.score(fit.model, seqs, validation, params.config)
+      : await detector.scoreAsync(fit.model, seqs, validation, params.config)
     const labels = Int8Array.from(validation, (i) => seqs.labels[i]!)
     const chosen = chooseThreshold(s, { scores: scored.scores, labels, source: "validation" })
     return chosen.status === "ok" ? { ...fit, threshold: chosen.threshold } : chosen
@@ -112,6 +123,7 @@ export const fitStage = defineStage<DetectorParams, readonly [LabelledSequences,
     config: params.config,
     status: out.status,
     ...(out.status === "invalid" ? { reason: out.reason } : {}),
-    ...(out.status === "ok" && out.threshold !== undefined ? { threshold: out.threshold } : {})
+    ...(out.status === "ok" && out.threshold !== undefined ? { threshold: out.threshold } : {}),
+    ...(out.status === "ok" && out.report !== undefined ? { report: out.report } : {})
   })
 })

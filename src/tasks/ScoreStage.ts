@@ -27,6 +27,8 @@ export type ScoredSequences =
     readonly thresholdBasis?: string
     /** Predictive detectors: top-k next-event hits over the normal test sequences. */
     readonly nextEvent?: NextEventHits
+    /** Detector-specific diagnostic counts (DeepLog: anomalous and unseen events). */
+    readonly diagnostics?: Readonly<Record<string, number>>
   }
   | { readonly status: "invalid"; readonly reason: string }
 
@@ -36,22 +38,27 @@ export const scoreStage = defineStage<
   ScoredSequences
 >({
   name: "score",
-  version: "3",
+  version: "4",
   params: DetectorParams,
   cpu: true,
-  run: (params, [labelled, split, fit]) => {
+  run: async (params, [labelled, split, fit]): Promise<ScoredSequences> => {
     if (fit.status === "invalid") return { status: "invalid", reason: fit.reason }
     const which = indexesWithTag(split.split, SPLIT_TEST)
     const detector = getDetector(params.detector)
     const seqs = splitSequences(labelled, split)
-    const out = detector.score(fit.model, seqs, which, params.config)
+    const out = detector.scoreAsync === undefined
+      ? detector.score(fit.model, seqs, which, params.config)
+      : await detector.scoreAsync(fit.model, seqs, which, params.config)
     const normalTest = which.filter((i) => seqs.labels[i] === LABEL_NORMAL)
-    const nextEvent = detector.predictNext === undefined ? {} : { nextEvent: detector.predictNext(fit.model, seqs, normalTest, TOP_K) }
+    const extra = {
+      ...(detector.predictNext === undefined ? {} : { nextEvent: detector.predictNext(fit.model, seqs, normalTest, TOP_K) }),
+      ...(out.diagnostics === undefined ? {} : { diagnostics: out.diagnostics })
+    }
     if (fit.threshold !== undefined) {
       const t = fit.threshold
-      return { status: "ok", which, scores: out.scores, predictions: applyThreshold(out.scores, t.value), threshold: t.value, thresholdBasis: t.basis, ...nextEvent }
+      return { status: "ok", which, scores: out.scores, predictions: applyThreshold(out.scores, t.value), threshold: t.value, thresholdBasis: t.basis, ...extra }
     }
-    return { status: "ok", which, scores: out.scores, predictions: out.predictions, threshold: out.threshold, ...nextEvent }
+    return { status: "ok", which, scores: out.scores, predictions: out.predictions, threshold: out.threshold, ...extra }
   },
   summarize: (out) =>
     out.status === "ok"

@@ -17,6 +17,21 @@ export interface StageContext {
   readonly mirror?: string | undefined
   /** Report progress (0..1) with an optional message; cheap, call it freely. */
   readonly progress: (fraction: number, message?: string) => void
+  /**
+   * Stages with `checkpoints: true` only: the newest intact checkpoint stored for this node by an
+   * earlier, interrupted attempt (undefined when there is none), and `save` to store a new one.
+   * The runner keeps checkpoints in the cache under keys derived from the node's key, verifies
+   * them by checksum and removes them once the node's output is stored.
+   */
+  readonly checkpoint?: StageCheckpoints
+}
+
+/** Checkpointing as a long stage sees it. */
+export interface StageCheckpoints {
+  /** The newest intact checkpoint and its step, if an earlier attempt left one. */
+  readonly resume: { readonly step: number; readonly bytes: Uint8Array } | undefined
+  /** Store a checkpoint for `step` (e.g. the epoch just finished); the bytes must not be reused. */
+  readonly save: (step: number, bytes: Uint8Array) => void
 }
 
 /** A cached unit of work. `I` is the tuple of upstream output types, `O` its output. */
@@ -29,6 +44,8 @@ export interface Stage<P, I extends ReadonlyArray<unknown>, O> {
   readonly params: Schema.Codec<P, unknown>
   /** Run in a worker thread (CPU-heavy) rather than on the main thread. */
   readonly cpu: boolean
+  /** The stage saves checkpoints (`ctx.checkpoint`) and resumes from them after an interruption. */
+  readonly checkpoints?: boolean
   /** Computes the output. Throwing fails the stage; nothing is stored. */
   readonly run: (params: P, inputs: I, ctx: StageContext) => O | Promise<O>
   /** A small JSON summary of the output, kept in the entry's provenance. */
@@ -43,6 +60,7 @@ export interface AnyStage {
   readonly version: string
   readonly params: Schema.Codec<unknown, unknown>
   readonly cpu: boolean
+  readonly checkpoints?: boolean
   run(params: unknown, inputs: ReadonlyArray<unknown>, ctx: StageContext): unknown
   summarize?(output: unknown, params: unknown): unknown
   describe?(params: unknown): string
@@ -88,6 +106,7 @@ export const eraseStage = <P, I extends ReadonlyArray<unknown>, O>(stage: Stage<
   version: stage.version,
   params: stage.params as Schema.Codec<unknown, unknown>,
   cpu: stage.cpu,
+  ...(stage.checkpoints === true ? { checkpoints: true } : {}),
   run: (params, inputs, ctx) => stage.run(params as P, inputs as unknown as I, ctx),
   ...(stage.summarize === undefined
     ? {}

@@ -1,0 +1,125 @@
+/**
+ * Benchmark (issue 7): DeepLog training backends on the exact DeepLog model (2 x LSTM 64, window
+ * 10, batch 256, 28 keys + padding + unseen = 30 inputs): training steps per second (forward,
+ * backward and one Adam step on the same canonical weights), forward-pass throughput, and peak
+ * RSS. Each backend runs in its own child process so peak memory is its own. Candidates:
+ * TensorFlow.js cpu (pure JS kernels), TensorFlow.js wasm (XNNPACK; threads where the build
+ * supports them in Node), and logflow's native LSTM (hand-written Float32Array loops, BPTT).
+ * Usage: npm run bench:train [-- --steps N]  (--write appends the table to docs/BENCHMARKS.md)
+ */
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import type { LstmShape } from "../src/detectors/deeplog/LstmTypes.ts"
+import { Adam, forward, initWeights, lossAndGradients } from "../src/detectors/deeplog/NativeLstm.ts"
+import type { GradientFn } from "../src/detectors/deeplog/Training.ts"
+import { mulberry32 } from "../src/sequences/Split.ts"
+
+const root = path.resolve(import.meta.dirname, "..")
+const shape: LstmShape = { inputKind: "ids", inputSize: 30, hidden: 64, layers: 2, outputSize: 28 }
+const B = 256
+const T = 10
+
+interface Measured {
+  readonly backend: string
+  readonly msPerStep: number
+  readonly stepsPerSecond: number
+  readonly forwardSeqPerSecond: number
+  readonly peakRssMiB: number
+  readonly finalLoss: number
+}
+
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(name)
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback
+}
+
+const child = async (backend: string, steps: number): Promise<Measured> => {
+  const r = mulberry32(3)
+  const batches = Array.from({ length: 4 }, () => ({
+    inputs: Int32Array.from({ length: B * T }, () => Math.floor(r() * shape.inputSize)),
+    targets: Int32Array.from({ length: B }, () => Math.floor(r() * shape.outputSize))
+  }))
+  let gradients: GradientFn
+  let fwd: (inputs: Int32Array) => Float32Array
+  const weights = initWeights(shape, 1)
+  if (backend === "native") {
+    gradients = (s, w, x, y, b, t) => lossAndGradients(s, w, x, y, b, t, "softmax_ce")
+    fwd = (x) => forward(shape, weights, x, B, T)
+  } else {
+    const tfl = await import("./lib/tfjsLstm.ts")
+    const [name, threads] = backend.split(":") as [string, string | undefined]
+    await tfl.useBackend(name === "tfjs-wasm" ? "wasm" : "cpu", threads === undefined ? undefined : Number(threads))
+    gradients = tfl.tfjsGradients()
+    const f = tfl.tfjsForward(shape, weights)
+    fwd = (x) => f(x, B, T)
+  }
+  const adam = new Adam(0.001)
+  const step = (k: number) => {
+    const b = batches[k % batches.length]!
+    const out = gradients(shape, weights, b.inputs, b.targets, B, T)
+    adam.step(weights, out.grads)
+    return out.loss
+  }
+  step(0)
+  const t0 = performance.now()
+  let loss = 0
+  for (let k = 1; k <= steps; k++) loss = step(k)
+  const msPerStep = (performance.now() - t0) / steps
+  fwd(batches[0]!.inputs)
+  const t1 = performance.now()
+  const passes = Math.max(2, steps)
+  for (let k = 0; k < passes; k++) fwd(batches[k % batches.length]!.inputs)
+  const fwdMs = (performance.now() - t1) / passes
+  return {
+    backend,
+    msPerStep,
+    stepsPerSecond: 1000 / msPerStep,
+    forwardSeqPerSecond: (B * 1000) / fwdMs,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    finalLoss: loss
+  }
+}
+
+if (process.argv[2] === "--child") {
+  const m = await child(process.argv[3]!, Number(process.argv[4]))
+  process.stdout.write(`RESULT ${JSON.stringify(m)}\n`)
+} else {
+  const steps = arg("--steps", 10)
+  const candidates: ReadonlyArray<readonly [string, number]> = [
+    ["tfjs-cpu", Math.max(2, Math.ceil(steps / 4))],
+    ["tfjs-wasm", steps],
+    ["tfjs-wasm:2", steps],
+    ["native", steps]
+  ]
+  const rows: Array<Measured & { readonly steps: number }> = []
+  for (const [backend, n] of candidates) {
+    const out = execFileSync(process.execPath, [import.meta.filename, "--child", backend, String(n)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+    const line = out.split("\n").find((l) => l.startsWith("RESULT "))
+    if (line === undefined) throw new Error(`${backend}: no result`)
+    const m = JSON.parse(line.slice(7)) as Measured
+    rows.push({ ...m, steps: n })
+    console.log(`${backend}: ${m.msPerStep.toFixed(1)} ms/step, ${m.forwardSeqPerSecond.toFixed(0)} seq/s forward, peak RSS ${m.peakRssMiB.toFixed(0)} MiB`)
+  }
+  const base = rows.find((r) => r.backend === "tfjs-wasm")!
+  const cpu = os.cpus()[0]?.model.trim() ?? "unknown CPU"
+  const table = [
+    `### bench:train (${new Date().toISOString().slice(0, 10)})`,
+    "",
+    `Command: \`npm run bench:train\`; machine: ${cpu}, ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} at the end.`,
+    `Model: DeepLog's 2 x LSTM(${shape.hidden}), window ${T}, batch ${B}, ${shape.outputSize} keys (+ padding and unseen inputs), softmax cross-entropy, Adam;`,
+    "one step = forward + backward + Adam update on the same canonical weights (the Adam update is logflow's for every backend).",
+    "Each backend runs in its own process (peak RSS is its own). Gradients of the native LSTM equal TensorFlow.js's",
+    "(test/detectors/deeplog/TfjsParity.test.ts).",
+    "",
+    "| backend | steps timed | ms / step | steps / s | vs tfjs-wasm | forward seq/s | peak RSS MiB |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows.map((r) =>
+      `| ${r.backend} | ${r.steps} | ${r.msPerStep.toFixed(1)} | ${r.stepsPerSecond.toFixed(2)} | ${(base.msPerStep / r.msPerStep).toFixed(2)}x | ${r.forwardSeqPerSecond.toFixed(0)} | ${r.peakRssMiB.toFixed(0)} |`
+    ),
+    ""
+  ].join("\n")
+  console.log(`\n${table}`)
+  if (process.argv.includes("--write")) fs.appendFileSync(path.join(root, "docs/BENCHMARKS.md"), `\n${table}`)
+}

@@ -1,0 +1,300 @@
+/**
+ * Detector `deeplog` (Du et al., CCS 2017): an LSTM learns to predict the next log key from the
+ * `history_size` keys before it, on normal training sequences. At test time an event is
+ * anomalous when its true key is not among the model's `top_g` most likely next keys, or when
+ * the key was never seen in training (counted separately); a sequence is anomalous when any of
+ * its events is. The sequence score is the worst rank of a true next key (0 = predicted first;
+ * an unseen key ranks K, the number of training keys), so threshold top_g − 0.5 gives DeepLog's
+ * rule and AUROC/AUPRC rank sequences by it.
+ *
+ * Training runs on the native LSTM (src/detectors/deeplog/NativeLstm.ts; chosen by measurement,
+ * see docs/BENCHMARKS.md, bench:train), checkpoints after every epoch and resumes from the last
+ * intact checkpoint. The fitted model carries its ONNX export; the score stage runs it on ONNX
+ * Runtime (`scoreAsync`), while `score` uses the native forward pass (same math).
+ */
+import { Effect, Schema } from "effect"
+import { createHash } from "node:crypto"
+import { closedStruct } from "../config/ClosedStruct.ts"
+import type { Detector, DetectorScores, FitContext, FitResult, NextEventHits, SequenceView } from "./Detector.ts"
+import { trainingRows, trainOnField } from "./Features.ts"
+import type { LstmShape } from "./deeplog/LstmTypes.ts"
+import { flattenWeights, unflattenWeights } from "./deeplog/NativeLstm.ts"
+import { exportOnnx, OnnxScorer } from "./deeplog/Onnx.ts"
+import {
+  decodeCheckpoint,
+  type EpochCurve,
+  encodeCheckpoint,
+  rankFromLogits,
+  rankTargets,
+  type TrainHooks,
+  trainNextKey,
+  trainNextKeySync,
+  type TrainState
+} from "./deeplog/Training.ts"
+import { type Vocabulary, type Windows, windowsOf } from "./deeplog/Windows.ts"
+
+const PositiveInt = (fallback: number) =>
+  Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).pipe(Schema.withDecodingDefaultKey(Effect.succeed(fallback)))
+
+/** Hyperparameters of `deeplog` (DeepLog's and AnomaLog's names and defaults). */
+export const DeepLogConfig = closedStruct({
+  /** Keys of history before the predicted one (DeepLog's h). */
+  history_size: PositiveInt(10),
+  /** An event is normal when its key is among the g most likely next keys. */
+  top_g: PositiveInt(9),
+  num_layers: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 8 })).pipe(Schema.withDecodingDefaultKey(Effect.succeed(2))),
+  hidden_size: PositiveInt(64),
+  epochs: PositiveInt(10),
+  batch_size: PositiveInt(256),
+  learning_rate: Schema.Finite.check(Schema.isGreaterThan(0)).pipe(Schema.withDecodingDefaultKey(Effect.succeed(0.001))),
+  /** The last fraction of the training sequences (in order), held out for validation curves. */
+  validation_fraction: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMaximum: true })).pipe(
+    Schema.withDecodingDefaultKey(Effect.succeed(0.1))
+  ),
+  /** Seeds weight initialisation and the per-epoch shuffle (set by the registry's `seeds`). */
+  random_seed: Schema.Int.pipe(Schema.withDecodingDefaultKey(Effect.succeed(0))),
+  /**
+   * Predict every event, padding the history before a sequence's first events (true, as logdeep
+   * does for short sessions), or only events with a full history before them (false).
+   */
+  pad_start: Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(true))),
+  /** DeepLog learns what normal looks like: by default from the normal training sequences only. */
+  train_on: trainOnField("normal")
+})
+
+/** Decoded `deeplog` config. */
+export type DeepLogConfig = typeof DeepLogConfig.Type
+
+/** A trained DeepLog model: vocabulary, weights and their ONNX graph. */
+export interface DeepLogModel {
+  readonly format: "deeplog/1"
+  readonly shape: LstmShape
+  readonly history: number
+  readonly topG: number
+  readonly padStart: boolean
+  /** Template id of output class k (ascending); input indexes K and K+1 are padding and unseen keys. */
+  readonly keys: ReadonlyArray<number>
+  /** Canonical weights, flattened (NativeLstm's `flattenWeights` order). */
+  readonly weights: Float32Array
+  /** The same model as an ONNX graph (`keys` int64 [batch, history] -> `logits` [batch, K]). */
+  readonly onnx: Uint8Array
+  /** Anomaly iff score (worst rank of a true next key) > threshold = top_g − 0.5. */
+  readonly threshold: number
+}
+
+const vocabularyOfModel = (m: DeepLogModel): Vocabulary => ({ keys: m.keys, pad: m.keys.length, unseen: m.keys.length + 1 })
+
+/** Everything fit needs before training starts, or why it cannot. */
+const prepare = (data: SequenceView, train: Int32Array, config: DeepLogConfig) => {
+  const picked = trainingRows("deeplog", data, train, config.train_on)
+  if (picked.status === "invalid") return picked
+  const rows = picked.rows
+  if (rows.length === 0) return { status: "invalid" as const, reason: "deeplog: the training split is empty" }
+  const nValidation = Math.floor(rows.length * config.validation_fraction + 1e-9)
+  const fitRows = rows.subarray(0, rows.length - nValidation)
+  const valRows = rows.subarray(rows.length - nValidation)
+  if (fitRows.length === 0) {
+    return { status: "invalid" as const, reason: `deeplog: validation_fraction ${config.validation_fraction} of ${rows.length} training sequences leaves none to train on` }
+  }
+  const seen = new Set<number>()
+  let longest = 0
+  for (const s of fitRows) {
+    const a = data.offsets[s]!
+    const b = data.offsets[s + 1]!
+    longest = Math.max(longest, b - a)
+    for (let p = a; p < b; p++) seen.add(data.events[p]!)
+  }
+  const keys = [...seen].sort((a, b) => a - b)
+  if (keys.length === 0) return { status: "invalid" as const, reason: `deeplog: the ${fitRows.length} training sequences hold no events` }
+  const vocab: Vocabulary = { keys, pad: keys.length, unseen: keys.length + 1 }
+  if (config.top_g >= keys.length) {
+    return {
+      status: "invalid" as const,
+      reason: `deeplog: top_g ${config.top_g} is not below the number of keys seen in training (${keys.length}); every seen key would be in the top g, so choose top_g < ${keys.length}`
+    }
+  }
+  const trainWindows = windowsOf(data, fitRows, vocab, config.history_size, config.pad_start)
+  if (trainWindows.count === 0) {
+    return {
+      status: "invalid" as const,
+      reason: `deeplog: history_size ${config.history_size} is larger than every training sequence (the longest has ${longest} events) and pad_start is false, so there is no training window`
+    }
+  }
+  const validation = valRows.length === 0 ? undefined : windowsOf(data, valRows, vocab, config.history_size, config.pad_start)
+  const shape: LstmShape = { inputKind: "ids", inputSize: keys.length + 2, hidden: config.hidden_size, layers: config.num_layers, outputSize: keys.length }
+  return { status: "ok" as const, vocab, shape, trainWindows, validation, sequences: { fit: fitRows.length, validation: valRows.length } }
+}
+
+type Prepared = Extract<ReturnType<typeof prepare>, { status: "ok" }>
+
+const trainOptions = (config: DeepLogConfig) => ({
+  epochs: config.epochs,
+  batchSize: config.batch_size,
+  learningRate: config.learning_rate,
+  seed: config.random_seed,
+  topG: config.top_g
+})
+
+const finish = (p: Prepared, config: DeepLogConfig, state: TrainState, resumedFrom: number | null, seconds: number): FitResult<DeepLogModel> => {
+  const weights = flattenWeights(state.weights)
+  const onnx = exportOnnx(p.shape, state.weights, { steps: config.history_size, producer: "logflow deeplog", docString: `DeepLog next-key model, ${p.vocab.keys.length} keys` })
+  const model: DeepLogModel = {
+    format: "deeplog/1",
+    shape: p.shape,
+    history: config.history_size,
+    topG: config.top_g,
+    padStart: config.pad_start,
+    keys: p.vocab.keys,
+    weights,
+    onnx,
+    threshold: config.top_g - 0.5
+  }
+  return {
+    status: "ok",
+    model,
+    report: {
+      keys: p.vocab.keys.length,
+      sequences: p.sequences,
+      windows: { train: p.trainWindows.count, validation: p.validation?.count ?? 0 },
+      epochs: state.epoch,
+      resumed_from_epoch: resumedFrom,
+      training_seconds: Number(seconds.toFixed(3)),
+      weights_sha256: createHash("sha256").update(weights).digest("hex"),
+      curves: state.curves satisfies ReadonlyArray<EpochCurve>
+    }
+  }
+}
+
+const fmtEta = (s: number): string => (s < 90 ? `${Math.round(s)}s` : s < 5400 ? `${Math.round(s / 60)}m` : `${(s / 3600).toFixed(1)}h`)
+
+/** Scores of the `which` sequences from per-window ranks. */
+const scoresFromRanks = (model: DeepLogModel, windows: Windows, rank: Int32Array, which: Int32Array): DetectorScores => {
+  const K = model.keys.length
+  const position = new Map<number, number>()
+  which.forEach((s, j) => position.set(s, j))
+  const scores = new Float64Array(which.length)
+  let anomalousEvents = 0
+  let unseenEvents = 0
+  for (let w = 0; w < windows.count; w++) {
+    const j = position.get(windows.sequence[w]!)!
+    const r = rank[w]!
+    if (r > scores[j]!) scores[j] = r
+    if (r >= model.topG) anomalousEvents++
+    if (r >= K) unseenEvents++
+  }
+  let onlyUnseen = 0
+  const predictions = new Uint8Array(which.length)
+  for (let j = 0; j < which.length; j++) predictions[j] = scores[j]! > model.threshold ? 1 : 0
+  // Sequences flagged only because of a key never seen in training.
+  const flaggedBySeen = new Uint8Array(which.length)
+  for (let w = 0; w < windows.count; w++) {
+    const r = rank[w]!
+    if (r >= model.topG && r < K) flaggedBySeen[position.get(windows.sequence[w]!)!] = 1
+  }
+  for (let j = 0; j < which.length; j++) if (predictions[j] === 1 && flaggedBySeen[j] === 0) onlyUnseen++
+  return {
+    scores,
+    predictions,
+    threshold: model.threshold,
+    diagnostics: {
+      events: windows.count,
+      anomalous_events: anomalousEvents,
+      unseen_key_events: unseenEvents,
+      sequences_flagged_only_by_unseen_keys: onlyUnseen
+    }
+  }
+}
+
+const SCORE_CHUNK = 4096
+
+export const deepLog: Detector<DeepLogConfig, DeepLogModel> = {
+  tag: "deeplog",
+  version: "1",
+  configSchema: DeepLogConfig,
+  supervised: false,
+
+  fit(data: SequenceView, train: Int32Array, config: DeepLogConfig): FitResult<DeepLogModel> {
+    const p = prepare(data, train, config)
+    if (p.status === "invalid") return p
+    const t0 = performance.now()
+    const state = trainNextKeySync(p.shape, p.trainWindows, p.validation, trainOptions(config))
+    return finish(p, config, state, null, (performance.now() - t0) / 1000)
+  },
+
+  async fitAsync(data: SequenceView, train: Int32Array, config: DeepLogConfig, ctx: FitContext): Promise<FitResult<DeepLogModel>> {
+    const p = prepare(data, train, config)
+    if (p.status === "invalid") return p
+    let resume: TrainState | undefined
+    if (ctx.resume !== undefined) {
+      try {
+        resume = decodeCheckpoint(p.shape, ctx.resume.bytes)
+        if (resume.epoch > config.epochs) resume = undefined
+      } catch (e) {
+        ctx.progress(0, `checkpoint unusable (${e instanceof Error ? e.message : String(e)}); training from scratch`)
+        resume = undefined
+      }
+    }
+    const t0 = performance.now()
+    const firstEpoch = (resume?.epoch ?? 0) + 1
+    let lastLoss = Number.NaN
+    const hooks: TrainHooks = {
+      ...(resume === undefined ? {} : { resume }),
+      progress: ({ epoch, epochs, step, steps, loss }) => {
+        lastLoss = loss
+        const done = (epoch - 1) * steps + step
+        const total = epochs * steps
+        const doneHere = done - (firstEpoch - 1) * steps
+        const elapsed = (performance.now() - t0) / 1000
+        const eta = doneHere > 0 ? (elapsed / doneHere) * (total - done) : 0
+        ctx.progress(done / total, `epoch ${epoch}/${epochs} step ${step}/${steps} loss ${lastLoss.toFixed(4)} ETA ${fmtEta(eta)}`)
+      },
+      checkpoint: (state) => ctx.checkpoint?.(state.epoch, encodeCheckpoint(p.shape, state))
+    }
+    const state = await trainNextKey(p.shape, p.trainWindows, p.validation, trainOptions(config), hooks)
+    return finish(p, config, state, resume === undefined ? null : resume.epoch, (performance.now() - t0) / 1000)
+  },
+
+  score(model: DeepLogModel, data: SequenceView, which: Int32Array, _config: DeepLogConfig): DetectorScores {
+    const windows = windowsOf(data, which, vocabularyOfModel(model), model.history, model.padStart)
+    const { rank } = rankTargets(model.shape, unflattenWeights(model.shape, model.weights), windows)
+    return scoresFromRanks(model, windows, rank, which)
+  },
+
+  async scoreAsync(model: DeepLogModel, data: SequenceView, which: Int32Array, _config: DeepLogConfig): Promise<DetectorScores> {
+    const windows = windowsOf(data, which, vocabularyOfModel(model), model.history, model.padStart)
+    const rank = await onnxRanks(model, windows)
+    return scoresFromRanks(model, windows, rank, which)
+  },
+
+  /** Top-k hits of the true next key over every event of the `which` sequences (unseen keys never hit). */
+  predictNext(model: DeepLogModel, data: SequenceView, which: Int32Array, ks: ReadonlyArray<number>): NextEventHits {
+    const windows = windowsOf(data, which, vocabularyOfModel(model), model.history, model.padStart)
+    const { rank } = rankTargets(model.shape, unflattenWeights(model.shape, model.weights), windows)
+    const hits = ks.map((k) => {
+      let n = 0
+      for (let w = 0; w < rank.length; w++) if (rank[w]! < k) n++
+      return n
+    })
+    return { ks, events: windows.count, hits }
+  }
+}
+
+/** Per-window ranks of the true next key, computed by ONNX Runtime from the model's graph. */
+export const onnxRanks = async (model: DeepLogModel, windows: Windows): Promise<Int32Array> => {
+  const K = model.keys.length
+  const rank = new Int32Array(windows.count)
+  const logProb = new Float64Array(windows.count)
+  if (windows.count === 0) return rank
+  const scorer = await OnnxScorer.create(model.onnx)
+  try {
+    const h = windows.history
+    for (let from = 0; from < windows.count; from += SCORE_CHUNK) {
+      const b = Math.min(SCORE_CHUNK, windows.count - from)
+      const logits = await scorer.run(windows.inputs.subarray(from * h, (from + b) * h), b, h)
+      rankFromLogits(logits, K, windows.targets.subarray(from, from + b), rank.subarray(from, from + b), logProb.subarray(from, from + b))
+    }
+  } finally {
+    await scorer.release()
+  }
+  return rank
+}

@@ -1,0 +1,265 @@
+/**
+ * DeepLog's training loop, independent of the backend that computes gradients: seeded weight
+ * initialisation, a seeded shuffle per epoch (derived from the seed and the epoch number, so an
+ * epoch replays identically after a resume), mini-batch Adam, validation loss and top-g accuracy
+ * per epoch, and a checkpoint (weights, Adam moments, curves) after every epoch. Resuming from
+ * the checkpoint of epoch e gives bit-identical weights to an uninterrupted run.
+ */
+import { decodeValue, encodeValue } from "../../cache/Codec.ts"
+import { mulberry32 } from "../../sequences/Split.ts"
+import type { LstmShape, LstmWeights } from "./LstmTypes.ts"
+import { Adam, cloneWeights, flattenWeights, forward, initWeights, lossAndGradients, unflattenWeights } from "./NativeLstm.ts"
+import type { Windows } from "./Windows.ts"
+
+export interface TrainOptions {
+  readonly epochs: number
+  readonly batchSize: number
+  readonly learningRate: number
+  readonly seed: number
+  /** The g of top-g accuracy on the validation windows. */
+  readonly topG: number
+}
+
+/** One epoch's curve point. */
+export interface EpochCurve {
+  readonly epoch: number
+  readonly train_loss: number
+  readonly validation_loss: number | null
+  readonly validation_top_g: number | null
+  readonly steps: number
+  readonly seconds: number
+}
+
+/** Everything needed to continue training after `epoch` completed epochs. */
+export interface TrainState {
+  readonly epoch: number
+  readonly weights: LstmWeights
+  readonly adam: { readonly t: number; readonly m: LstmWeights; readonly v: LstmWeights }
+  readonly curves: ReadonlyArray<EpochCurve>
+}
+
+export interface TrainHooks {
+  /** Called after every step. */
+  readonly progress?: (p: { readonly epoch: number; readonly epochs: number; readonly step: number; readonly steps: number; readonly loss: number }) => void
+  /** Called after every epoch with the state to checkpoint (its arrays change afterwards: encode them at once). */
+  readonly checkpoint?: (state: TrainState) => void
+  /** Continue from this state instead of a fresh initialisation. */
+  readonly resume?: TrainState
+}
+
+/** A gradient backend: loss and gradients of one batch (the native LSTM by default). */
+export type GradientFn = (
+  shape: LstmShape,
+  weights: LstmWeights,
+  inputs: Int32Array,
+  targets: Int32Array,
+  batch: number,
+  steps: number
+) => { readonly loss: number; readonly grads: LstmWeights }
+
+const nativeGradients: GradientFn = (shape, weights, inputs, targets, batch, steps) =>
+  lossAndGradients(shape, weights, inputs, targets, batch, steps, "softmax_ce")
+
+/**
+ * Train (or continue training) on `train`; `validation` windows are only evaluated. A generator
+ * that yields every 16 steps, so the async driver can let other work through and the sync driver
+ * can run it straight; returns the final state.
+ */
+function* trainSteps(
+  shape: LstmShape,
+  train: Windows,
+  validation: Windows | undefined,
+  options: TrainOptions,
+  hooks: TrainHooks,
+  gradients: GradientFn
+): Generator<void, TrainState, void> {
+  if (train.count === 0) throw new Error("no training windows")
+  const h = train.history
+  const weights = hooks.resume === undefined ? initWeights(shape, options.seed) : cloneWeights(hooks.resume.weights)
+  const adam = new Adam(options.learningRate)
+  if (hooks.resume !== undefined) adam.setState(hooks.resume.adam)
+  const curves: Array<EpochCurve> = [...(hooks.resume?.curves ?? [])]
+  const steps = Math.ceil(train.count / options.batchSize)
+  const batchInputs = new Int32Array(options.batchSize * h)
+  const batchTargets = new Int32Array(options.batchSize)
+  for (let epoch = (hooks.resume?.epoch ?? 0) + 1; epoch <= options.epochs; epoch++) {
+    const t0 = performance.now()
+    const order = permutation(train.count, epochSeed(options.seed, epoch))
+    let lossSum = 0
+    for (let step = 0; step < steps; step++) {
+      const from = step * options.batchSize
+      const b = Math.min(options.batchSize, train.count - from)
+      for (let j = 0; j < b; j++) {
+        const w = order[from + j]!
+        batchInputs.set(train.inputs.subarray(w * h, w * h + h), j * h)
+        batchTargets[j] = train.targets[w]!
+      }
+      const { loss, grads } = gradients(shape, weights, batchInputs.subarray(0, b * h), batchTargets.subarray(0, b), b, h)
+      adam.step(weights, grads)
+      lossSum += loss * b
+      hooks.progress?.({ epoch, epochs: options.epochs, step: step + 1, steps, loss })
+      if ((step & 15) === 15) yield
+    }
+    const val = validation === undefined || validation.count === 0 ? undefined : evaluateWindows(shape, weights, validation, options.topG)
+    curves.push({
+      epoch,
+      train_loss: lossSum / train.count,
+      validation_loss: val?.loss ?? null,
+      validation_top_g: val?.topG ?? null,
+      steps,
+      seconds: (performance.now() - t0) / 1000
+    })
+    hooks.checkpoint?.({ epoch, weights, adam: adam.state(), curves: [...curves] })
+    yield
+  }
+  return { epoch: options.epochs, weights, adam: adam.state(), curves }
+}
+
+/** Train on the calling thread, yielding to the event loop every few steps (progress, messages). */
+export const trainNextKey = async (
+  shape: LstmShape,
+  train: Windows,
+  validation: Windows | undefined,
+  options: TrainOptions,
+  hooks: TrainHooks = {},
+  gradients: GradientFn = nativeGradients
+): Promise<TrainState> => {
+  const it = trainSteps(shape, train, validation, options, hooks, gradients)
+  for (;;) {
+    const r = it.next()
+    if (r.done === true) return r.value
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
+/** Train without yielding (same result as `trainNextKey`). */
+export const trainNextKeySync = (
+  shape: LstmShape,
+  train: Windows,
+  validation: Windows | undefined,
+  options: TrainOptions,
+  hooks: TrainHooks = {},
+  gradients: GradientFn = nativeGradients
+): TrainState => {
+  const it = trainSteps(shape, train, validation, options, hooks, gradients)
+  for (;;) {
+    const r = it.next()
+    if (r.done === true) return r.value
+  }
+}
+
+/** Mean cross-entropy over windows with a known target, and the share whose target is in the top g. */
+export const evaluateWindows = (shape: LstmShape, weights: LstmWeights, windows: Windows, g: number): { readonly loss: number; readonly topG: number } => {
+  const ranks = rankTargets(shape, weights, windows)
+  let loss = 0
+  let known = 0
+  let hits = 0
+  for (let w = 0; w < windows.count; w++) {
+    if (ranks.logProb[w]! !== Number.NEGATIVE_INFINITY) {
+      loss -= ranks.logProb[w]!
+      known++
+    }
+    if (ranks.rank[w]! < g) hits++
+  }
+  return { loss: known === 0 ? 0 : loss / known, topG: hits / windows.count }
+}
+
+/**
+ * For every window, the rank of its true next key among the model's predictions (0 = most
+ * likely; ties broken by class index, as a stable sort would) and its log-probability. A target
+ * never seen in training has rank K (the number of classes) and log-probability −∞.
+ */
+export const rankTargets = (
+  shape: LstmShape,
+  weights: LstmWeights,
+  windows: Windows,
+  chunk = 1024
+): { readonly rank: Int32Array; readonly logProb: Float64Array } => {
+  const K = shape.outputSize
+  const h = windows.history
+  const rank = new Int32Array(windows.count)
+  const logProb = new Float64Array(windows.count)
+  for (let from = 0; from < windows.count; from += chunk) {
+    const b = Math.min(chunk, windows.count - from)
+    const logits = forward(shape, weights, windows.inputs.subarray(from * h, (from + b) * h), b, h)
+    rankFromLogits(logits, K, windows.targets.subarray(from, from + b), rank.subarray(from, from + b), logProb.subarray(from, from + b))
+  }
+  return { rank, logProb }
+}
+
+/** Ranks and log-probabilities of `targets` from logits [B, K] (shared by every scoring backend). */
+export const rankFromLogits = (logits: Float32Array, K: number, targets: Int32Array, rank: Int32Array, logProb: Float64Array): void => {
+  for (let j = 0; j < targets.length; j++) {
+    const y = targets[j]!
+    const row = j * K
+    if (y >= K) {
+      rank[j] = K
+      logProb[j] = Number.NEGATIVE_INFINITY
+      continue
+    }
+    const own = logits[row + y]!
+    let r = 0
+    let max = Number.NEGATIVE_INFINITY
+    for (let k = 0; k < K; k++) {
+      const z = logits[row + k]!
+      if (z > own || (z === own && k < y)) r++
+      if (z > max) max = z
+    }
+    let sum = 0
+    for (let k = 0; k < K; k++) sum += Math.exp(logits[row + k]! - max)
+    rank[j] = r
+    logProb[j] = own - max - Math.log(sum)
+  }
+}
+
+const epochSeed = (seed: number, epoch: number): number => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + epoch * 0x27d4eb2f) >>> 0
+
+/** A seeded Fisher-Yates permutation of 0..n-1. */
+const permutation = (n: number, seed: number): Int32Array => {
+  const random = mulberry32(seed)
+  const out = new Int32Array(n)
+  for (let i = 0; i < n; i++) out[i] = i
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    const t = out[i]!
+    out[i] = out[j]!
+    out[j] = t
+  }
+  return out
+}
+
+/** Checkpoint bytes: the state plus the shape it belongs to (checked on load). */
+export const encodeCheckpoint = (shape: LstmShape, state: TrainState): Uint8Array =>
+  encodeValue({
+    format: "logflow-deeplog-checkpoint/1",
+    shape,
+    epoch: state.epoch,
+    weights: flattenWeights(state.weights),
+    adam: { t: state.adam.t, m: flattenWeights(state.adam.m), v: flattenWeights(state.adam.v) },
+    curves: state.curves
+  })
+
+/** Decode checkpoint bytes; throws when they are not a checkpoint of this shape. */
+export const decodeCheckpoint = (shape: LstmShape, bytes: Uint8Array): TrainState => {
+  const v = decodeValue(bytes) as {
+    format?: unknown
+    shape?: unknown
+    epoch?: unknown
+    weights?: unknown
+    adam?: { t?: unknown; m?: unknown; v?: unknown }
+    curves?: unknown
+  }
+  if (v.format !== "logflow-deeplog-checkpoint/1") throw new Error("not a DeepLog checkpoint")
+  if (JSON.stringify(v.shape) !== JSON.stringify(shape)) throw new Error(`checkpoint is for model shape ${JSON.stringify(v.shape)}, not ${JSON.stringify(shape)}`)
+  if (typeof v.epoch !== "number" || !(v.weights instanceof Float32Array) || v.adam === undefined || typeof v.adam.t !== "number" ||
+    !(v.adam.m instanceof Float32Array) || !(v.adam.v instanceof Float32Array) || !Array.isArray(v.curves)) {
+    throw new Error("checkpoint is malformed")
+  }
+  // Copies: decoded views may alias the cache's buffer, and training writes weights in place.
+  return {
+    epoch: v.epoch,
+    weights: unflattenWeights(shape, v.weights.slice()),
+    adam: { t: v.adam.t, m: unflattenWeights(shape, v.adam.m.slice()), v: unflattenWeights(shape, v.adam.v.slice()) },
+    curves: v.curves as ReadonlyArray<EpochCurve>
+  }
+}

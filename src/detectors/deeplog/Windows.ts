@@ -1,0 +1,72 @@
+/**
+ * DeepLog's training and scoring windows: every event of a sequence is predicted from the
+ * `history` events before it. Template ids are mapped to a dense vocabulary of the keys seen in
+ * training (indexes 0..K-1, the classes of the model's output); two more input indexes stand for
+ * padding before a sequence's first event (PAD = K) and for a key never seen in training (UNSEEN =
+ * K + 1), so the model's input size is K + 2.
+ */
+import type { SequenceView } from "../Detector.ts"
+
+/** The keys seen in training and the input indexes of padding and unseen keys. */
+export interface Vocabulary {
+  /** Template id of class k, ascending. */
+  readonly keys: ReadonlyArray<number>
+  /** Input index of padding (= keys.length). */
+  readonly pad: number
+  /** Input index of a key not in `keys` (= keys.length + 1). */
+  readonly unseen: number
+}
+
+/** The vocabulary of the keys in the sequences `rows`. */
+export const vocabularyOf = (data: SequenceView, rows: Int32Array): Vocabulary => {
+  const seen = new Set<number>()
+  for (const s of rows) for (let p = data.offsets[s]!; p < data.offsets[s + 1]!; p++) seen.add(data.events[p]!)
+  const keys = [...seen].sort((a, b) => a - b)
+  return { keys, pad: keys.length, unseen: keys.length + 1 }
+}
+
+/** Template id → class index (unseen keys are absent). */
+export const indexOf = (vocab: Vocabulary): Map<number, number> => new Map(vocab.keys.map((k, i) => [k, i]))
+
+/** Windows: `inputs` holds `history` input indexes per window, `targets` the next key's index (or UNSEEN). */
+export interface Windows {
+  readonly history: number
+  readonly count: number
+  /** [count, history] row-major. */
+  readonly inputs: Int32Array
+  /** [count]: the class of the true next key, or `vocab.unseen` when it was never seen in training. */
+  readonly targets: Int32Array
+  /** [count]: the sequence index each window belongs to. */
+  readonly sequence: Int32Array
+}
+
+/**
+ * The windows of sequences `rows`, in order. With `padStart`, every event is a target (the
+ * history before the first events is padded); without, only events with `history` events before them.
+ */
+export const windowsOf = (data: SequenceView, rows: Int32Array, vocab: Vocabulary, history: number, padStart: boolean): Windows => {
+  const index = indexOf(vocab)
+  let count = 0
+  for (const s of rows) {
+    const len = data.offsets[s + 1]! - data.offsets[s]!
+    count += padStart ? len : Math.max(0, len - history)
+  }
+  const inputs = new Int32Array(count * history)
+  const targets = new Int32Array(count)
+  const sequence = new Int32Array(count)
+  let w = 0
+  for (const s of rows) {
+    const start = data.offsets[s]!
+    const end = data.offsets[s + 1]!
+    for (let t = padStart ? start : start + history; t < end; t++) {
+      for (let j = 0; j < history; j++) {
+        const p = t - history + j
+        inputs[w * history + j] = p < start ? vocab.pad : (index.get(data.events[p]!) ?? vocab.unseen)
+      }
+      targets[w] = index.get(data.events[t]!) ?? vocab.unseen
+      sequence[w] = s
+      w++
+    }
+  }
+  return { history, count, inputs, targets, sequence }
+}

@@ -1,0 +1,120 @@
+// DeepLog through `flow run`: per-epoch checkpoints in the cache, kill -9 mid-training, resume
+// from the last checkpoint to the same final weights and metrics as an uninterrupted run; a
+// corrupt newest checkpoint is discarded and the one before it used; checkpoints are removed
+// once the fit is stored; curves.jsonl; `flow export-onnx`.
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { open } from "lmdb"
+import { describe, expect, it } from "vitest"
+import { copyConfigs, dataRoot, flow, flowKilledAt, resultFolders, tmpDir } from "./helpers.ts"
+
+const configs = copyConfigs()
+fs.appendFileSync(
+  path.join(configs, "registry.toml"),
+  `
+[experiments.dl-e2e]
+dataset = "hdfs-100k-sessions"
+models = ["deeplog"]
+overrides = { "model.epochs" = 4, "model.hidden_size" = 8, "model.num_layers" = 1, "model.history_size" = 5, "model.top_g" = 5, "model.batch_size" = 128, "model.learning_rate" = 0.01 }
+`
+)
+const registry = path.join(configs, "registry.toml")
+const run = (cache: string, results: string) =>
+  [
+    "run", registry, "--experiment", "dl-e2e", "--cache-dir", cache, "--results-dir", results, "--data-root", dataRoot(), "--max-workers", "2"
+  ]
+
+const fitReport = (dir: string) => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "dataset_manifest.json"), "utf8")) as {
+    fit: { report: { weights_sha256: string; resumed_from_epoch: number | null; epochs: number } }
+  }
+  return manifest.fit.report
+}
+
+/** The cache's checkpoint entries: step -> key. */
+const checkpoints = (cache: string): Map<number, string> => {
+  const root = open({ path: cache, maxDbs: 8, compression: false })
+  const metas = root.openDB<{ stage: string; params: { step: number } }, string>({ name: "meta", encoding: "json" })
+  const out = new Map<number, string>()
+  for (const { key, value } of metas.getRange()) if (value.stage === "checkpoint") out.set(value.params.step, key)
+  void root.close()
+  return out
+}
+
+describe("deeplog fit: checkpoints and resume", () => {
+  const cacheA = tmpDir()
+  const resultsA = tmpDir()
+  const first = flow(run(cacheA, resultsA))
+
+  it("trains, writes curves.jsonl and leaves no checkpoint behind", () => {
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.stdout).toMatch(/^checkpt\s+fit dl-e2e\.deeplog .* step 4,/m)
+    const dir = resultFolders(resultsA).get("dl-e2e.deeplog")!
+    const curves = fs.readFileSync(path.join(dir, "curves.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { epoch: number })
+    expect(curves.map((c) => c.epoch)).toEqual([1, 2, 3, 4])
+    expect(fitReport(dir).resumed_from_epoch).toBe(null)
+    expect(checkpoints(cacheA).size).toBe(0)
+  })
+
+  it("export-onnx writes the run's model and a sidecar; ONNX Runtime loads it; other runs and a missing cache entry are clear errors", async () => {
+    const dir = resultFolders(resultsA).get("dl-e2e.deeplog")!
+    const out = path.join(tmpDir(), "model.onnx")
+    const r = flow(["export-onnx", dir, "--out", out, "--cache-dir", cacheA])
+    expect(r.code, r.stderr).toBe(0)
+    const sidecar = JSON.parse(fs.readFileSync(`${out}.json`, "utf8")) as { history_size: number; top_g: number; vocabulary: { keys: Array<unknown>; pad_index: number } }
+    expect(sidecar.history_size).toBe(5)
+    expect(sidecar.top_g).toBe(5)
+    expect(sidecar.vocabulary.pad_index).toBe(sidecar.vocabulary.keys.length)
+    const { OnnxScorer } = await import("../../src/detectors/deeplog/Onnx.ts")
+    const scorer = await OnnxScorer.create(new Uint8Array(fs.readFileSync(out)))
+    const logits = await scorer.run(new Int32Array(5).fill(sidecar.vocabulary.pad_index), 1, 5)
+    await scorer.release()
+    expect(logits.length).toBe(sidecar.vocabulary.keys.length)
+    const missing = flow(["export-onnx", dir, "--out", out, "--cache-dir", tmpDir()])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/is not in the cache; rerun `flow run`/)
+    const notRun = flow(["export-onnx", resultsA, "--out", out, "--cache-dir", cacheA])
+    expect(notRun.code).toBe(2)
+    expect(notRun.stderr).toMatch(/is not a finished run folder/)
+  })
+
+  it("killed after epoch 2, resumes from epoch 2 to the same weights and metrics", async () => {
+    const cache = tmpDir()
+    const results = tmpDir()
+    await flowKilledAt(run(cache, results), /^checkpt\s+fit .* step 2,/)
+    expect([...checkpoints(cache).keys()].sort()).toEqual([1, 2])
+    const again = flow(run(cache, results))
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toMatch(/^resumed\s+fit dl-e2e\.deeplog .* from checkpoint 2$/m)
+    expect(again.stdout).not.toMatch(/step [12],/)
+    const a = resultFolders(resultsA).get("dl-e2e.deeplog")!
+    const b = resultFolders(results).get("dl-e2e.deeplog")!
+    expect(fitReport(b).resumed_from_epoch).toBe(2)
+    expect(fitReport(b).weights_sha256).toBe(fitReport(a).weights_sha256)
+    expect(fs.readFileSync(path.join(b, "metrics.json"), "utf8")).toBe(fs.readFileSync(path.join(a, "metrics.json"), "utf8"))
+    expect(fs.readFileSync(path.join(b, "predictions.jsonl"), "utf8")).toBe(fs.readFileSync(path.join(a, "predictions.jsonl"), "utf8"))
+    expect(checkpoints(cache).size).toBe(0)
+  })
+
+  it("a corrupt newest checkpoint is discarded and training resumes from the one before", async () => {
+    const cache = tmpDir()
+    const results = tmpDir()
+    await flowKilledAt(run(cache, results), /^checkpt\s+fit .* step 3,/)
+    const stored = checkpoints(cache)
+    expect([...stored.keys()].sort()).toEqual([2, 3])
+    // Flip bytes of the newest checkpoint behind the store's back.
+    const root = open({ path: cache, maxDbs: 8, compression: false })
+    const chunks = root.openDB<Buffer, string>({ name: "chunks", encoding: "binary" })
+    const chunkKey = `${stored.get(3)!}/000000`
+    const bytes = Buffer.from(chunks.get(chunkKey)!)
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff
+    chunks.putSync(chunkKey, bytes)
+    await root.close()
+    const again = flow(run(cache, results))
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toMatch(/^resumed\s+fit dl-e2e\.deeplog .* from checkpoint 2$/m)
+    const b = resultFolders(results).get("dl-e2e.deeplog")!
+    expect(fs.readFileSync(path.join(b, "run.log"), "utf8")).toMatch(/checkpoint at step 3 \[[0-9a-f]{12}\] is corrupt .*discarded/)
+    expect(fitReport(b).weights_sha256).toBe(fitReport(resultFolders(resultsA).get("dl-e2e.deeplog")!).weights_sha256)
+  })
+})

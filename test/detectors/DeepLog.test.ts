@@ -1,0 +1,141 @@
+// DeepLog: config, what it learns, bad input, ONNX vs native scores on real HDFS sessions,
+// deterministic training and checkpoint resume (including a corrupt checkpoint).
+import { describe, expect, it } from "vitest"
+import { deepLog, type DeepLogModel, onnxRanks } from "../../src/detectors/DeepLog.ts"
+import { unflattenWeights, forward } from "../../src/detectors/deeplog/NativeLstm.ts"
+import { OnnxScorer } from "../../src/detectors/deeplog/Onnx.ts"
+import { rankTargets } from "../../src/detectors/deeplog/Training.ts"
+import { windowsOf } from "../../src/detectors/deeplog/Windows.ts"
+import { decodeConfig, hdfs100k, range, view } from "./fixtures.ts"
+
+const small = { hidden_size: 8, num_layers: 1, history_size: 3, top_g: 2, epochs: 6, batch_size: 16, learning_rate: 0.02, validation_fraction: 0 }
+
+/** Normal sequences follow 1 2 3 4 5 (with a branch 3 -> 6 -> 4); anomalies break the order. */
+const grammar = () => {
+  const normal = [[1, 2, 3, 4, 5], [1, 2, 3, 6, 4, 5], [1, 2, 3, 4, 5, 1, 2, 3, 4, 5]]
+  const train = Array.from({ length: 60 }, (_, i) => normal[i % normal.length]!)
+  const test = [[1, 2, 3, 4, 5], [1, 2, 3, 6, 4, 5], [1, 3, 2, 5, 4], [5, 4, 3, 2, 1], [1, 2, 3, 4, 9]]
+  return { data: view([...train, ...test], [...train.map(() => 0), 0, 0, 1, 1, 1]), train: range(60), test: range(60, 65) }
+}
+
+const fitModel = (config: Record<string, unknown>, g = grammar()) => {
+  const fit = deepLog.fit(g.data, g.train, decodeConfig(deepLog, config))
+  if (fit.status !== "ok") throw new Error(fit.reason)
+  return fit
+}
+
+describe("deeplog config", () => {
+  it("has DeepLog's defaults", () => {
+    expect(decodeConfig(deepLog, {})).toEqual({
+      history_size: 10, top_g: 9, num_layers: 2, hidden_size: 64, epochs: 10, batch_size: 256, learning_rate: 0.001,
+      validation_fraction: 0.1, random_seed: 0, pad_start: true, train_on: "normal"
+    })
+  })
+  it.each([["history_size", { history_size: 0 }], ["top_g", { top_g: 0 }], ["learning_rate", { learning_rate: 0 }], ["hidden", { hidden: 3 }]])(
+    "rejects a bad %s",
+    (key, input) => expect(() => decodeConfig(deepLog, input)).toThrow(key)
+  )
+})
+
+describe("deeplog", () => {
+  it("learns the normal key order and flags sequences that break it, or hold an unseen key", () => {
+    const g = grammar()
+    const { model, report } = fitModel(small, g)
+    const out = deepLog.score(model, g.data, g.test, decodeConfig(deepLog, small))
+    expect([...out.predictions]).toEqual([0, 0, 1, 1, 1])
+    expect(model.threshold).toBe(1.5)
+    // Key 9 was never seen in training: rank K = 6 and counted separately.
+    expect(out.scores[4]).toBe(6)
+    expect(out.diagnostics).toMatchObject({ unseen_key_events: 1, sequences_flagged_only_by_unseen_keys: 1 })
+    expect(report?.keys).toBe(6)
+    expect((report?.curves as Array<{ train_loss: number }>).length).toBe(6)
+    const curves = report?.curves as Array<{ train_loss: number }>
+    expect(curves[5]!.train_loss).toBeLessThan(curves[0]!.train_loss)
+  })
+
+  it("is deterministic for a seed and differs across seeds", () => {
+    const a = fitModel({ ...small, epochs: 2 }).model
+    const b = fitModel({ ...small, epochs: 2 }).model
+    const c = fitModel({ ...small, epochs: 2, random_seed: 7 }).model
+    expect(Buffer.from(a.weights.buffer, a.weights.byteOffset, a.weights.byteLength).equals(Buffer.from(b.weights.buffer, b.weights.byteOffset, b.weights.byteLength))).toBe(true)
+    expect([...a.weights]).not.toEqual([...c.weights])
+    expect(Buffer.from(a.onnx).equals(Buffer.from(b.onnx))).toBe(true)
+  })
+
+  it("gives clear reasons for an empty training split, top_g not below the vocabulary, and a history longer than every sequence", () => {
+    const g = grammar()
+    const fit = (config: Record<string, unknown>, train = g.train) => deepLog.fit(g.data, train, decodeConfig(deepLog, { ...small, ...config }))
+    expect(fit({}, new Int32Array(0))).toEqual({ status: "invalid", reason: expect.stringContaining("the train split is empty") })
+    expect(fit({ top_g: 6 })).toEqual({ status: "invalid", reason: expect.stringContaining("top_g 6 is not below the number of keys seen in training (6)") })
+    expect(fit({ history_size: 50, pad_start: false })).toEqual({
+      status: "invalid",
+      reason: expect.stringContaining("history_size 50 is larger than every training sequence (the longest has 10 events)")
+    })
+    // With padding (the default) a long history is fine.
+    expect(fit({ history_size: 50, epochs: 1 }).status).toBe("ok")
+  })
+
+  it("resumes from a checkpoint to the same weights as an uninterrupted run; an unusable checkpoint restarts", async () => {
+    const g = grammar()
+    const config = decodeConfig(deepLog, { ...small, epochs: 4 })
+    const saved = new Map<number, Uint8Array>()
+    const ctx = { progress: () => {}, checkpoint: (step: number, bytes: Uint8Array) => void saved.set(step, bytes) }
+    const full = await deepLog.fitAsync!(g.data, g.train, config, ctx)
+    if (full.status !== "ok") throw new Error(full.reason)
+    expect([...saved.keys()]).toEqual([1, 2, 3, 4])
+    // The sync fit trains the same model.
+    const sync = deepLog.fit(g.data, g.train, config)
+    expect(sync.status === "ok" && [...sync.model.weights]).toEqual([...full.model.weights])
+
+    const resumed = await deepLog.fitAsync!(g.data, g.train, config, { ...ctx, resume: { step: 2, bytes: saved.get(2)! } })
+    if (resumed.status !== "ok") throw new Error(resumed.reason)
+    expect(resumed.report?.resumed_from_epoch).toBe(2)
+    expect(resumed.report?.weights_sha256).toBe(full.report?.weights_sha256)
+    expect([...resumed.model.weights]).toEqual([...full.model.weights])
+    expect(resumed.report?.curves).toHaveLength(4)
+
+    const messages: Array<string> = []
+    const garbage = await deepLog.fitAsync!(g.data, g.train, config, {
+      progress: (_f, m) => void (m !== undefined && messages.push(m)),
+      resume: { step: 3, bytes: new Uint8Array([1, 2, 3, 4]) }
+    })
+    expect(garbage.status === "ok" && garbage.report?.resumed_from_epoch).toBe(null)
+    expect(garbage.status === "ok" && garbage.report?.weights_sha256).toBe(full.report?.weights_sha256)
+    expect(messages[0]).toMatch(/checkpoint unusable .*training from scratch/)
+  })
+})
+
+describe("deeplog on HDFS_100k sessions (real data)", () => {
+  const { data, train, test } = hdfs100k()
+  const config = { hidden_size: 16, epochs: 1, batch_size: 512, learning_rate: 0.01, top_g: 3 }
+  const trainPart = train.subarray(0, 1500)
+  const fit = deepLog.fit(data, trainPart, decodeConfig(deepLog, config))
+  if (fit.status !== "ok") throw new Error(fit.reason)
+  const model: DeepLogModel = fit.model
+
+  it("ONNX Runtime logits equal the native forward pass within 1e-5 on real test windows", async () => {
+    const vocab = { keys: model.keys, pad: model.keys.length, unseen: model.keys.length + 1 }
+    const windows = windowsOf(data, test.subarray(0, 300), vocab, model.history, true)
+    const inputs = windows.inputs
+    const native = forward(model.shape, unflattenWeights(model.shape, model.weights), inputs, windows.count, model.history)
+    const scorer = await OnnxScorer.create(model.onnx)
+    const onnx = await scorer.run(inputs, windows.count, model.history)
+    await scorer.release()
+    expect(onnx.length).toBe(native.length)
+    let worst = 0
+    for (let i = 0; i < native.length; i++) worst = Math.max(worst, Math.abs(native[i]! - onnx[i]!))
+    expect(worst).toBeLessThan(1e-5)
+    // Ranks, and so scores and predictions, are the same from either scorer.
+    const fromNative = rankTargets(model.shape, unflattenWeights(model.shape, model.weights), windows).rank
+    expect([...(await onnxRanks(model, windows))]).toEqual([...fromNative])
+  })
+
+  it("score (native) and scoreAsync (ONNX) agree on every test sequence", async () => {
+    const c = decodeConfig(deepLog, config)
+    const a = deepLog.score(model, data, test, c)
+    const b = await deepLog.scoreAsync!(model, data, test, c)
+    expect([...b.scores]).toEqual([...a.scores])
+    expect([...b.predictions]).toEqual([...a.predictions])
+    expect(b.diagnostics).toEqual(a.diagnostics)
+  })
+})
