@@ -5,7 +5,8 @@
  * the key was never seen in training (counted separately); a sequence is anomalous when any of
  * its events is. The sequence score is the worst rank of a true next key (0 = predicted first;
  * an unseen key ranks K, the number of training keys), so threshold top_g − 0.5 gives DeepLog's
- * rule and AUROC/AUPRC rank sequences by it.
+ * rule and AUROC/AUPRC rank sequences by it. With `end_marker`, the end of a sequence is one more
+ * class to predict after its last event (an extension, off by default).
  *
  * Training runs on the native LSTM (src/detectors/deeplog/NativeLstm.ts; chosen by measurement,
  * see docs/BENCHMARKS.md, bench:train), checkpoints after every epoch and resumes from the last
@@ -31,7 +32,7 @@ import {
   trainNextKeySync,
   type TrainState
 } from "./deeplog/Training.ts"
-import { type Vocabulary, type Windows, windowsOf } from "./deeplog/Windows.ts"
+import { classCount, type Vocabulary, vocabularyOfKeys, type Windows, windowsOf } from "./deeplog/Windows.ts"
 
 const PositiveInt = (fallback: number) =>
   Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).pipe(Schema.withDecodingDefaultKey(Effect.succeed(fallback)))
@@ -58,6 +59,12 @@ export const DeepLogConfig = closedStruct({
    * does for short sessions), or only events with a full history before them (false).
    */
   pad_start: Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(true))),
+  /**
+   * Also predict the end of each sequence (an extra output class after the last event), so a
+   * sequence that stops where normal ones go on is anomalous. Not in the DeepLog paper (false =
+   * DeepLog as published); HDFS sessions cut short are only visible this way (docs/BENCHMARKS.md).
+   */
+  end_marker: Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(false))),
   /** DeepLog learns what normal looks like: by default from the normal training sequences only. */
   train_on: trainOnField("normal")
 })
@@ -72,17 +79,20 @@ export interface DeepLogModel {
   readonly history: number
   readonly topG: number
   readonly padStart: boolean
+  /** Output class K (= keys.length) is "the sequence ends here". */
+  readonly endMarker: boolean
   /** Template id of output class k (ascending); input indexes K and K+1 are padding and unseen keys. */
   readonly keys: ReadonlyArray<number>
   /** Canonical weights, flattened (NativeLstm's `flattenWeights` order). */
   readonly weights: Float32Array
   /** The same model as an ONNX graph (`keys` int64 [batch, history] -> `logits` [batch, K]). */
   readonly onnx: Uint8Array
-  /** Anomaly iff score (worst rank of a true next key) > threshold = top_g − 0.5. */
+  /** Anomaly iff score (worst rank of a true next key; unseen keys rank as the class count) > threshold = top_g − 0.5. */
   readonly threshold: number
 }
 
-const vocabularyOfModel = (m: DeepLogModel): Vocabulary => ({ keys: m.keys, pad: m.keys.length, unseen: m.keys.length + 1 })
+/** The vocabulary a model was trained with. */
+export const vocabularyOfModel = (m: DeepLogModel): Vocabulary => vocabularyOfKeys(m.keys, m.endMarker)
 
 /** Everything fit needs before training starts, or why it cannot. */
 const prepare = (data: SequenceView, train: Int32Array, config: DeepLogConfig) => {
@@ -106,11 +116,13 @@ const prepare = (data: SequenceView, train: Int32Array, config: DeepLogConfig) =
   }
   const keys = [...seen].sort((a, b) => a - b)
   if (keys.length === 0) return { status: "invalid" as const, reason: `deeplog: the ${fitRows.length} training sequences hold no events` }
-  const vocab: Vocabulary = { keys, pad: keys.length, unseen: keys.length + 1 }
-  if (config.top_g >= keys.length) {
+  const vocab = vocabularyOfKeys(keys, config.end_marker)
+  const classes = classCount(vocab)
+  if (config.top_g >= classes) {
+    const what = config.end_marker ? `the number of keys seen in training plus the end marker (${classes})` : `the number of keys seen in training (${classes})`
     return {
       status: "invalid" as const,
-      reason: `deeplog: top_g ${config.top_g} is not below the number of keys seen in training (${keys.length}); every seen key would be in the top g, so choose top_g < ${keys.length}`
+      reason: `deeplog: top_g ${config.top_g} is not below ${what}; every seen key would be in the top g, so choose top_g < ${classes}`
     }
   }
   const trainWindows = windowsOf(data, fitRows, vocab, config.history_size, config.pad_start)
@@ -121,7 +133,7 @@ const prepare = (data: SequenceView, train: Int32Array, config: DeepLogConfig) =
     }
   }
   const validation = valRows.length === 0 ? undefined : windowsOf(data, valRows, vocab, config.history_size, config.pad_start)
-  const shape: LstmShape = { inputKind: "ids", inputSize: keys.length + 2, hidden: config.hidden_size, layers: config.num_layers, outputSize: keys.length }
+  const shape: LstmShape = { inputKind: "ids", inputSize: keys.length + 2, hidden: config.hidden_size, layers: config.num_layers, outputSize: classes }
   return { status: "ok" as const, vocab, shape, trainWindows, validation, sequences: { fit: fitRows.length, validation: valRows.length } }
 }
 
@@ -144,6 +156,7 @@ const finish = (p: Prepared, config: DeepLogConfig, state: TrainState, resumedFr
     history: config.history_size,
     topG: config.top_g,
     padStart: config.pad_start,
+    endMarker: config.end_marker,
     keys: p.vocab.keys,
     weights,
     onnx,
@@ -169,7 +182,7 @@ const fmtEta = (s: number): string => (s < 90 ? `${Math.round(s)}s` : s < 5400 ?
 
 /** Scores of the `which` sequences from per-window ranks. */
 const scoresFromRanks = (model: DeepLogModel, windows: Windows, rank: Int32Array, which: Int32Array): DetectorScores => {
-  const K = model.keys.length
+  const K = model.shape.outputSize
   const position = new Map<number, number>()
   which.forEach((s, j) => position.set(s, j))
   const scores = new Float64Array(which.length)
@@ -281,7 +294,7 @@ export const deepLog: Detector<DeepLogConfig, DeepLogModel> = {
 
 /** Per-window ranks of the true next key, computed by ONNX Runtime from the model's graph. */
 export const onnxRanks = async (model: DeepLogModel, windows: Windows): Promise<Int32Array> => {
-  const K = model.keys.length
+  const K = model.shape.outputSize
   const rank = new Int32Array(windows.count)
   const logProb = new Float64Array(windows.count)
   if (windows.count === 0) return rank

@@ -80,7 +80,7 @@ export const exportRunOnnx = (runDir: string, out: string) =>
       run_dir: path.resolve(runDir),
       fit_key: fitKey,
       input: { name: onnxNames.ids.input, type: "int64", shape: ["batch", model.history] },
-      output: { name: onnxNames.ids.output, type: "float32", shape: ["batch", model.keys.length] },
+      output: { name: onnxNames.ids.output, type: "float32", shape: ["batch", model.shape.outputSize] },
       history_size: model.history,
       top_g: model.topG,
       threshold: model.threshold,
@@ -89,7 +89,8 @@ export const exportRunOnnx = (runDir: string, out: string) =>
       vocabulary: {
         keys: model.keys.map((id, index) => ({ index, template_id: id, ...(texts.has(id) ? { template: texts.get(id) } : {}) })),
         pad_index: model.keys.length,
-        unseen_index: model.keys.length + 1
+        unseen_index: model.keys.length + 1,
+        end_class: model.endMarker ? model.keys.length : null
       }
     }
     const sidecarFile = `${out}.json`

@@ -1,7 +1,7 @@
 // DeepLog: config, what it learns, bad input, ONNX vs native scores on real HDFS sessions,
 // deterministic training and checkpoint resume (including a corrupt checkpoint).
 import { describe, expect, it } from "vitest"
-import { deepLog, type DeepLogModel, onnxRanks } from "../../src/detectors/DeepLog.ts"
+import { deepLog, type DeepLogModel, onnxRanks, vocabularyOfModel } from "../../src/detectors/DeepLog.ts"
 import { unflattenWeights, forward } from "../../src/detectors/deeplog/NativeLstm.ts"
 import { OnnxScorer } from "../../src/detectors/deeplog/Onnx.ts"
 import { rankTargets } from "../../src/detectors/deeplog/Training.ts"
@@ -28,7 +28,7 @@ describe("deeplog config", () => {
   it("has DeepLog's defaults", () => {
     expect(decodeConfig(deepLog, {})).toEqual({
       history_size: 10, top_g: 9, num_layers: 2, hidden_size: 64, epochs: 10, batch_size: 256, learning_rate: 0.001,
-      validation_fraction: 0.1, random_seed: 0, pad_start: true, train_on: "normal"
+      validation_fraction: 0.1, random_seed: 0, pad_start: true, end_marker: false, train_on: "normal"
     })
   })
   it.each([["history_size", { history_size: 0 }], ["top_g", { top_g: 0 }], ["learning_rate", { learning_rate: 0 }], ["hidden", { hidden: 3 }]])(
@@ -51,6 +51,18 @@ describe("deeplog", () => {
     expect((report?.curves as Array<{ train_loss: number }>).length).toBe(6)
     const curves = report?.curves as Array<{ train_loss: number }>
     expect(curves[5]!.train_loss).toBeLessThan(curves[0]!.train_loss)
+  })
+
+  it("with end_marker, flags a sequence cut short, which plain DeepLog cannot see", () => {
+    const train = Array.from({ length: 40 }, () => [1, 2, 3, 4, 5])
+    const data = view([...train, [1, 2, 3], [1, 2, 3, 4, 5]], [...train.map(() => 0), 1, 0])
+    const test = range(40, 42)
+    const cfg = { ...small, top_g: 1, epochs: 8 }
+    const plain = fitModel(cfg, { data, train: range(40), test }).model
+    expect([...deepLog.score(plain, data, test, decodeConfig(deepLog, cfg)).predictions]).toEqual([0, 0])
+    const withEnd = fitModel({ ...cfg, end_marker: true }, { data, train: range(40), test }).model
+    expect(withEnd.shape.outputSize).toBe(6)
+    expect([...deepLog.score(withEnd, data, test, decodeConfig(deepLog, cfg)).predictions]).toEqual([1, 0])
   })
 
   it("is deterministic for a seed and differs across seeds", () => {
@@ -114,7 +126,7 @@ describe("deeplog on HDFS_100k sessions (real data)", () => {
   const model: DeepLogModel = fit.model
 
   it("ONNX Runtime logits equal the native forward pass within 1e-5 on real test windows", async () => {
-    const vocab = { keys: model.keys, pad: model.keys.length, unseen: model.keys.length + 1 }
+    const vocab = vocabularyOfModel(model)
     const windows = windowsOf(data, test.subarray(0, 300), vocab, model.history, true)
     const inputs = windows.inputs
     const native = forward(model.shape, unflattenWeights(model.shape, model.weights), inputs, windows.count, model.history)

@@ -13,17 +13,28 @@ export interface Vocabulary {
   readonly keys: ReadonlyArray<number>
   /** Input index of padding (= keys.length). */
   readonly pad: number
-  /** Input index of a key not in `keys` (= keys.length + 1). */
+  /** Input index of a key not in `keys` (= keys.length + 1); as a target, any index >= the class count means unseen. */
   readonly unseen: number
+  /**
+   * With an end marker: the output class "the sequence ends here" (= keys.length), predicted after
+   * a sequence's last event, so a sequence cut short is a surprise like a wrong key. Never an input.
+   */
+  readonly end?: number | undefined
 }
 
+/** The number of output classes: the keys, plus the end marker when there is one. */
+export const classCount = (vocab: Vocabulary): number => vocab.keys.length + (vocab.end === undefined ? 0 : 1)
+
 /** The vocabulary of the keys in the sequences `rows`. */
-export const vocabularyOf = (data: SequenceView, rows: Int32Array): Vocabulary => {
+export const vocabularyOf = (data: SequenceView, rows: Int32Array, endMarker = false): Vocabulary => {
   const seen = new Set<number>()
   for (const s of rows) for (let p = data.offsets[s]!; p < data.offsets[s + 1]!; p++) seen.add(data.events[p]!)
-  const keys = [...seen].sort((a, b) => a - b)
-  return { keys, pad: keys.length, unseen: keys.length + 1 }
+  return vocabularyOfKeys([...seen].sort((a, b) => a - b), endMarker)
 }
+
+/** The vocabulary of these keys (ascending template ids). */
+export const vocabularyOfKeys = (keys: ReadonlyArray<number>, endMarker: boolean): Vocabulary =>
+  ({ keys, pad: keys.length, unseen: keys.length + 1, ...(endMarker ? { end: keys.length } : {}) })
 
 /** Template id → class index (unseen keys are absent). */
 export const indexOf = (vocab: Vocabulary): Map<number, number> => new Map(vocab.keys.map((k, i) => [k, i]))
@@ -34,7 +45,7 @@ export interface Windows {
   readonly count: number
   /** [count, history] row-major. */
   readonly inputs: Int32Array
-  /** [count]: the class of the true next key, or `vocab.unseen` when it was never seen in training. */
+  /** [count]: the class of the true next key (or the end marker), or `vocab.unseen` when it was never seen in training. */
   readonly targets: Int32Array
   /** [count]: the sequence index each window belongs to. */
   readonly sequence: Int32Array
@@ -42,13 +53,15 @@ export interface Windows {
 
 /**
  * The windows of sequences `rows`, in order. With `padStart`, every event is a target (the
- * history before the first events is padded); without, only events with `history` events before them.
+ * history before the first events is padded); without, only events with `history` events before
+ * them. With an end marker in the vocabulary, each sequence adds one window whose target is the end.
  */
 export const windowsOf = (data: SequenceView, rows: Int32Array, vocab: Vocabulary, history: number, padStart: boolean): Windows => {
   const index = indexOf(vocab)
+  const withEnd = vocab.end === undefined ? 0 : 1
   let count = 0
   for (const s of rows) {
-    const len = data.offsets[s + 1]! - data.offsets[s]!
+    const len = data.offsets[s + 1]! - data.offsets[s]! + withEnd
     count += padStart ? len : Math.max(0, len - history)
   }
   const inputs = new Int32Array(count * history)
@@ -58,12 +71,12 @@ export const windowsOf = (data: SequenceView, rows: Int32Array, vocab: Vocabular
   for (const s of rows) {
     const start = data.offsets[s]!
     const end = data.offsets[s + 1]!
-    for (let t = padStart ? start : start + history; t < end; t++) {
+    for (let t = padStart ? start : start + history; t < end + withEnd; t++) {
       for (let j = 0; j < history; j++) {
         const p = t - history + j
         inputs[w * history + j] = p < start ? vocab.pad : (index.get(data.events[p]!) ?? vocab.unseen)
       }
-      targets[w] = index.get(data.events[t]!) ?? vocab.unseen
+      targets[w] = t === end ? vocab.end! : (index.get(data.events[t]!) ?? vocab.unseen)
       sequence[w] = s
       w++
     }
