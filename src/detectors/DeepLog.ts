@@ -16,12 +16,24 @@
 import { Effect, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { closedStruct } from "../config/ClosedStruct.ts"
-import type { Detector, DetectorScores, FitContext, FitResult, NextEventHits, SequenceView } from "./Detector.ts"
+import type { Detector, DetectorInputs, DetectorScores, FitContext, FitResult, NextEventHits, SequenceView } from "./Detector.ts"
 import { trainingRows, trainOnField } from "./Features.ts"
 import type { LstmShape } from "./deeplog/LstmTypes.ts"
 import { flattenWeights, unflattenWeights } from "./deeplog/NativeLstm.ts"
 import { exportOnnx, OnnxScorer } from "./deeplog/Onnx.ts"
 import {
+  fitParameterModel,
+  type ParameterFitHooks,
+  type ParameterModel,
+  type ParameterModelConfig,
+  ROLE_SCORE,
+  ROLE_TRAIN,
+  scoreParameterModel,
+  type TemplateParameterModel
+} from "./deeplog/ParameterModel.ts"
+import { parameterSeries, sequencesWithRows } from "./deeplog/ParameterSeries.ts"
+import {
+  checkpointExtra,
   decodeCheckpoint,
   type EpochCurve,
   encodeCheckpoint,
@@ -65,6 +77,23 @@ export const DeepLogConfig = closedStruct({
    * DeepLog as published); HDFS sessions cut short are only visible this way (docs/BENCHMARKS.md).
    */
   end_marker: Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(false))),
+  /**
+   * DeepLog's parameter-value model: per template, an LSTM over the vectors of its numeric
+   * parameters (and elapsed time); a row whose vector's prediction error leaves the Gaussian
+   * interval of the validation errors is anomalous, and so is its sequence. Needs a raw-log dataset.
+   */
+  parameter_detection_enabled: Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(false))),
+  /** Two-sided confidence of the Gaussian interval of normal prediction errors. */
+  gaussian_confidence: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true })).pipe(
+    Schema.withDecodingDefaultKey(Effect.succeed(0.99))
+  ),
+  /** Include the elapsed time since the previous event of the row's sequence in each vector (needs timestamps). */
+  parameter_elapsed_time: Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(true))),
+  parameter_history_size: PositiveInt(3),
+  parameter_hidden_size: PositiveInt(16),
+  parameter_epochs: PositiveInt(10),
+  /** Templates with fewer training vectors than this (beyond the history) get no parameter model. */
+  parameter_min_windows: PositiveInt(20),
   /** DeepLog learns what normal looks like: by default from the normal training sequences only. */
   train_on: trainOnField("normal")
 })
@@ -87,6 +116,8 @@ export interface DeepLogModel {
   readonly weights: Float32Array
   /** The same model as an ONNX graph (`keys` int64 [batch, history] -> `logits` [batch, K]). */
   readonly onnx: Uint8Array
+  /** The parameter-value model, when enabled: per-template models and whether vectors end with the elapsed time. */
+  readonly parameters?: { readonly model: ParameterModel; readonly elapsed: boolean }
   /** Anomaly iff score (worst rank of a true next key; unseen keys rank as the class count) > threshold = top_g − 0.5. */
   readonly threshold: number
 }
@@ -134,7 +165,7 @@ const prepare = (data: SequenceView, train: Int32Array, config: DeepLogConfig) =
   }
   const validation = valRows.length === 0 ? undefined : windowsOf(data, valRows, vocab, config.history_size, config.pad_start)
   const shape: LstmShape = { inputKind: "ids", inputSize: keys.length + 2, hidden: config.hidden_size, layers: config.num_layers, outputSize: classes }
-  return { status: "ok" as const, vocab, shape, trainWindows, validation, sequences: { fit: fitRows.length, validation: valRows.length } }
+  return { status: "ok" as const, vocab, shape, trainWindows, validation, rows, sequences: { fit: fitRows.length, validation: valRows.length } }
 }
 
 type Prepared = Extract<ReturnType<typeof prepare>, { status: "ok" }>
@@ -147,7 +178,40 @@ const trainOptions = (config: DeepLogConfig) => ({
   topG: config.top_g
 })
 
-const finish = (p: Prepared, config: DeepLogConfig, state: TrainState, resumedFrom: number | null, seconds: number): FitResult<DeepLogModel> => {
+const parameterConfig = (config: DeepLogConfig): ParameterModelConfig => ({
+  history: config.parameter_history_size,
+  hidden: config.parameter_hidden_size,
+  layers: 1,
+  epochs: config.parameter_epochs,
+  batchSize: 64,
+  learningRate: config.learning_rate * 10,
+  validationFraction: Math.max(config.validation_fraction, 0.1),
+  confidence: config.gaussian_confidence,
+  seed: config.random_seed,
+  minTrainingWindows: config.parameter_min_windows
+})
+
+/** Fit the parameter-value model on the rows of the training sequences (when enabled). */
+const fitParameters = (
+  p: Prepared,
+  data: SequenceView,
+  config: DeepLogConfig,
+  inputs: DetectorInputs | undefined,
+  hooks: ParameterFitHooks = {}
+): DeepLogModel["parameters"] => {
+  if (!config.parameter_detection_enabled) return undefined
+  const series = parameterSeries(data, inputs, [{ sequences: p.rows, role: ROLE_TRAIN }], config.parameter_elapsed_time)
+  return { model: fitParameterModel(series, parameterConfig(config), hooks), elapsed: config.parameter_elapsed_time }
+}
+
+const finish = (
+  p: Prepared,
+  config: DeepLogConfig,
+  state: TrainState,
+  parameters: DeepLogModel["parameters"],
+  resumedFrom: number | null,
+  seconds: number
+): FitResult<DeepLogModel> => {
   const weights = flattenWeights(state.weights)
   const onnx = exportOnnx(p.shape, state.weights, { steps: config.history_size, producer: "logflow deeplog", docString: `DeepLog next-key model, ${p.vocab.keys.length} keys` })
   const model: DeepLogModel = {
@@ -160,6 +224,7 @@ const finish = (p: Prepared, config: DeepLogConfig, state: TrainState, resumedFr
     keys: p.vocab.keys,
     weights,
     onnx,
+    ...(parameters === undefined ? {} : { parameters }),
     threshold: config.top_g - 0.5
   }
   return {
@@ -173,6 +238,23 @@ const finish = (p: Prepared, config: DeepLogConfig, state: TrainState, resumedFr
       resumed_from_epoch: resumedFrom,
       training_seconds: Number(seconds.toFixed(3)),
       weights_sha256: createHash("sha256").update(weights).digest("hex"),
+      ...(parameters === undefined
+        ? {}
+        : {
+          parameter_model: {
+            templates: parameters.model.templates.map((t) => ({
+              template: t.templateId,
+              columns: t.columns.length,
+              train_windows: t.trainWindows,
+              validation_windows: t.validationWindows,
+              error_mean: t.errorMean,
+              error_std: t.errorStd,
+              threshold: t.threshold
+            })),
+            skipped: parameters.model.skipped,
+            z: parameters.model.z
+          }
+        }),
       curves: state.curves satisfies ReadonlyArray<EpochCurve>
     }
   }
@@ -180,8 +262,24 @@ const finish = (p: Prepared, config: DeepLogConfig, state: TrainState, resumedFr
 
 const fmtEta = (s: number): string => (s < 90 ? `${Math.round(s)}s` : s < 5400 ? `${Math.round(s / 60)}m` : `${(s / 3600).toFixed(1)}h`)
 
-/** Scores of the `which` sequences from per-window ranks. */
-const scoresFromRanks = (model: DeepLogModel, windows: Windows, rank: Int32Array, which: Int32Array): DetectorScores => {
+/** Parameter-value anomalies of the `which` sequences: per position of `which`, 1 when one of its rows is flagged. */
+const parameterFlags = (model: DeepLogModel, data: SequenceView, which: Int32Array, inputs: DetectorInputs | undefined) => {
+  if (model.parameters === undefined) return undefined
+  const series = parameterSeries(data, inputs, [{ sequences: which, role: ROLE_SCORE }], model.parameters.elapsed)
+  const scored = scoreParameterModel(model.parameters.model, series)
+  const flaggedRows = new Set<number>()
+  scored.anomalous.forEach((a, j) => { if (a === 1) flaggedRows.add(scored.rows[j]!) })
+  return { flagged: sequencesWithRows(data, inputs!.eventRows, which, flaggedRows), vectors: scored.rows.length, anomalies: flaggedRows.size }
+}
+
+/** Scores of the `which` sequences from per-window ranks (and parameter-value flags, which rank above any key). */
+const scoresFromRanks = (
+  model: DeepLogModel,
+  windows: Windows,
+  rank: Int32Array,
+  which: Int32Array,
+  params?: ReturnType<typeof parameterFlags>
+): DetectorScores => {
   const K = model.shape.outputSize
   const position = new Map<number, number>()
   which.forEach((s, j) => position.set(s, j))
@@ -205,6 +303,15 @@ const scoresFromRanks = (model: DeepLogModel, windows: Windows, rank: Int32Array
     if (r >= model.topG && r < K) flaggedBySeen[position.get(windows.sequence[w]!)!] = 1
   }
   for (let j = 0; j < which.length; j++) if (predictions[j] === 1 && flaggedBySeen[j] === 0) onlyUnseen++
+  let onlyParameters = 0
+  if (params !== undefined) {
+    for (let j = 0; j < which.length; j++) {
+      if (params.flagged[j] !== 1) continue
+      if (predictions[j] === 0) onlyParameters++
+      scores[j] = Math.max(scores[j]!, K + 1)
+      predictions[j] = 1
+    }
+  }
   return {
     scores,
     predictions,
@@ -213,7 +320,10 @@ const scoresFromRanks = (model: DeepLogModel, windows: Windows, rank: Int32Array
       events: windows.count,
       anomalous_events: anomalousEvents,
       unseen_key_events: unseenEvents,
-      sequences_flagged_only_by_unseen_keys: onlyUnseen
+      sequences_flagged_only_by_unseen_keys: onlyUnseen,
+      ...(params === undefined
+        ? {}
+        : { parameter_vectors_scored: params.vectors, parameter_anomalous_rows: params.anomalies, sequences_flagged_only_by_parameters: onlyParameters })
     }
   }
 }
@@ -226,22 +336,28 @@ export const deepLog: Detector<DeepLogConfig, DeepLogModel> = {
   configSchema: DeepLogConfig,
   supervised: false,
 
-  fit(data: SequenceView, train: Int32Array, config: DeepLogConfig): FitResult<DeepLogModel> {
+  fit(data: SequenceView, train: Int32Array, config: DeepLogConfig, inputs?: DetectorInputs): FitResult<DeepLogModel> {
     const p = prepare(data, train, config)
     if (p.status === "invalid") return p
     const t0 = performance.now()
     const state = trainNextKeySync(p.shape, p.trainWindows, p.validation, trainOptions(config))
-    return finish(p, config, state, null, (performance.now() - t0) / 1000)
+    return finish(p, config, state, fitParameters(p, data, config, inputs), null, (performance.now() - t0) / 1000)
   },
+
+  needs: (config: DeepLogConfig) =>
+    config.parameter_detection_enabled ? (config.parameter_elapsed_time ? ["parameters", "elapsed_time"] : ["parameters"]) : [],
 
   async fitAsync(data: SequenceView, train: Int32Array, config: DeepLogConfig, ctx: FitContext): Promise<FitResult<DeepLogModel>> {
     const p = prepare(data, train, config)
     if (p.status === "invalid") return p
     let resume: TrainState | undefined
+    let doneParameters: ReadonlyArray<TemplateParameterModel> = []
     if (ctx.resume !== undefined) {
       try {
         resume = decodeCheckpoint(p.shape, ctx.resume.bytes)
         if (resume.epoch > config.epochs) resume = undefined
+        const extra = checkpointExtra(ctx.resume.bytes) as { parameterModels?: ReadonlyArray<TemplateParameterModel> } | undefined
+        if (resume !== undefined && resume.epoch === config.epochs && config.parameter_detection_enabled) doneParameters = extra?.parameterModels ?? []
       } catch (e) {
         ctx.progress(0, `checkpoint unusable (${e instanceof Error ? e.message : String(e)}); training from scratch`)
         resume = undefined
@@ -264,19 +380,30 @@ export const deepLog: Detector<DeepLogConfig, DeepLogModel> = {
       checkpoint: (state) => ctx.checkpoint?.(state.epoch, encodeCheckpoint(p.shape, state))
     }
     const state = await trainNextKey(p.shape, p.trainWindows, p.validation, trainOptions(config), hooks)
-    return finish(p, config, state, resume === undefined ? null : resume.epoch, (performance.now() - t0) / 1000)
+    // The parameter-value models, one template at a time, each followed by a checkpoint.
+    const finished: Array<TemplateParameterModel> = [...doneParameters]
+    const parameters = fitParameters(p, data, config, ctx.inputs, {
+      done: doneParameters,
+      onTemplate: (done, total, model) => {
+        ctx.progress(1, `parameter models ${done}/${total}`)
+        if (model === undefined || finished.includes(model)) return
+        finished.push(model)
+        ctx.checkpoint?.(config.epochs + done, encodeCheckpoint(p.shape, state, { parameterModels: finished }))
+      }
+    })
+    return finish(p, config, state, parameters, resume === undefined ? null : resume.epoch, (performance.now() - t0) / 1000)
   },
 
-  score(model: DeepLogModel, data: SequenceView, which: Int32Array, _config: DeepLogConfig): DetectorScores {
+  score(model: DeepLogModel, data: SequenceView, which: Int32Array, _config: DeepLogConfig, inputs?: DetectorInputs): DetectorScores {
     const windows = windowsOf(data, which, vocabularyOfModel(model), model.history, model.padStart)
     const { rank } = rankTargets(model.shape, unflattenWeights(model.shape, model.weights), windows)
-    return scoresFromRanks(model, windows, rank, which)
+    return scoresFromRanks(model, windows, rank, which, parameterFlags(model, data, which, inputs))
   },
 
-  async scoreAsync(model: DeepLogModel, data: SequenceView, which: Int32Array, _config: DeepLogConfig): Promise<DetectorScores> {
+  async scoreAsync(model: DeepLogModel, data: SequenceView, which: Int32Array, _config: DeepLogConfig, inputs?: DetectorInputs): Promise<DetectorScores> {
     const windows = windowsOf(data, which, vocabularyOfModel(model), model.history, model.padStart)
     const rank = await onnxRanks(model, windows)
-    return scoresFromRanks(model, windows, rank, which)
+    return scoresFromRanks(model, windows, rank, which, parameterFlags(model, data, which, inputs))
   },
 
   /** Top-k hits of the true next key over every event of the `which` sequences (unseen keys never hit). */

@@ -39,8 +39,21 @@ export interface DetectorScores {
   readonly diagnostics?: Readonly<Record<string, number>>
 }
 
+/** Representations a detector can read besides the sequences (built by the represent stage). */
+export type DetectorNeed = "parameters" | "elapsed_time"
+
+/** What the stages hand a detector that declared `needs`. */
+export interface DetectorInputs {
+  /** Parsed-log row of every event (aligned with `SequenceView.events`; −1 for pre-sequenced data). */
+  readonly eventRows: Int32Array
+  /** The represent stage's value per needed kind. */
+  readonly representations: Readonly<Partial<Record<DetectorNeed, unknown>>>
+}
+
 /** What a long-running `fitAsync` may use: progress reports and resumable checkpoints. */
 export interface FitContext {
+  /** The representations the detector `needs` (absent when it needs none). */
+  readonly inputs?: DetectorInputs | undefined
   /** Report progress (0..1) with a short message (epoch, loss, ETA). */
   readonly progress: (fraction: number, message?: string) => void
   /** The newest intact checkpoint an interrupted attempt left, if any. */
@@ -64,16 +77,21 @@ export interface Detector<Config, Model> {
   /** Whether `fit` needs labelled training sequences. */
   readonly supervised: boolean
   /** Learns a model from the sequences at the `train` indexes. */
-  fit(data: SequenceView, train: Int32Array, config: Config): FitResult<Model>
+  fit(data: SequenceView, train: Int32Array, config: Config, inputs?: DetectorInputs): FitResult<Model>
   /** Scores the sequences at the `which` indexes. */
-  score(model: Model, data: SequenceView, which: Int32Array, config: Config): DetectorScores
+  score(model: Model, data: SequenceView, which: Int32Array, config: Config, inputs?: DetectorInputs): DetectorScores
   /**
    * Long-running detectors (neural ones): `fit` with progress and checkpoints. The fit stage
    * prefers it to `fit`; both must learn the same model from the same inputs.
    */
   fitAsync?(data: SequenceView, train: Int32Array, config: Config, ctx: FitContext): Promise<FitResult<Model>>
   /** Detectors with a faster asynchronous scorer (e.g. ONNX Runtime); the score stage prefers it. */
-  scoreAsync?(model: Model, data: SequenceView, which: Int32Array, config: Config): Promise<DetectorScores>
+  scoreAsync?(model: Model, data: SequenceView, which: Int32Array, config: Config, inputs?: DetectorInputs): Promise<DetectorScores>
+  /**
+   * The representations this config reads besides the sequences (e.g. DeepLog's parameter-value
+   * model: parameters and elapsed times); the plan wires those represent stages into fit and score.
+   */
+  needs?(config: Config): ReadonlyArray<DetectorNeed>
   /**
    * Predictive detectors only: over every event of the `which` sequences, how often the true next
    * event is among the model's k most likely, for each k in `ks`.

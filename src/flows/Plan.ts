@@ -14,6 +14,7 @@ import { labelStage, type LabelledSequences } from "../tasks/LabelStage.ts"
 import { mineStage } from "../tasks/MineStage.ts"
 import { parseStage } from "../tasks/ParseStage.ts"
 import { needsLog, representStage, type Representation } from "../tasks/RepresentStage.ts"
+import { getDetector } from "../detectors/registry.ts"
 import { scoreStage, type ScoredSequences } from "../tasks/ScoreStage.ts"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -96,8 +97,14 @@ export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan 
       seed: spec.run.seed,
       ...(spec.model.threshold === undefined ? {} : { threshold: spec.model.threshold })
     }
-    const fit = intern(node(fitStage, detectorParams, [label, split]))
-    const score = intern(node(scoreStage, detectorParams, [label, split, fit]))
+    // Representations the detector reads besides the sequences (DeepLog's parameter model).
+    const needs = getDetector(spec.model.detector).needs?.(spec.model.config) ?? []
+    const extra = needs.map((kind) => {
+      if (dn.parse === undefined || dn.mine === undefined) throw new Error(`plan: run ${spec.name} needs ${kind}, which needs a raw-log dataset`)
+      return intern(node(representStage, { kind }, [label, split, dn.parse, dn.mine]))
+    })
+    const fit = intern(node(fitStage, detectorParams, [label, split, ...extra]))
+    const score = intern(node(scoreStage, detectorParams, [label, split, fit, ...extra]))
     const evaluate = intern(node(evaluateStage, { scope: primaryScope(ds) }, [label, split, score]))
     const runConfig = {
       run: spec.name,

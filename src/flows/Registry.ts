@@ -326,6 +326,21 @@ export const loadRegistry = Effect.fn("Registry.loadRegistry")(function*(file: s
         if (runs.some((r) => r.name === name)) {
           return yield* new ConfigError({ file, keyPath: expPath, detail: `two runs would be named "${name}"` })
         }
+        const needs = getDetector(model.detector).needs?.(model.config) ?? []
+        if (needs.length > 0 && isSessionDataset(dataset)) {
+          return yield* new ConfigError({
+            file,
+            keyPath: expPath,
+            detail: `model ${m.name} (${model.detector}) reads ${needs.join(" and ")}, which need a raw-log dataset; ${exp.dataset} is pre-sequenced (sessions)`
+          })
+        }
+        if (needs.includes("elapsed_time") && !isSessionDataset(dataset) && !hasTimestamps(dataset.parser)) {
+          return yield* new ConfigError({
+            file,
+            keyPath: expPath,
+            detail: `model ${m.name} (${model.detector}) reads elapsed times, and dataset ${exp.dataset}'s parser builds no timestamps`
+          })
+        }
         runs.push({ name, experiment: expName, groups: runGroups, datasetName: exp.dataset, modelName: m.name, dataset, model, run, axes: axisValues })
         experiments.set(expName, [...(experiments.get(expName) ?? []), name])
         for (const g of runGroups) groups.set(g, [...(groups.get(g) ?? []), name])

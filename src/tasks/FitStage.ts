@@ -7,7 +7,9 @@
  */
 import { Effect, Schema } from "effect"
 import { closedStruct } from "../config/ClosedStruct.ts"
+import type { DetectorInputs } from "../detectors/Detector.ts"
 import { getDetector } from "../detectors/registry.ts"
+import type { Representation } from "./RepresentStage.ts"
 import { chooseThreshold, type Threshold, type ThresholdSpec } from "../eval/Thresholds.ts"
 import { SPLIT_TRAIN, type SplitSequences } from "./Artifacts.ts"
 import type { LabelledSequences } from "./LabelStage.ts"
@@ -76,20 +78,26 @@ const spec = (t: ThresholdParams): ThresholdSpec | undefined => {
   }
 }
 
-export const fitStage = defineStage<DetectorParams, readonly [LabelledSequences, SplitSequences], FitOutput>({
+/** What fit and score hand a detector that `needs` representations. */
+export const detectorInputs = (eventRows: Int32Array, reps: ReadonlyArray<Representation>): DetectorInputs | undefined =>
+  reps.length === 0 ? undefined : { eventRows, representations: Object.fromEntries(reps.map((r) => [r.kind, r.value])) }
+
+export const fitStage = defineStage<DetectorParams, readonly [LabelledSequences, SplitSequences, ...Array<Representation>], FitOutput>({
   name: "fit",
   version: "3",
   params: DetectorParams,
   cpu: true,
   checkpoints: true,
-  run: async (params, [labelled, split], ctx): Promise<FitOutput> => {
+  run: async (params, [labelled, split, ...reps], ctx): Promise<FitOutput> => {
     const detector = getDetector(params.detector)
     const seqs = splitSequences(labelled, split)
     const train = indexesWithTag(split.split, SPLIT_TRAIN)
+    const inputs = detectorInputs(seqs.rows, reps)
     const fitOn = (rows: Int32Array) =>
       detector.fitAsync === undefined
-        ? Promise.resolve(detector.fit(seqs, rows, params.config))
+        ? Promise.resolve(detector.fit(seqs, rows, params.config, inputs))
         : detector.fitAsync(seqs, rows, params.config, {
+          inputs,
           progress: ctx.progress,
           resume: ctx.checkpoint?.resume,
           ...(ctx.checkpoint === undefined ? {} : { checkpoint: ctx.checkpoint.save })
@@ -112,8 +120,8 @@ export const fitStage = defineStage<DetectorParams, readonly [LabelledSequences,
     const fit = await fitOn(fitPart)
     if (fit.status === "invalid") return fit
     const scored = detector.scoreAsync === undefined
-      ? detector.score(fit.model, seqs, validation, params.config)
-      : await detector.scoreAsync(fit.model, seqs, validation, params.config)
+      ? detector.score(fit.model, seqs, validation, params.config, inputs)
+      : await detector.scoreAsync(fit.model, seqs, validation, params.config, inputs)
     const labels = Int8Array.from(validation, (i) => seqs.labels[i]!)
     const chosen = chooseThreshold(s, { scores: scored.scores, labels, source: "validation" })
     return chosen.status === "ok" ? { ...fit, threshold: chosen.threshold } : chosen

@@ -7,7 +7,8 @@ import { SPLIT_TEST, type SplitSequences } from "./Artifacts.ts"
 import type { NextEventHits } from "../detectors/Detector.ts"
 import { applyThreshold } from "../eval/Thresholds.ts"
 import { LABEL_NORMAL } from "./Artifacts.ts"
-import { DetectorParams, indexesWithTag, type FitOutput } from "./FitStage.ts"
+import { DetectorParams, detectorInputs, indexesWithTag, type FitOutput } from "./FitStage.ts"
+import type { Representation } from "./RepresentStage.ts"
 import type { LabelledSequences } from "./LabelStage.ts"
 import { splitSequences } from "./SplitStage.ts"
 import { defineStage } from "./Task.ts"
@@ -34,21 +35,22 @@ export type ScoredSequences =
 
 export const scoreStage = defineStage<
   DetectorParams,
-  readonly [LabelledSequences, SplitSequences, FitOutput],
+  readonly [LabelledSequences, SplitSequences, FitOutput, ...Array<Representation>],
   ScoredSequences
 >({
   name: "score",
   version: "4",
   params: DetectorParams,
   cpu: true,
-  run: async (params, [labelled, split, fit]): Promise<ScoredSequences> => {
+  run: async (params, [labelled, split, fit, ...reps]): Promise<ScoredSequences> => {
     if (fit.status === "invalid") return { status: "invalid", reason: fit.reason }
     const which = indexesWithTag(split.split, SPLIT_TEST)
     const detector = getDetector(params.detector)
     const seqs = splitSequences(labelled, split)
+    const inputs = detectorInputs(seqs.rows, reps)
     const out = detector.scoreAsync === undefined
-      ? detector.score(fit.model, seqs, which, params.config)
-      : await detector.scoreAsync(fit.model, seqs, which, params.config)
+      ? detector.score(fit.model, seqs, which, params.config, inputs)
+      : await detector.scoreAsync(fit.model, seqs, which, params.config, inputs)
     const normalTest = which.filter((i) => seqs.labels[i] === LABEL_NORMAL)
     const extra = {
       ...(detector.predictNext === undefined ? {} : { nextEvent: detector.predictNext(fit.model, seqs, normalTest, TOP_K) }),

@@ -18,15 +18,24 @@ models = ["deeplog"]
 overrides = { "model.epochs" = 4, "model.hidden_size" = 8, "model.num_layers" = 1, "model.history_size" = 5, "model.top_g" = 5, "model.batch_size" = 128, "model.learning_rate" = 0.01 }
 `
 )
+fs.appendFileSync(
+  path.join(configs, "registry.toml"),
+  `
+[experiments.dlp-e2e]
+dataset = "hdfs"
+models = ["deeplog"]
+overrides = { "model.epochs" = 2, "model.hidden_size" = 8, "model.num_layers" = 1, "model.top_g" = 3, "model.parameter_detection_enabled" = true, "model.parameter_epochs" = 20 }
+`
+)
 const registry = path.join(configs, "registry.toml")
-const run = (cache: string, results: string) =>
+const run = (cache: string, results: string, experiment = "dl-e2e") =>
   [
-    "run", registry, "--experiment", "dl-e2e", "--cache-dir", cache, "--results-dir", results, "--data-root", dataRoot(), "--max-workers", "2"
+    "run", registry, "--experiment", experiment, "--cache-dir", cache, "--results-dir", results, "--data-root", dataRoot(), "--max-workers", "2"
   ]
 
 const fitReport = (dir: string) => {
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, "dataset_manifest.json"), "utf8")) as {
-    fit: { report: { weights_sha256: string; resumed_from_epoch: number | null; epochs: number } }
+    fit: { report: { weights_sha256: string; resumed_from_epoch: number | null; epochs: number; parameter_model?: unknown } }
   }
   return manifest.fit.report
 }
@@ -116,5 +125,30 @@ describe("deeplog fit: checkpoints and resume", () => {
     const b = resultFolders(results).get("dl-e2e.deeplog")!
     expect(fs.readFileSync(path.join(b, "run.log"), "utf8")).toMatch(/checkpoint at step 3 \[[0-9a-f]{12}\] is corrupt .*discarded/)
     expect(fitReport(b).weights_sha256).toBe(fitReport(resultFolders(resultsA).get("dl-e2e.deeplog")!).weights_sha256)
+  })
+
+  it("with the parameter-value model: checkpoints after each template's model, and a resume there reproduces the run", async () => {
+    const cacheP = tmpDir()
+    const resultsP = tmpDir()
+    const full = flow(run(cacheP, resultsP, "dlp-e2e"))
+    expect(full.code, full.stderr).toBe(0)
+    const a = resultFolders(resultsP).get("dlp-e2e.deeplog")!
+    const report = fitReport(a)
+    expect(report.parameter_model).toMatchObject({ z: expect.closeTo(2.5758, 3) })
+    expect((report.parameter_model as { templates: Array<unknown> }).templates.length).toBeGreaterThan(3)
+    const metrics = JSON.parse(fs.readFileSync(path.join(a, "metrics.json"), "utf8")) as { scopes: { detector: { counts: Record<string, number> } } }
+    expect(metrics.scopes.detector.counts.parameter_vectors_scored).toBeGreaterThan(0)
+
+    const cache = tmpDir()
+    const results = tmpDir()
+    // Steps 1-2 are the key model's epochs; step 4 is after the second template's parameter model.
+    await flowKilledAt(run(cache, results, "dlp-e2e"), /^checkpt\s+fit .* step 4,/)
+    const again = flow(run(cache, results, "dlp-e2e"))
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toMatch(/^resumed\s+fit dlp-e2e\.deeplog .* from checkpoint 4$/m)
+    const b = resultFolders(results).get("dlp-e2e.deeplog")!
+    expect(fitReport(b).weights_sha256).toBe(report.weights_sha256)
+    expect(fitReport(b).parameter_model).toEqual(report.parameter_model)
+    expect(fs.readFileSync(path.join(b, "predictions.jsonl"), "utf8")).toBe(fs.readFileSync(path.join(a, "predictions.jsonl"), "utf8"))
   })
 })

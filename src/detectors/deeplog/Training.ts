@@ -228,16 +228,20 @@ const permutation = (n: number, seed: number): Int32Array => {
   return out
 }
 
-/** Checkpoint bytes: the state plus the shape it belongs to (checked on load). */
-export const encodeCheckpoint = (shape: LstmShape, state: TrainState): Uint8Array =>
+/** Checkpoint bytes: the state plus the shape it belongs to (checked on load), and any `extra` data (typed arrays allowed). */
+export const encodeCheckpoint = (shape: LstmShape, state: TrainState, extra?: unknown): Uint8Array =>
   encodeValue({
     format: "logflow-deeplog-checkpoint/1",
     shape,
     epoch: state.epoch,
     weights: flattenWeights(state.weights),
     adam: { t: state.adam.t, m: flattenWeights(state.adam.m), v: flattenWeights(state.adam.v) },
-    curves: state.curves
+    curves: state.curves,
+    ...(extra === undefined ? {} : { extra })
   })
+
+/** The `extra` data stored with a checkpoint (undefined when none). */
+export const checkpointExtra = (bytes: Uint8Array): unknown => (decodeValue(bytes) as { extra?: unknown }).extra
 
 /** Decode checkpoint bytes; throws when they are not a checkpoint of this shape. */
 export const decodeCheckpoint = (shape: LstmShape, bytes: Uint8Array): TrainState => {
