@@ -72,6 +72,12 @@ const throughput = async (model: DeepLogModel, data: SequenceView, which: Int32A
 }
 
 const lines: Array<string> = []
+/** Print what is new since the last flush (a long run shows each part as soon as it is done). */
+let printed = 0
+const flush = () => {
+  console.log(lines.slice(printed).join("\n"))
+  printed = lines.length
+}
 const cpu = os.cpus()[0]?.model.trim() ?? "unknown CPU"
 lines.push(
   `### bench:deeplog (${new Date().toISOString().slice(0, 10)})`,
@@ -135,7 +141,9 @@ const benchA = async (c: typeof config) => {
   )
 }
 await benchA(config)
+flush()
 await benchA(withEnd)
+flush()
 
 // B. DeepLog's own HDFS keys.
 {
@@ -152,27 +160,38 @@ await benchA(withEnd)
   const sHeld = await deepLog.scoreAsync!(fitted.model, all, heldOut, config)
   const sAbn = await deepLog.scoreAsync!(fitted.model, all, abnormalRows, config)
   const published = { normal: 553_366, abnormal: 16_838 }
+  // logdeep's protocol pads a test session shorter than history + 1 with a padding key that the model
+  // can never predict, so every such session is flagged; no training session is that short.
+  const short = (rows: Int32Array) => Uint8Array.from(rows, (s) => (all.offsets[s + 1]! - all.offsets[s]! < config.history_size + 1 ? 1 : 0))
+  const shortAbn = short(abnormalRows)
+  const shortHeld = short(heldOut)
+  const shortTrain = short(trainRows).reduce((a, b) => a + b, 0)
   lines.push(
     `#### B. DeepLog's HDFS data (wuyifan18/DeepLog: train on ${trainRows.length} of hdfs_train's ${nNormal} normal sessions; ${held} held out; ${abnormalRows.length} abnormal)`,
     "",
-    "| g | FPR on held-out normal | recall on abnormal | precision est. at 553,366 : 16,838 | F1 est. | logdeep P / R / F1 |",
-    "| ---: | ---: | ---: | ---: | ---: | --- |",
+    "| g | FPR on held-out normal | recall on abnormal | precision est. at 553,366 : 16,838 | F1 est. | recall if short sessions count as flagged (logdeep's padding) | logdeep P / R / F1 |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ...G.map((g) => {
       const fp = sHeld.scores.filter((s) => s >= g).length
       const tp = sAbn.scores.filter((s) => s >= g).length
+      const tpPadded = sAbn.scores.filter((s, j) => s >= g || shortAbn[j] === 1).length
       const fpr = fp / held
       const recall = tp / abnormalRows.length
       const p = recall * published.abnormal / (recall * published.abnormal + fpr * published.normal)
       const f1 = p + recall === 0 ? 0 : (2 * p * recall) / (p + recall)
-      return `| ${g}${g === config.top_g ? " (default)" : ""} | ${f3(fpr)} (${fp}/${held}) | ${f3(recall)} | ${f3(p)} | ${f3(f1)} | ${g === config.top_g ? "0.958 / 0.933 / 0.945" : ""} |`
+      return `| ${g}${g === config.top_g ? " (default)" : ""} | ${f3(fpr)} (${fp}/${held}) | ${f3(recall)} | ${f3(p)} | ${f3(f1)} | ${f3(tpPadded / abnormalRows.length)} | ${g === config.top_g ? "0.958 / 0.933 / 0.945" : ""} |`
     }),
     "",
     `- Keys seen in training: ${fitted.model.keys.length}; fit ${fitted.seconds.toFixed(0)} s (${fitted.curves.length} epochs). The precision estimate assumes the held-out FPR holds on DeepLog's`,
     "  553,366-session normal test file, which is not in the data root (an estimate, not a measurement).",
+    `- Traced to the data: ${shortAbn.reduce((a, b) => a + b, 0)} of the ${abnormalRows.length} abnormal sessions are shorter than history + 1 = ${config.history_size + 1} events, against ${shortTrain} of the`,
+    `  ${trainRows.length} training sessions (${shortHeld.reduce((a, b) => a + b, 0)} of the ${held} held-out ones). logdeep's test code pads such a session with a key the model can never`,
+    "  predict, so each of them counts as detected there; logflow predicts every event from a padded history instead. The column",
+    "  \"recall if short sessions count as flagged\" applies logdeep's rule to logflow's predictions.",
     ""
   )
 }
 
+flush()
 const section = lines.join("\n")
-console.log(`\n${section}`)
 if (process.argv.includes("--write")) fs.appendFileSync(path.join(root, "docs/BENCHMARKS.md"), `\n${section}`)

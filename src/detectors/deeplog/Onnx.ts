@@ -15,7 +15,7 @@
  */
 import onnxProto from "onnx-proto"
 import type { onnx } from "onnx-proto"
-import { InferenceSession, Tensor } from "onnxruntime-node"
+import type { InferenceSession, Tensor } from "onnxruntime-node"
 import type { LstmShape, LstmWeights } from "./LstmTypes.ts"
 
 const proto = onnxProto.onnx
@@ -291,13 +291,15 @@ export class OnnxScorer {
   /** Fixed sequence length of the export, or undefined when the steps axis is dynamic. */
   readonly steps: number | undefined
   readonly #session: InferenceSession
+  readonly #Tensor: typeof Tensor
   readonly #inputName: string
   readonly #outputName: string
   readonly #shape: LstmShape
   #released = false
 
-  private constructor(session: InferenceSession, info: ModelInfo) {
+  private constructor(session: InferenceSession, tensor: typeof Tensor, info: ModelInfo) {
     this.#session = session
+    this.#Tensor = tensor
     this.inputKind = info.inputKind
     this.inputSize = info.inputSize
     this.outputSize = info.outputSize
@@ -312,13 +314,15 @@ export class OnnxScorer {
     const info = readModelInfo(model)
     const threads = options.intraOpThreads ?? 1
     if (!isPositiveInt(threads)) throw new Error(`intraOpThreads must be a positive integer, got ${threads}`)
-    const session = await InferenceSession.create(model, {
+    // Loaded on first use: the native runtime is only needed where a model is scored.
+    const ort = await import("onnxruntime-node")
+    const session = await ort.InferenceSession.create(model, {
       executionProviders: ["cpu"],
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: "all"
     })
-    return new OnnxScorer(session, info)
+    return new OnnxScorer(session, ort.Tensor, info)
   }
 
   /**
@@ -336,9 +340,9 @@ export class OnnxScorer {
     if (input instanceof Int32Array) {
       const keys = new BigInt64Array(input.length)
       for (let i = 0; i < input.length; i++) keys[i] = BigInt(input[i])
-      feed = new Tensor(keys, [batch, steps])
+      feed = new this.#Tensor(keys, [batch, steps])
     } else {
-      feed = new Tensor(input, [batch, steps, this.inputSize])
+      feed = new this.#Tensor(input, [batch, steps, this.inputSize])
     }
     const results = await this.#session.run({ [this.#inputName]: feed })
     const out = results[this.#outputName]
