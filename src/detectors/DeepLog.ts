@@ -409,14 +409,25 @@ export const deepLog: Detector<DeepLogConfig, DeepLogModel> = {
   /** Top-k hits of the true next key over every event of the `which` sequences (unseen keys never hit). */
   predictNext(model: DeepLogModel, data: SequenceView, which: Int32Array, ks: ReadonlyArray<number>): NextEventHits {
     const windows = windowsOf(data, which, vocabularyOfModel(model), model.history, model.padStart)
-    const { rank } = rankTargets(model.shape, unflattenWeights(model.shape, model.weights), windows)
-    const hits = ks.map((k) => {
-      let n = 0
-      for (let w = 0; w < rank.length; w++) if (rank[w]! < k) n++
-      return n
-    })
-    return { ks, events: windows.count, hits }
+    return topKHits(windows, rankTargets(model.shape, unflattenWeights(model.shape, model.weights), windows).rank, ks)
+  },
+
+  async predictNextAsync(model: DeepLogModel, data: SequenceView, which: Int32Array, ks: ReadonlyArray<number>): Promise<NextEventHits> {
+    const windows = windowsOf(data, which, vocabularyOfModel(model), model.history, model.padStart)
+    return topKHits(windows, await onnxRanks(model, windows), ks)
   }
+}
+
+/** How many windows have their true next key within the top k, per k (the end marker's windows excluded). */
+const topKHits = (windows: Windows, rank: Int32Array, ks: ReadonlyArray<number>): NextEventHits => {
+  let events = 0
+  const hits = ks.map(() => 0)
+  for (let w = 0; w < rank.length; w++) {
+    if (windows.isEnd?.[w] === 1) continue
+    events++
+    ks.forEach((k, j) => { if (rank[w]! < k) hits[j]!++ })
+  }
+  return { ks, events, hits }
 }
 
 /** Per-window ranks of the true next key, computed by ONNX Runtime from the model's graph. */

@@ -97,6 +97,8 @@ export interface Detector<Config, Model> {
    * event is among the model's k most likely, for each k in `ks`.
    */
   predictNext?(model: Model, data: SequenceView, which: Int32Array, ks: ReadonlyArray<number>): NextEventHits
+  /** The same as `predictNext` on a faster asynchronous scorer; the score stage prefers it. */
+  predictNextAsync?(model: Model, data: SequenceView, which: Int32Array, ks: ReadonlyArray<number>): Promise<NextEventHits>
 }
 
 /** Top-k next-event hits: `hits[j]` events had their true next event in the top `ks[j]`. */

@@ -52,8 +52,11 @@ export const scoreStage = defineStage<
       ? detector.score(fit.model, seqs, which, params.config, inputs)
       : await detector.scoreAsync(fit.model, seqs, which, params.config, inputs)
     const normalTest = which.filter((i) => seqs.labels[i] === LABEL_NORMAL)
+    const nextEvent = detector.predictNextAsync !== undefined
+      ? await detector.predictNextAsync(fit.model, seqs, normalTest, TOP_K)
+      : detector.predictNext?.(fit.model, seqs, normalTest, TOP_K)
     const extra = {
-      ...(detector.predictNext === undefined ? {} : { nextEvent: detector.predictNext(fit.model, seqs, normalTest, TOP_K) }),
+      ...(nextEvent === undefined ? {} : { nextEvent }),
       ...(out.diagnostics === undefined ? {} : { diagnostics: out.diagnostics })
     }
     if (fit.threshold !== undefined) {

@@ -28,7 +28,9 @@ describe("deeplog config", () => {
   it("has DeepLog's defaults", () => {
     expect(decodeConfig(deepLog, {})).toEqual({
       history_size: 10, top_g: 9, num_layers: 2, hidden_size: 64, epochs: 10, batch_size: 256, learning_rate: 0.001,
-      validation_fraction: 0.1, random_seed: 0, pad_start: true, end_marker: false, train_on: "normal"
+      validation_fraction: 0.1, random_seed: 0, pad_start: true, end_marker: false, train_on: "normal",
+      parameter_detection_enabled: false, gaussian_confidence: 0.99, parameter_elapsed_time: true, parameter_history_size: 3,
+      parameter_hidden_size: 16, parameter_epochs: 10, parameter_min_windows: 20
     })
   })
   it.each([["history_size", { history_size: 0 }], ["top_g", { top_g: 0 }], ["learning_rate", { learning_rate: 0 }], ["hidden", { hidden: 3 }]])(
@@ -63,6 +65,34 @@ describe("deeplog", () => {
     const withEnd = fitModel({ ...cfg, end_marker: true }, { data, train: range(40), test }).model
     expect(withEnd.shape.outputSize).toBe(6)
     expect([...deepLog.score(withEnd, data, test, decodeConfig(deepLog, cfg)).predictions]).toEqual([1, 0])
+  })
+
+  it("with parameter_detection_enabled, flags a sequence whose parameter value breaks its template's pattern", () => {
+    // 120 sequences [1, 2]; rows are event positions. Template 1 carries one value cycling 100..104.
+    const n = 120
+    const data = view(Array.from({ length: n }, () => [1, 2]), [...Array<number>(100).fill(0), ...Array<number>(20).fill(0)])
+    const eventRows = Int32Array.from({ length: 2 * n }, (_, p) => p)
+    const rows = Int32Array.from({ length: n }, (_, s) => 2 * s)
+    const numeric = Float64Array.from(rows, (r, s) => 100 + (s % 5))
+    numeric[110] = 10_000 // the outlier, in test sequence 110
+    const matrices = {
+      templateIds: Int32Array.of(1), arity: Int32Array.of(1), rowOffsets: Int32Array.of(0, n), rows,
+      valueOffsets: Int32Array.of(0, n), valueIndex: Int32Array.from(rows, (_, i) => i), numeric, mismatched: 0
+    }
+    const inputs = { eventRows, representations: { parameters: matrices } }
+    const cfg = { ...small, epochs: 2, top_g: 1, parameter_detection_enabled: true, parameter_elapsed_time: false, parameter_epochs: 30, parameter_min_windows: 10 }
+    expect(deepLog.needs!(decodeConfig(deepLog, cfg))).toEqual(["parameters"])
+    const fit = deepLog.fit(data, range(100), decodeConfig(deepLog, cfg), inputs)
+    if (fit.status !== "ok") throw new Error(fit.reason)
+    expect(fit.model.parameters?.model.templates.map((t) => t.templateId)).toEqual([1])
+    const out = deepLog.score(fit.model, data, range(100, 120), decodeConfig(deepLog, cfg), inputs)
+    // The outlier's own row, and at most the parameter_history_size (3) rows whose history holds it.
+    const flagged = [...out.predictions].map((p, j) => (p === 1 ? 100 + j : -1)).filter((s) => s >= 0)
+    expect(flagged[0]).toBe(110)
+    expect(flagged.every((s) => s >= 110 && s <= 113)).toBe(true)
+    expect(out.diagnostics).toMatchObject({ parameter_vectors_scored: 20, parameter_anomalous_rows: flagged.length, sequences_flagged_only_by_parameters: flagged.length })
+    // Without the representation the model cannot be scored: a clear error.
+    expect(() => deepLog.score(fit.model, data, range(100, 120), decodeConfig(deepLog, cfg))).toThrow(/needs the parameters representation/)
   })
 
   it("is deterministic for a seed and differs across seeds", () => {
@@ -140,6 +170,15 @@ describe("deeplog on HDFS_100k sessions (real data)", () => {
     // Ranks, and so scores and predictions, are the same from either scorer.
     const fromNative = rankTargets(model.shape, unflattenWeights(model.shape, model.weights), windows).rank
     expect([...(await onnxRanks(model, windows))]).toEqual([...fromNative])
+  })
+
+  it("top-k next-event hits are the same from the native LSTM and from ONNX Runtime", async () => {
+    const normalTest = test.filter((i) => data.labels[i] === 0).subarray(0, 400)
+    const a = deepLog.predictNext!(model, data, normalTest, [1, 3, 5])
+    const b = await deepLog.predictNextAsync!(model, data, normalTest, [1, 3, 5])
+    expect(b).toEqual(a)
+    expect(a.events).toBeGreaterThan(1000)
+    expect(a.hits[2]).toBeGreaterThanOrEqual(a.hits[0]!)
   })
 
   it("score (native) and scoreAsync (ONNX) agree on every test sequence", async () => {

@@ -49,6 +49,8 @@ export interface Windows {
   readonly targets: Int32Array
   /** [count]: the sequence index each window belongs to. */
   readonly sequence: Int32Array
+  /** [count]: 1 for a window whose target is the end marker (only with an end marker). */
+  readonly isEnd?: Uint8Array
 }
 
 /**
@@ -67,6 +69,7 @@ export const windowsOf = (data: SequenceView, rows: Int32Array, vocab: Vocabular
   const inputs = new Int32Array(count * history)
   const targets = new Int32Array(count)
   const sequence = new Int32Array(count)
+  const isEnd = withEnd === 1 ? new Uint8Array(count) : undefined
   let w = 0
   for (const s of rows) {
     const start = data.offsets[s]!
@@ -77,9 +80,10 @@ export const windowsOf = (data: SequenceView, rows: Int32Array, vocab: Vocabular
         inputs[w * history + j] = p < start ? vocab.pad : (index.get(data.events[p]!) ?? vocab.unseen)
       }
       targets[w] = t === end ? vocab.end! : (index.get(data.events[t]!) ?? vocab.unseen)
+      if (t === end) isEnd![w] = 1
       sequence[w] = s
       w++
     }
   }
-  return { history, count, inputs, targets, sequence }
+  return { history, count, inputs, targets, sequence, ...(isEnd === undefined ? {} : { isEnd }) }
 }
