@@ -44,6 +44,19 @@ const child = async (backend: string, steps: number): Promise<Measured> => {
   let gradients: GradientFn
   let fwd: (inputs: Int32Array) => Float32Array
   const weights = initWeights(shape, 1)
+  if (backend.startsWith("onnxruntime")) {
+    // Scoring only: the exported graph of the same weights on ONNX Runtime's CPU provider.
+    const { exportOnnx, OnnxScorer } = await import("../src/detectors/deeplog/Onnx.ts")
+    const threads = Number(backend.split(":")[1] ?? "1")
+    const scorer = await OnnxScorer.create(exportOnnx(shape, weights, { steps: T }), { intraOpThreads: threads })
+    const passes = Math.max(20, steps)
+    await scorer.run(batches[0]!.inputs, B, T)
+    const t1 = performance.now()
+    for (let k = 0; k < passes; k++) await scorer.run(batches[k % batches.length]!.inputs, B, T)
+    const fwdMs = (performance.now() - t1) / passes
+    await scorer.release()
+    return { backend, msPerStep: Number.NaN, stepsPerSecond: Number.NaN, forwardSeqPerSecond: (B * 1000) / fwdMs, peakRssMiB: process.resourceUsage().maxRSS / 1024, finalLoss: Number.NaN }
+  }
   if (backend === "native") {
     gradients = (s, w, x, y, b, t) => lossAndGradients(s, w, x, y, b, t, "softmax_ce")
     fwd = (x) => forward(shape, weights, x, B, T)
@@ -91,7 +104,9 @@ if (process.argv[2] === "--child") {
     ["tfjs-cpu", Math.max(2, Math.ceil(steps / 4))],
     ["tfjs-wasm", steps],
     ["tfjs-wasm:2", steps],
-    ["native", steps]
+    ["native", steps],
+    ["onnxruntime:1", steps],
+    ["onnxruntime:2", steps]
   ]
   const rows: Array<Measured & { readonly steps: number }> = []
   for (const [backend, n] of candidates) {
@@ -103,6 +118,7 @@ if (process.argv[2] === "--child") {
     console.log(`${backend}: ${m.msPerStep.toFixed(1)} ms/step, ${m.forwardSeqPerSecond.toFixed(0)} seq/s forward, peak RSS ${m.peakRssMiB.toFixed(0)} MiB`)
   }
   const base = rows.find((r) => r.backend === "tfjs-wasm")!
+  const native = rows.find((r) => r.backend === "native")!
   const cpu = os.cpus()[0]?.model.trim() ?? "unknown CPU"
   const table = [
     `### bench:train (${new Date().toISOString().slice(0, 10)})`,
@@ -111,12 +127,15 @@ if (process.argv[2] === "--child") {
     `Model: DeepLog's 2 x LSTM(${shape.hidden}), window ${T}, batch ${B}, ${shape.outputSize} keys (+ padding and unseen inputs), softmax cross-entropy, Adam;`,
     "one step = forward + backward + Adam update on the same canonical weights (the Adam update is logflow's for every backend).",
     "Each backend runs in its own process (peak RSS is its own). Gradients of the native LSTM equal TensorFlow.js's",
-    "(test/detectors/deeplog/TfjsParity.test.ts).",
+    "(test/detectors/deeplog/TfjsParity.test.ts). onnxruntime rows: scoring only (the ONNX export of the same weights, CPU provider,",
+    "1 or 2 intra-op threads); \"forward seq/s\" is windows of 10 keys per second, batches of 256, no deduplication.",
     "",
     "| backend | steps timed | ms / step | steps / s | vs tfjs-wasm | forward seq/s | peak RSS MiB |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows.map((r) =>
-      `| ${r.backend} | ${r.steps} | ${r.msPerStep.toFixed(1)} | ${r.stepsPerSecond.toFixed(2)} | ${(base.msPerStep / r.msPerStep).toFixed(2)}x | ${r.forwardSeqPerSecond.toFixed(0)} | ${r.peakRssMiB.toFixed(0)} |`
+      !Number.isFinite(r.msPerStep)
+        ? `| ${r.backend} | – | – | – | – | ${r.forwardSeqPerSecond.toFixed(0)} (${(r.forwardSeqPerSecond / native.forwardSeqPerSecond).toFixed(1)}x native) | ${r.peakRssMiB.toFixed(0)} |`
+        : `| ${r.backend} | ${r.steps} | ${r.msPerStep.toFixed(1)} | ${r.stepsPerSecond.toFixed(2)} | ${(base.msPerStep / r.msPerStep).toFixed(2)}x | ${r.forwardSeqPerSecond.toFixed(0)} | ${r.peakRssMiB.toFixed(0)} |`
     ),
     ""
   ].join("\n")

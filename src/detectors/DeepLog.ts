@@ -35,6 +35,7 @@ import { parameterSeries, sequencesWithRows } from "./deeplog/ParameterSeries.ts
 import {
   checkpointExtra,
   decodeCheckpoint,
+  distinctHistories,
   type EpochCurve,
   encodeCheckpoint,
   rankFromLogits,
@@ -430,22 +431,23 @@ const topKHits = (windows: Windows, rank: Int32Array, ks: ReadonlyArray<number>)
   return { ks, events, hits }
 }
 
-/** Per-window ranks of the true next key, computed by ONNX Runtime from the model's graph. */
-export const onnxRanks = async (model: DeepLogModel, windows: Windows): Promise<Int32Array> => {
+/** Per-window ranks of the true next key, computed by ONNX Runtime from the model's graph (each distinct history once). */
+export const onnxRanks = async (model: DeepLogModel, windows: Windows, options: { readonly threads?: number } = {}): Promise<Int32Array> => {
   const K = model.shape.outputSize
   const rank = new Int32Array(windows.count)
-  const logProb = new Float64Array(windows.count)
   if (windows.count === 0) return rank
-  const scorer = await OnnxScorer.create(model.onnx)
+  const d = distinctHistories(windows)
+  const logits = new Float32Array(d.count * K)
+  const scorer = await OnnxScorer.create(model.onnx, { intraOpThreads: options.threads ?? 1 })
   try {
     const h = windows.history
-    for (let from = 0; from < windows.count; from += SCORE_CHUNK) {
-      const b = Math.min(SCORE_CHUNK, windows.count - from)
-      const logits = await scorer.run(windows.inputs.subarray(from * h, (from + b) * h), b, h)
-      rankFromLogits(logits, K, windows.targets.subarray(from, from + b), rank.subarray(from, from + b), logProb.subarray(from, from + b))
+    for (let from = 0; from < d.count; from += SCORE_CHUNK) {
+      const b = Math.min(SCORE_CHUNK, d.count - from)
+      logits.set(await scorer.run(d.inputs.subarray(from * h, (from + b) * h), b, h), from * K)
     }
   } finally {
     await scorer.release()
   }
+  rankFromLogits(logits, K, windows.targets, rank, new Float64Array(windows.count), d.of)
   return rank
 }

@@ -164,10 +164,32 @@ export const evaluateWindows = (shape: LstmShape, weights: LstmWeights, windows:
   return { loss: known === 0 ? 0 : loss / known, topG: hits / windows.count }
 }
 
+/** The distinct histories of `windows` ([count, history] inputs) and, per window, the index of its history. */
+export const distinctHistories = (windows: Windows): { readonly count: number; readonly inputs: Int32Array; readonly of: Int32Array } => {
+  const h = windows.history
+  const index = new Map<string, number>()
+  const of = new Int32Array(windows.count)
+  const firsts: Array<number> = []
+  for (let w = 0; w < windows.count; w++) {
+    const key = windows.inputs.subarray(w * h, w * h + h).join(",")
+    let u = index.get(key)
+    if (u === undefined) {
+      u = firsts.length
+      index.set(key, u)
+      firsts.push(w)
+    }
+    of[w] = u
+  }
+  const inputs = new Int32Array(firsts.length * h)
+  firsts.forEach((w, u) => inputs.set(windows.inputs.subarray(w * h, w * h + h), u * h))
+  return { count: firsts.length, inputs, of }
+}
+
 /**
  * For every window, the rank of its true next key among the model's predictions (0 = most
  * likely; ties broken by class index, as a stable sort would) and its log-probability. A target
- * never seen in training has rank K (the number of classes) and log-probability −∞.
+ * never seen in training has rank K (the number of classes) and log-probability −∞. Each distinct
+ * history is run through the model once (log windows repeat a lot).
  */
 export const rankTargets = (
   shape: LstmShape,
@@ -177,21 +199,33 @@ export const rankTargets = (
 ): { readonly rank: Int32Array; readonly logProb: Float64Array } => {
   const K = shape.outputSize
   const h = windows.history
+  const d = distinctHistories(windows)
+  const logits = new Float32Array(d.count * K)
+  for (let from = 0; from < d.count; from += chunk) {
+    const b = Math.min(chunk, d.count - from)
+    logits.set(forward(shape, weights, d.inputs.subarray(from * h, (from + b) * h), b, h), from * K)
+  }
   const rank = new Int32Array(windows.count)
   const logProb = new Float64Array(windows.count)
-  for (let from = 0; from < windows.count; from += chunk) {
-    const b = Math.min(chunk, windows.count - from)
-    const logits = forward(shape, weights, windows.inputs.subarray(from * h, (from + b) * h), b, h)
-    rankFromLogits(logits, K, windows.targets.subarray(from, from + b), rank.subarray(from, from + b), logProb.subarray(from, from + b))
-  }
+  rankFromLogits(logits, K, windows.targets, rank, logProb, d.of)
   return { rank, logProb }
 }
 
-/** Ranks and log-probabilities of `targets` from logits [B, K] (shared by every scoring backend). */
-export const rankFromLogits = (logits: Float32Array, K: number, targets: Int32Array, rank: Int32Array, logProb: Float64Array): void => {
+/**
+ * Ranks and log-probabilities of `targets` from logits (shared by every scoring backend): target j
+ * is ranked in logits row `rows[j]` (default: row j) of a row-major [rows, K] array.
+ */
+export const rankFromLogits = (
+  logits: Float32Array,
+  K: number,
+  targets: Int32Array,
+  rank: Int32Array,
+  logProb: Float64Array,
+  rows?: Int32Array
+): void => {
   for (let j = 0; j < targets.length; j++) {
     const y = targets[j]!
-    const row = j * K
+    const row = (rows === undefined ? j : rows[j]!) * K
     if (y >= K) {
       rank[j] = K
       logProb[j] = Number.NEGATIVE_INFINITY
