@@ -23,9 +23,12 @@ const T = 10
 
 interface Measured {
   readonly backend: string
-  readonly msPerStep: number
-  readonly stepsPerSecond: number
+  /** null for scoring-only backends (NaN does not survive JSON). */
+  readonly msPerStep: number | null
+  readonly stepsPerSecond: number | null
   readonly forwardSeqPerSecond: number
+  /** Windows per second at the scoring batch of 4096 (native and ONNX Runtime only). */
+  readonly scoringSeqPerSecond?: number
   readonly peakRssMiB: number
   readonly finalLoss: number
 }
@@ -41,6 +44,9 @@ const child = async (backend: string, steps: number): Promise<Measured> => {
     inputs: Int32Array.from({ length: B * T }, () => Math.floor(r() * shape.inputSize)),
     targets: Int32Array.from({ length: B }, () => Math.floor(r() * shape.outputSize))
   }))
+  const BIG = 4096
+  const big = new Int32Array(BIG * T)
+  for (let k = 0; k < BIG / B; k++) big.set(batches[k % batches.length]!.inputs, k * B * T)
   let gradients: GradientFn
   let fwd: (inputs: Int32Array) => Float32Array
   const weights = initWeights(shape, 1)
@@ -54,8 +60,15 @@ const child = async (backend: string, steps: number): Promise<Measured> => {
     const t1 = performance.now()
     for (let k = 0; k < passes; k++) await scorer.run(batches[k % batches.length]!.inputs, B, T)
     const fwdMs = (performance.now() - t1) / passes
+    await scorer.run(big, BIG, T)
+    const t2 = performance.now()
+    for (let k = 0; k < 3; k++) await scorer.run(big, BIG, T)
+    const bigMs = (performance.now() - t2) / 3
     await scorer.release()
-    return { backend, msPerStep: Number.NaN, stepsPerSecond: Number.NaN, forwardSeqPerSecond: (B * 1000) / fwdMs, peakRssMiB: process.resourceUsage().maxRSS / 1024, finalLoss: Number.NaN }
+    return {
+      backend, msPerStep: null, stepsPerSecond: null, forwardSeqPerSecond: (B * 1000) / fwdMs, scoringSeqPerSecond: (BIG * 1000) / bigMs,
+      peakRssMiB: process.resourceUsage().maxRSS / 1024, finalLoss: Number.NaN
+    }
   }
   if (backend === "native") {
     gradients = (s, w, x, y, b, t) => lossAndGradients(s, w, x, y, b, t, "softmax_ce")
@@ -75,18 +88,33 @@ const child = async (backend: string, steps: number): Promise<Measured> => {
     adam.step(weights, out.grads)
     return out.loss
   }
-  step(0)
-  const t0 = performance.now()
+  // Warm-up (JIT tiers, wasm compilation), then the median of the timed steps (robust to a
+  // neighbour's load on a shared machine).
+  for (let k = 0; k < 3; k++) step(k)
+  const times: Array<number> = []
   let loss = 0
-  for (let k = 1; k <= steps; k++) loss = step(k)
-  const msPerStep = (performance.now() - t0) / steps
+  for (let k = 1; k <= steps; k++) {
+    const t0 = performance.now()
+    loss = step(k)
+    times.push(performance.now() - t0)
+  }
+  times.sort((a, b) => a - b)
+  const msPerStep = times[Math.floor(times.length / 2)]!
   fwd(batches[0]!.inputs)
   const t1 = performance.now()
   const passes = Math.max(2, steps)
   for (let k = 0; k < passes; k++) fwd(batches[k % batches.length]!.inputs)
   const fwdMs = (performance.now() - t1) / passes
+  let scoring: number | undefined
+  if (backend === "native") {
+    forward(shape, weights, big, BIG, T)
+    const t2 = performance.now()
+    for (let k = 0; k < 2; k++) forward(shape, weights, big, BIG, T)
+    scoring = (BIG * 2 * 1000) / (performance.now() - t2)
+  }
   return {
     backend,
+    ...(scoring === undefined ? {} : { scoringSeqPerSecond: scoring }),
     msPerStep,
     stepsPerSecond: 1000 / msPerStep,
     forwardSeqPerSecond: (B * 1000) / fwdMs,
@@ -101,7 +129,7 @@ if (process.argv[2] === "--child") {
 } else {
   const steps = arg("--steps", 10)
   const candidates: ReadonlyArray<readonly [string, number]> = [
-    ["tfjs-cpu", Math.max(2, Math.ceil(steps / 4))],
+    ["tfjs-cpu", Math.max(3, Math.ceil(steps / 4))],
     ["tfjs-wasm", steps],
     ["tfjs-wasm:2", steps],
     ["native", steps],
@@ -115,27 +143,34 @@ if (process.argv[2] === "--child") {
     if (line === undefined) throw new Error(`${backend}: no result`)
     const m = JSON.parse(line.slice(7)) as Measured
     rows.push({ ...m, steps: n })
-    console.log(`${backend}: ${m.msPerStep.toFixed(1)} ms/step, ${m.forwardSeqPerSecond.toFixed(0)} seq/s forward, peak RSS ${m.peakRssMiB.toFixed(0)} MiB`)
+    console.log(`${backend}: ${m.msPerStep === null ? "–" : m.msPerStep.toFixed(1)} ms/step, ${m.forwardSeqPerSecond.toFixed(0)} seq/s forward, peak RSS ${m.peakRssMiB.toFixed(0)} MiB`)
   }
   const base = rows.find((r) => r.backend === "tfjs-wasm")!
   const native = rows.find((r) => r.backend === "native")!
+  const scoringCell = (r: Measured) =>
+    r.scoringSeqPerSecond === undefined
+      ? ""
+      : r.backend === "native"
+      ? r.scoringSeqPerSecond.toFixed(0)
+      : `${r.scoringSeqPerSecond.toFixed(0)} (${(r.scoringSeqPerSecond / native.scoringSeqPerSecond!).toFixed(1)}x native)`
   const cpu = os.cpus()[0]?.model.trim() ?? "unknown CPU"
   const table = [
     `### bench:train (${new Date().toISOString().slice(0, 10)})`,
     "",
     `Command: \`npm run bench:train\`; machine: ${cpu}, ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} at the end.`,
     `Model: DeepLog's 2 x LSTM(${shape.hidden}), window ${T}, batch ${B}, ${shape.outputSize} keys (+ padding and unseen inputs), softmax cross-entropy, Adam;`,
-    "one step = forward + backward + Adam update on the same canonical weights (the Adam update is logflow's for every backend).",
+    "one step = forward + backward + Adam update on the same canonical weights (the Adam update is logflow's for every backend);",
+    "3 warm-up steps, then the median of the timed steps.",
     "Each backend runs in its own process (peak RSS is its own). Gradients of the native LSTM equal TensorFlow.js's",
     "(test/detectors/deeplog/TfjsParity.test.ts). onnxruntime rows: scoring only (the ONNX export of the same weights, CPU provider,",
     "1 or 2 intra-op threads); \"forward seq/s\" is windows of 10 keys per second, batches of 256, no deduplication.",
     "",
-    "| backend | steps timed | ms / step | steps / s | vs tfjs-wasm | forward seq/s | peak RSS MiB |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| backend | steps timed | ms / step (median) | steps / s | vs tfjs-wasm | forward seq/s (batch 256) | scoring seq/s (batch 4096) | peak RSS MiB |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows.map((r) =>
-      !Number.isFinite(r.msPerStep)
-        ? `| ${r.backend} | – | – | – | – | ${r.forwardSeqPerSecond.toFixed(0)} (${(r.forwardSeqPerSecond / native.forwardSeqPerSecond).toFixed(1)}x native) | ${r.peakRssMiB.toFixed(0)} |`
-        : `| ${r.backend} | ${r.steps} | ${r.msPerStep.toFixed(1)} | ${r.stepsPerSecond.toFixed(2)} | ${(base.msPerStep / r.msPerStep).toFixed(2)}x | ${r.forwardSeqPerSecond.toFixed(0)} | ${r.peakRssMiB.toFixed(0)} |`
+      r.msPerStep === null || r.stepsPerSecond === null
+        ? `| ${r.backend} | – | – | – | – | ${r.forwardSeqPerSecond.toFixed(0)} (${(r.forwardSeqPerSecond / native.forwardSeqPerSecond).toFixed(1)}x native) | ${scoringCell(r)} | ${r.peakRssMiB.toFixed(0)} |`
+        : `| ${r.backend} | ${r.steps} | ${r.msPerStep.toFixed(1)} | ${r.stepsPerSecond.toFixed(2)} | ${(base.msPerStep! / r.msPerStep).toFixed(2)}x | ${r.forwardSeqPerSecond.toFixed(0)} | ${scoringCell(r)} | ${r.peakRssMiB.toFixed(0)} |`
     ),
     ""
   ].join("\n")
