@@ -39,7 +39,10 @@ describe("detectors on HDFS_100k", () => {
     markov: { minF1: 0.55, minPrecision: 0.7 }
   }
 
-  it.each(Object.keys(detectors))("%s fits, scores finite numbers and keeps its measured quality", (tag) => {
+  // DeepLog trains for minutes with its defaults; DeepLog.test.ts covers it on this data with small configs.
+  const classic = Object.keys(detectors).filter((tag) => tag !== "deeplog")
+
+  it.each(classic)("%s fits, scores finite numbers and keeps its measured quality", (tag) => {
     const detector = detectors[tag]!
     const config = decodeConfig(detector, {})
     const fit = detector.fit(data, train, config)
