@@ -7,7 +7,7 @@
  */
 import { Effect, Schema } from "effect"
 import { closedStruct } from "../config/ClosedStruct.ts"
-import { mulberry32 } from "../sequences/Split.ts"
+import { mulberry32, shuffleInPlace } from "../sequences/Split.ts"
 import type { Detector, FitResult, SequenceView } from "./Detector.ts"
 import { type DenseMatrix, type FeatureModel, fitFeatures, labelledRows, normalizationField, seedField, termWeightingField, transformFeatures } from "./Features.ts"
 
@@ -109,12 +109,7 @@ function coordinateDescent(x: DenseMatrix, labels: Uint8Array, config: LinearSvm
   let initialViolation = -1
   let passes = 0
   for (; passes < config.max_iter; passes++) {
-    for (let k = d - 1; k > 0; k--) {
-      const j = Math.floor(random() * (k + 1))
-      const t = order[k]!
-      order[k] = order[j]!
-      order[j] = t
-    }
+    shuffleInPlace(order, random)
     let maxViolation = 0
     for (const j of order) {
       const rs = colRows[j]!

@@ -112,19 +112,29 @@ export const randomSplit = (seqs: Sequences, opts: RandomSplitOptions): SplitSeq
     throw new Error(`randomSplit: seed must be an integer in [0, 2^32), got ${String(opts.seed)}`)
   }
   const { nTrain, nTest } = splitSizes(n, opts)
-  const order = new Int32Array(n)
-  for (let i = 0; i < n; i++) order[i] = i
-  const next = mulberry32(opts.seed)
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1))
-    const t = order[i]!
-    order[i] = order[j]!
-    order[j] = t
-  }
+  const order = seededPermutation(n, opts.seed)
   const split = new Uint8Array(n).fill(SPLIT_IGNORED)
   for (let k = 0; k < nTrain; k++) split[order[k]!] = SPLIT_TRAIN
   for (let k = n - nTest; k < n; k++) split[order[k]!] = SPLIT_TEST
   return finish(seqs.labels, split, opts.trainOnNormalOnly, "train_fraction")
+}
+
+/** Fisher-Yates in place, driven by `next`: for i = n−1 … 1, j = floor(next() · (i + 1)), swap a[i] and a[j]. */
+export const shuffleInPlace = (a: Int32Array, next: () => number): Int32Array => {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1))
+    const t = a[i]!
+    a[i] = a[j]!
+    a[j] = t
+  }
+  return a
+}
+
+/** 0 … n−1 shuffled by `shuffleInPlace` with `mulberry32(seed)`: the same seed, the same order. */
+export const seededPermutation = (n: number, seed: number): Int32Array => {
+  const order = new Int32Array(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  return shuffleInPlace(order, mulberry32(seed))
 }
 
 /**

@@ -42,7 +42,7 @@
 
 import { Adam, flattenWeights, forward, initWeights, lossAndGradients, parameterCount, unflattenWeights } from "./NativeLstm.ts"
 import type { LstmShape, LstmWeights } from "./LstmTypes.ts"
-import { mulberry32 } from "../../sequences/Split.ts"
+import { seededPermutation } from "../../sequences/Split.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -287,19 +287,6 @@ const templateSeed = (seed: number, templateId: number): number => mixInt(mixInt
 const initSeed = (ts: number): number => fmix32(ts ^ 0x1b873593)
 const epochSeed = (ts: number, epoch: number): number => fmix32((ts + Math.imul(epoch, 0x9e3779b9)) ^ 0x85ebca6b)
 
-/** A seeded Fisher-Yates permutation of 0..n-1. */
-const permutation = (n: number, seed: number): Int32Array => {
-  const random = mulberry32(seed)
-  const out = new Int32Array(n)
-  for (let i = 0; i < n; i++) out[i] = i
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    const t = out[i]!
-    out[i] = out[j]!
-    out[j] = t
-  }
-  return out
-}
 
 // ---------------------------------------------------------------------------------------------
 // Data preparation
@@ -429,7 +416,7 @@ const train = (
   const batchOut = new Float32Array(bs * K)
   let lastLoss = NaN
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
-    const order = permutation(m, epochSeed(ts, epoch))
+    const order = seededPermutation(m, epochSeed(ts, epoch))
     let lossSum = 0
     for (let from = 0; from < m; from += bs) {
       const b = Math.min(bs, m - from)

@@ -6,7 +6,7 @@
  * the checkpoint of epoch e gives bit-identical weights to an uninterrupted run.
  */
 import { decodeValue, encodeValue } from "../../cache/Codec.ts"
-import { mulberry32 } from "../../sequences/Split.ts"
+import { seededPermutation } from "../../sequences/Split.ts"
 import type { LstmShape, LstmWeights } from "./LstmTypes.ts"
 import { Adam, cloneWeights, flattenWeights, forward, initWeights, lossAndGradients, unflattenWeights } from "./NativeLstm.ts"
 import type { Windows } from "./Windows.ts"
@@ -84,7 +84,7 @@ function* trainSteps(
   const batchTargets = new Int32Array(options.batchSize)
   for (let epoch = (hooks.resume?.epoch ?? 0) + 1; epoch <= options.epochs; epoch++) {
     const t0 = performance.now()
-    const order = permutation(train.count, epochSeed(options.seed, epoch))
+    const order = seededPermutation(train.count, epochSeed(options.seed, epoch))
     let lossSum = 0
     for (let step = 0; step < steps; step++) {
       const from = step * options.batchSize
@@ -248,19 +248,6 @@ export const rankFromLogits = (
 
 const epochSeed = (seed: number, epoch: number): number => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + epoch * 0x27d4eb2f) >>> 0
 
-/** A seeded Fisher-Yates permutation of 0..n-1. */
-const permutation = (n: number, seed: number): Int32Array => {
-  const random = mulberry32(seed)
-  const out = new Int32Array(n)
-  for (let i = 0; i < n; i++) out[i] = i
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    const t = out[i]!
-    out[i] = out[j]!
-    out[j] = t
-  }
-  return out
-}
 
 /** Checkpoint bytes: the state plus the shape it belongs to (checked on load), and any `extra` data (typed arrays allowed). */
 export const encodeCheckpoint = (shape: LstmShape, state: TrainState, extra?: unknown): Uint8Array =>
