@@ -45,7 +45,7 @@ import {
   trainNextKeySync,
   type TrainState
 } from "./deeplog/Training.ts"
-import { classCount, type Vocabulary, vocabularyOfKeys, type Windows, windowsOf } from "./deeplog/Windows.ts"
+import { classCount, type Vocabulary, vocabularyOf, vocabularyOfKeys, type Windows, windowsOf } from "./deeplog/Windows.ts"
 
 const PositiveInt = (fallback: number) =>
   Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).pipe(Schema.withDecodingDefaultKey(Effect.succeed(fallback)))
@@ -138,17 +138,9 @@ const prepare = (data: SequenceView, train: Int32Array, config: DeepLogConfig) =
   if (fitRows.length === 0) {
     return { status: "invalid" as const, reason: `deeplog: validation_fraction ${config.validation_fraction} of ${rows.length} training sequences leaves none to train on` }
   }
-  const seen = new Set<number>()
-  let longest = 0
-  for (const s of fitRows) {
-    const a = data.offsets[s]!
-    const b = data.offsets[s + 1]!
-    longest = Math.max(longest, b - a)
-    for (let p = a; p < b; p++) seen.add(data.events[p]!)
-  }
-  const keys = [...seen].sort((a, b) => a - b)
+  const vocab = vocabularyOf(data, fitRows, config.end_marker)
+  const keys = vocab.keys
   if (keys.length === 0) return { status: "invalid" as const, reason: `deeplog: the ${fitRows.length} training sequences hold no events` }
-  const vocab = vocabularyOfKeys(keys, config.end_marker)
   const classes = classCount(vocab)
   if (config.top_g >= classes) {
     const what = config.end_marker ? `the number of keys seen in training plus the end marker (${classes})` : `the number of keys seen in training (${classes})`
@@ -159,6 +151,8 @@ const prepare = (data: SequenceView, train: Int32Array, config: DeepLogConfig) =
   }
   const trainWindows = windowsOf(data, fitRows, vocab, config.history_size, config.pad_start)
   if (trainWindows.count === 0) {
+    let longest = 0
+    for (const s of fitRows) longest = Math.max(longest, data.offsets[s + 1]! - data.offsets[s]!)
     return {
       status: "invalid" as const,
       reason: `deeplog: history_size ${config.history_size} is larger than every training sequence (the longest has ${longest} events) and pad_start is false, so there is no training window`
@@ -287,23 +281,22 @@ const scoresFromRanks = (
   const scores = new Float64Array(which.length)
   let anomalousEvents = 0
   let unseenEvents = 0
+  // Sequences flagged by a seen key ranked outside the top g (the rest are flagged only by unseen keys).
+  const flaggedBySeen = new Uint8Array(which.length)
   for (let w = 0; w < windows.count; w++) {
     const j = position.get(windows.sequence[w]!)!
     const r = rank[w]!
     if (r > scores[j]!) scores[j] = r
     if (r >= model.topG) anomalousEvents++
     if (r >= K) unseenEvents++
+    else if (r >= model.topG) flaggedBySeen[j] = 1
   }
   let onlyUnseen = 0
   const predictions = new Uint8Array(which.length)
-  for (let j = 0; j < which.length; j++) predictions[j] = scores[j]! > model.threshold ? 1 : 0
-  // Sequences flagged only because of a key never seen in training.
-  const flaggedBySeen = new Uint8Array(which.length)
-  for (let w = 0; w < windows.count; w++) {
-    const r = rank[w]!
-    if (r >= model.topG && r < K) flaggedBySeen[position.get(windows.sequence[w]!)!] = 1
+  for (let j = 0; j < which.length; j++) {
+    predictions[j] = scores[j]! > model.threshold ? 1 : 0
+    if (predictions[j] === 1 && flaggedBySeen[j] === 0) onlyUnseen++
   }
-  for (let j = 0; j < which.length; j++) if (predictions[j] === 1 && flaggedBySeen[j] === 0) onlyUnseen++
   let onlyParameters = 0
   if (params !== undefined) {
     for (let j = 0; j < which.length; j++) {
