@@ -36,7 +36,7 @@ export const executeStage = async (
   const stage = stageByName(job.stage)
   const inputs = job.inputs.map(decodeValue)
   const t0 = performance.now()
-  const checkpoints = stage.checkpoints === true
+  const checkpoints = stage.checkpoints?.(job.params) === true
     ? { checkpoint: { resume: job.resume, save: checkpoint ?? (() => {}) } }
     : {}
   const out = await stage.run(job.params, inputs, { dataRoot: job.dataRoot, sourcesDir: job.sourcesDir, mirror: job.mirror, progress, ...checkpoints })

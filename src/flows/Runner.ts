@@ -98,7 +98,7 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
         ))
       yield* events.emit({ _tag: "StageStarted", key: n.key, stage: n.stage.name, label })
       log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} started`)
-      const checkpointing = n.stage.checkpoints === true
+      const checkpointing = n.stage.checkpoints?.(n.params) === true
       const note = (line: string) => log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} ${line}`)
       const resume = checkpointing ? yield* latestCheckpoint(store, n.key, note).pipe(Effect.orElseSucceed(() => undefined)) : undefined
       if (resume !== undefined) {

@@ -87,7 +87,8 @@ export const fitStage = defineStage<DetectorParams, readonly [LabelledSequences,
   version: "3",
   params: DetectorParams,
   cpu: true,
-  checkpoints: true,
+  // Only detectors with a long, resumable fit (DeepLog) checkpoint; the others skip the lookup.
+  checkpoints: (params) => getDetector(params.detector).fitAsync !== undefined,
   run: async (params, [labelled, split, ...reps], ctx): Promise<FitOutput> => {
     const detector = getDetector(params.detector)
     const seqs = splitSequences(labelled, split)

@@ -18,7 +18,7 @@ export interface StageContext {
   /** Report progress (0..1) with an optional message; cheap, call it freely. */
   readonly progress: (fraction: number, message?: string) => void
   /**
-   * Stages with `checkpoints: true` only: the newest intact checkpoint stored for this node by an
+   * Nodes whose stage `checkpoints` them only: the newest intact checkpoint stored for this node by an
    * earlier, interrupted attempt (undefined when there is none), and `save` to store a new one.
    * The runner keeps checkpoints in the cache under keys derived from the node's key, verifies
    * them by checksum and removes them once the node's output is stored.
@@ -44,8 +44,11 @@ export interface Stage<P, I extends ReadonlyArray<unknown>, O> {
   readonly params: Schema.Codec<P, unknown>
   /** Run in a worker thread (CPU-heavy) rather than on the main thread. */
   readonly cpu: boolean
-  /** The stage saves checkpoints (`ctx.checkpoint`) and resumes from them after an interruption. */
-  readonly checkpoints?: boolean
+  /**
+   * Whether a node with these params saves checkpoints (`ctx.checkpoint`) and resumes from them
+   * after an interruption (the runner looks for stored checkpoints only then).
+   */
+  readonly checkpoints?: (params: P) => boolean
   /** Computes the output. Throwing fails the stage; nothing is stored. */
   readonly run: (params: P, inputs: I, ctx: StageContext) => O | Promise<O>
   /** A small JSON summary of the output, kept in the entry's provenance. */
@@ -60,7 +63,7 @@ export interface AnyStage {
   readonly version: string
   readonly params: Schema.Codec<unknown, unknown>
   readonly cpu: boolean
-  readonly checkpoints?: boolean
+  checkpoints?(params: unknown): boolean
   run(params: unknown, inputs: ReadonlyArray<unknown>, ctx: StageContext): unknown
   summarize?(output: unknown, params: unknown): unknown
   describe?(params: unknown): string
@@ -106,7 +109,7 @@ export const eraseStage = <P, I extends ReadonlyArray<unknown>, O>(stage: Stage<
   version: stage.version,
   params: stage.params as Schema.Codec<unknown, unknown>,
   cpu: stage.cpu,
-  ...(stage.checkpoints === true ? { checkpoints: true } : {}),
+  ...(stage.checkpoints === undefined ? {} : { checkpoints: (params: unknown) => stage.checkpoints!(params as P) }),
   run: (params, inputs, ctx) => stage.run(params as P, inputs as unknown as I, ctx),
   ...(stage.summarize === undefined
     ? {}
