@@ -64,6 +64,7 @@ export const sourceContext = (options: FlowOptions): SourceContext => ({
   dataRoot: options.dataRoot,
   sourcesDir: path.join(options.cacheDir, "sources"),
   mirror: options.mirror,
+  digestMemo: path.join(options.cacheDir, "digests.json"),
   onProgress: (name, p) => {
     if (process.stderr.isTTY) process.stderr.write(`\r${name} ${formatProgress(p)}\x1b[K`)
   }

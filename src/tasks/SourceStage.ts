@@ -72,19 +72,67 @@ export interface SourceContext {
   readonly sourcesDir: string
   /** Mirror folder searched before downloading (`--mirror` / `FLOW_MIRROR`). */
   readonly mirror?: string | undefined
+  /** File remembering source digests across runs (see fileDigest); none: remembered per process. */
+  readonly digestMemo?: string | undefined
   readonly onProgress?: ((name: string, p: DownloadProgress) => void) | undefined
 }
 
-const digests = new Map<string, { size: number; mtimeMs: number; sha256: string }>()
+interface KnownDigest {
+  readonly size: number
+  readonly mtimeMs: number
+  readonly ino: number
+  readonly sha256: string
+  /** When the file was hashed (ms since the epoch). */
+  readonly hashedAt: number
+}
 
-/** sha256 of a file, remembered per path + size + mtime for the life of the process. */
-export const fileDigest = (absPath: string): { sha256: string; bytes: number } => {
+/** A remembered digest is trusted only for a file last modified this long before it was hashed. */
+const RACY_MS = 2000
+
+const memos = new Map<string, Map<string, KnownDigest>>()
+const memoOf = (file: string | undefined): Map<string, KnownDigest> => {
+  const id = file ?? ""
+  let m = memos.get(id)
+  if (m === undefined) {
+    m = new Map()
+    if (file !== undefined) {
+      try {
+        const raw = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, KnownDigest>
+        for (const [k, v] of Object.entries(raw)) {
+          if (typeof v?.sha256 === "string" && typeof v.size === "number" && typeof v.mtimeMs === "number" && typeof v.ino === "number" && typeof v.hashedAt === "number") m.set(k, v)
+        }
+      } catch {
+        // missing or unreadable: start empty (the memo only saves time)
+      }
+    }
+    memos.set(id, m)
+  }
+  return m
+}
+
+/** Forget what this process remembers of digests (tests: behave like a new process). */
+export const forgetDigests = (): void => memos.clear()
+
+/**
+ * sha256 of a file. Digests are remembered per path with the file's size, mtime and inode, in
+ * this process and, given `memoFile` (the flow uses `<cache>/digests.json`), across runs: a
+ * rerun over multi-GB logs does not read them again. Like make and git, this trusts that a file
+ * whose size, mtime and inode are unchanged has unchanged content; to rule out an edit within
+ * the clock's resolution, a digest is trusted only if the file was last modified at least 2 s
+ * before it was hashed. A stage that reads a source checks its digest again (readSourceBytes).
+ */
+export const fileDigest = (absPath: string, memoFile?: string): { sha256: string; bytes: number } => {
   const st = fs.statSync(absPath)
   if (!st.isFile()) throw new Error(`${absPath} is not a regular file`)
-  const known = digests.get(absPath)
-  if (known !== undefined && known.size === st.size && known.mtimeMs === st.mtimeMs) {
+  const memo = memoOf(memoFile)
+  const known = memo.get(absPath)
+  if (
+    known !== undefined && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino &&
+    st.mtimeMs <= known.hashedAt - RACY_MS
+  ) {
     return { sha256: known.sha256, bytes: st.size }
   }
+  const hashedAt = Date.now()
   const hash = createHash("sha256")
   const fd = fs.openSync(absPath, "r")
   try {
@@ -95,7 +143,17 @@ export const fileDigest = (absPath: string): { sha256: string; bytes: number } =
     fs.closeSync(fd)
   }
   const sha256 = hash.digest("hex")
-  digests.set(absPath, { size: st.size, mtimeMs: st.mtimeMs, sha256 })
+  memo.set(absPath, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256, hashedAt })
+  if (memoFile !== undefined) {
+    try {
+      fs.mkdirSync(path.dirname(memoFile), { recursive: true })
+      const tmp = `${memoFile}.${process.pid}.tmp`
+      fs.writeFileSync(tmp, JSON.stringify(Object.fromEntries(memo)))
+      fs.renameSync(tmp, memoFile)
+    } catch {
+      // a memo that cannot be written only costs the next run a re-read
+    }
+  }
   return { sha256, bytes: st.size }
 }
 
@@ -145,7 +203,7 @@ export const resolveSource = (ctx: SourceContext, params: SourceParams): Effect.
       file = { path: path.relative(path.resolve(ctx.sourcesDir), abs).split(path.sep).join("/"), root: "sources" }
     }
     const d = yield* Effect.try({
-      try: () => fileDigest(abs),
+      try: () => fileDigest(abs, ctx.digestMemo),
       catch: (e) =>
         new SourceError({
           path: name,

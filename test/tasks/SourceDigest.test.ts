@@ -1,0 +1,81 @@
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { beforeEach, describe, expect, it } from "vitest"
+import { fileDigest, forgetDigests } from "../../src/tasks/SourceStage.ts"
+
+const sha = (s: string) => createHash("sha256").update(s).digest("hex")
+const setup = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "logflow-digest-"))
+  const file = path.join(dir, "a.log")
+  const memo = path.join(dir, "cache", "digests.json")
+  return { dir, file, memo }
+}
+/** Write `text` and date the file `agoMs` in the past. */
+const writeAged = (file: string, text: string, agoMs: number) => {
+  fs.writeFileSync(file, text)
+  const t = (Date.now() - agoMs) / 1000
+  fs.utimesSync(file, t, t)
+}
+/** Replace the remembered digest of `file` in the memo with `fake`. */
+const tamperMemo = (memo: string, file: string, fake: string) => {
+  const m = JSON.parse(fs.readFileSync(memo, "utf8")) as Record<string, { sha256: string }>
+  m[file]!.sha256 = fake
+  fs.writeFileSync(memo, JSON.stringify(m))
+}
+
+describe("fileDigest with a memo file", () => {
+  beforeEach(() => forgetDigests())
+
+  it("hashes the content and remembers it for the next process", () => {
+    const { file, memo } = setup()
+    writeAged(file, "line one\nline two\n", 60_000)
+    expect(fileDigest(file, memo)).toEqual({ sha256: sha("line one\nline two\n"), bytes: 18 })
+    expect(fs.existsSync(memo)).toBe(true)
+    // A new process (forgotten in-memory state) reads the memo instead of the file: shown by
+    // planting a different digest in the memo, which is then what comes back.
+    tamperMemo(memo, file, "f".repeat(64))
+    forgetDigests()
+    expect(fileDigest(file, memo).sha256).toBe("f".repeat(64))
+  })
+
+  it("hashes again when size, mtime or inode change", () => {
+    const { file, memo } = setup()
+    writeAged(file, "aaaa\n", 60_000)
+    fileDigest(file, memo)
+    tamperMemo(memo, file, "f".repeat(64))
+    forgetDigests()
+    // Same size, new content, new mtime (still old enough to be trusted once hashed).
+    writeAged(file, "bbbb\n", 30_000)
+    expect(fileDigest(file, memo).sha256).toBe(sha("bbbb\n"))
+    // Replaced by another file (new inode) with the same size and mtime as before.
+    const other = `${file}.new`
+    writeAged(other, "cccc\n", 30_000)
+    const st = fs.statSync(file)
+    fs.utimesSync(other, st.atime, st.mtime)
+    fs.renameSync(other, file)
+    forgetDigests()
+    expect(fileDigest(file, memo).sha256).toBe(sha("cccc\n"))
+  })
+
+  it("does not trust a digest taken within 2 s of the file's last change", () => {
+    const { file, memo } = setup()
+    writeAged(file, "fresh\n", 0)
+    fileDigest(file, memo)
+    tamperMemo(memo, file, "f".repeat(64))
+    forgetDigests()
+    expect(fileDigest(file, memo).sha256).toBe(sha("fresh\n"))
+  })
+
+  it("ignores a corrupt memo and works without one", () => {
+    const { file, memo } = setup()
+    writeAged(file, "x\n", 60_000)
+    fs.mkdirSync(path.dirname(memo), { recursive: true })
+    fs.writeFileSync(memo, "{ not json")
+    expect(fileDigest(file, memo).sha256).toBe(sha("x\n"))
+    expect(JSON.parse(fs.readFileSync(memo, "utf8"))[file].sha256).toBe(sha("x\n"))
+    forgetDigests()
+    expect(fileDigest(file).sha256).toBe(sha("x\n"))
+  })
+})
