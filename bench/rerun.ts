@@ -12,11 +12,11 @@ import * as path from "node:path"
 const root = path.resolve(import.meta.dirname, "..")
 const dataRoot = process.env.FLOW_DATA_ROOT ?? path.resolve(root, "../shared/data")
 const repeat = Number(process.argv[process.argv.indexOf("--repeat") + 1] ?? 3) || 3
-const bin = path.join(root, "bin/flow.js")
+const bin = path.join(root, "bin/flow")
 
 const time = (args: ReadonlyArray<string>): { wallMs: number; flowS: number | undefined; stdout: string } => {
   const t0 = performance.now()
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8" })
+  const r = spawnSync(bin, args, { cwd: root, encoding: "utf8" })
   const wallMs = performance.now() - t0
   if (r.status !== 0) throw new Error(`flow ${args.join(" ")} failed (${r.status}): ${r.stderr}`)
   const m = /; ([\d.]+) s\s*$/.exec(r.stdout.trim())

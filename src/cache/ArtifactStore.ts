@@ -6,9 +6,11 @@
  * mismatch on read is a miss plus a warning, never a wrong value.
  */
 import { Context, Effect, Layer, Option, Schema } from "effect"
-import { open, type Database, type RootDatabase } from "lmdb"
+import type { Database, RootDatabase } from "lmdb"
+import type * as Lmdb from "lmdb"
 import * as fs from "node:fs"
 import { sha256 } from "./CacheKey.ts"
+import { requireNative } from "../runtime/ProjectRoot.ts"
 
 /** Values are split into chunks of this many bytes. */
 export const CHUNK_BYTES = 4 * 1024 * 1024
@@ -90,7 +92,7 @@ export class ArtifactStore extends Context.Service<ArtifactStore, {
           Effect.try({
             try: () => {
               fs.mkdirSync(dir, { recursive: true })
-              return open({ path: dir, maxDbs: 8, compression: false })
+              return requireNative<typeof Lmdb>("lmdb").open({ path: dir, maxDbs: 8, compression: false })
             },
             catch: (e) =>
               new CacheError({ operation: "open", message: `cannot open cache at ${dir}: ${errorText(e)}` })
@@ -161,13 +163,17 @@ const makeLmdb = (root: RootDatabase): ArtifactStore["Service"] => {
           removeChunks(key)
           return existed
         })),
+    // Asynchronous: LMDB batches the touches of concurrently visited nodes into one commit
+    // (one disk sync for a whole cached plan instead of one per entry).
     touch: (key) =>
-      attempt("touch", key, () => {
-        root.transactionSync(() => {
-          const meta = metas.get(key)
-          if (meta !== undefined) metas.putSync(key, { ...meta, hits: meta.hits + 1, lastUsedAt: Date.now() })
-        })
-      }),
+      Effect.tryPromise({
+        try: () =>
+          root.transaction(() => {
+            const meta = metas.get(key)
+            if (meta !== undefined) metas.putSync(key, { ...meta, hits: meta.hits + 1, lastUsedAt: Date.now() })
+          }),
+        catch: (e) => new CacheError({ operation: "touch", key, message: errorText(e) })
+      }).pipe(Effect.asVoid),
     hold: (h) => attempt("hold", undefined, () => holdsDb.putSync(h.holder, h)),
     release: (holder) => attempt("release", undefined, () => void holdsDb.removeSync(holder)),
     holds: () => attempt("holds", undefined, () => Array.from(holdsDb.getRange({}), ({ value }) => value))

@@ -6,8 +6,10 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Config, Console, Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import * as module from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
+import * as v8 from "node:v8"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
 import { isLiveHold, pidAlive, selectGarbage } from "../cache/Gc.ts"
 import { FlowEvents } from "../flows/Events.ts"
@@ -23,6 +25,8 @@ import { parseFile } from "../presets/ParseFile.ts"
 import { PARSER_PRESETS } from "../tasks/ParseStage.ts"
 import { formatCacheTable, formatEntry, formatSize } from "./CacheTable.ts"
 import { liveView, plainView } from "./View.ts"
+import { watchLauncher } from "../runtime/ParentWatch.ts"
+import { setProjectRoot } from "../runtime/ProjectRoot.ts"
 
 // Flags shared by several commands.
 const cacheDir = Flag.String("cache-dir").pipe(
@@ -439,8 +443,25 @@ function fail(message: string) {
   return Effect.fail(new Error(message))
 }
 
-flow.pipe(
-  Command.run({ version: "0.1.0" }),
-  Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain
-)
+const runCli = (): void => {
+  watchLauncher()
+  flow.pipe(
+    Command.run({ version: "0.1.0" }),
+    Effect.provide(NodeServices.layer),
+    NodeRuntime.runMain
+  )
+}
+
+if (v8.startupSnapshot.isBuildingSnapshot()) {
+  // Built into a V8 start-up snapshot (scripts/build.ts): every module above is already
+  // evaluated in the snapshot's heap; a start only deserialises it and runs the CLI. The launcher
+  // passes bin/flow.js as the first argument, so process.argv has its usual shape.
+  v8.startupSnapshot.setDeserializeMainFunction(() => {
+    setProjectRoot(path.resolve(path.dirname(process.argv[1]!), ".."))
+    // Native packages (lmdb) are still loaded from node_modules at run time: cache their compiled code.
+    module.enableCompileCache?.()
+    runCli()
+  })
+} else {
+  runCli()
+}

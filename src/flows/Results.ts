@@ -20,6 +20,7 @@ import { splitSequences, splitStats } from "../tasks/SplitStage.ts"
 import { stringAt } from "../tasks/StringColumn.ts"
 import type { Node } from "../tasks/Task.ts"
 import type { PlannedRun } from "./Plan.ts"
+import { projectRoot, startedFromSnapshot } from "../runtime/ProjectRoot.ts"
 
 /** Writing a result folder failed. */
 export class ResultsError extends Schema.TaggedError<ResultsError>()("ResultsError", {
@@ -224,7 +225,7 @@ let cachedEnvironment: unknown
 /** Node version, platform, git commit and package versions. */
 export const environment = (): unknown => {
   if (cachedEnvironment !== undefined) return cachedEnvironment
-  const root = path.resolve(import.meta.dirname, "../..")
+  const root = projectRoot()
   const pkgVersion = (name: string): string | null => {
     try {
       return (JSON.parse(fs.readFileSync(path.join(root, "node_modules", name, "package.json"), "utf8")) as { version: string }).version
@@ -246,6 +247,7 @@ export const environment = (): unknown => {
   cachedEnvironment = {
     logflow: own.version,
     node: process.version,
+    cli_start: startedFromSnapshot() ? "snapshot" : "source",
     platform: process.platform,
     arch: process.arch,
     cpus: os.availableParallelism(),

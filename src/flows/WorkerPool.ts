@@ -5,7 +5,9 @@
  * jobs on the calling thread (tests, `--max-workers 1` debugging).
  */
 import { Context, Effect, Layer, Schema, Semaphore } from "effect"
+import * as path from "node:path"
 import { Worker } from "node:worker_threads"
+import { projectRoot } from "../runtime/ProjectRoot.ts"
 import { type CheckpointSink, executeStage, type StageJob, type StageOutput } from "./Execute.ts"
 
 /** A stage threw, or its worker died. */
@@ -39,7 +41,7 @@ export class WorkerPool extends Context.Service<WorkerPool, {
         yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all([...all].map((w) => w.terminate()))))
 
         const spawn = () => {
-          const w = new Worker(new URL("./stageWorker.ts", import.meta.url))
+          const w = new Worker(path.join(projectRoot(), "src/flows/stageWorker.ts"))
           all.add(w)
           return w
         }

@@ -8,8 +8,7 @@ import { Schema } from "effect"
 import { createHash, type Hash } from "node:crypto"
 import * as fs from "node:fs"
 import * as fsp from "node:fs/promises"
-import * as http from "node:http"
-import * as https from "node:https"
+import type * as http from "node:http"
 import * as path from "node:path"
 import { Transform } from "node:stream"
 import { pipeline } from "node:stream/promises"
@@ -251,7 +250,8 @@ const get = (
     const state: { failure: DownloadError | undefined } = { failure: undefined }
     const headers: Record<string, string> = { "accept-encoding": "identity", "user-agent": "logflow" }
     if (offset > 0) headers.range = `bytes=${offset}-`
-    const mod = url.protocol === "https:" ? https : http
+    // Loaded on use: the HTTP parser cannot be part of the CLI's start-up snapshot.
+    const mod = process.getBuiltinModule(url.protocol === "https:" ? "node:https" : "node:http")
     const req = mod.get(url, { headers, ...(signal !== undefined ? { signal } : {}) }, (res) => resolve({ res, state }))
     req.setTimeout(idleTimeoutMs, () => {
       state.failure = new DownloadError({

@@ -16,6 +16,8 @@
 import onnxProto from "onnx-proto"
 import type { onnx } from "onnx-proto"
 import type { InferenceSession, Tensor } from "onnxruntime-node"
+import type * as Ort from "onnxruntime-node"
+import { requireNative } from "../../runtime/ProjectRoot.ts"
 import type { LstmShape, LstmWeights } from "./LstmTypes.ts"
 
 const proto = onnxProto.onnx
@@ -315,7 +317,7 @@ export class OnnxScorer {
     const threads = options.intraOpThreads ?? 1
     if (!isPositiveInt(threads)) throw new Error(`intraOpThreads must be a positive integer, got ${threads}`)
     // Loaded on first use: the native runtime is only needed where a model is scored.
-    const ort = await import("onnxruntime-node")
+    const ort = requireNative<typeof Ort>("onnxruntime-node")
     const session = await ort.InferenceSession.create(model, {
       executionProviders: ["cpu"],
       intraOpNumThreads: threads,

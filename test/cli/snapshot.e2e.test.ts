@@ -1,0 +1,87 @@
+// The `flow` command started from its V8 start-up snapshot (bin/flow + scripts/build.ts) must
+// behave exactly like the CLI from source: same results, stages in worker threads, clear errors;
+// and a stale snapshot must never be used.
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { beforeAll, describe, expect, it } from "vitest"
+import { dataRoot, flow, repoRoot, resultFolders, tmpDir } from "./helpers.ts"
+
+const launcher = path.join(repoRoot, "bin/flow")
+let snapshotDir = ""
+
+const flowBin = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const r = spawnSync(launcher, args, { cwd: repoRoot, encoding: "utf8", env: { ...process.env, FLOW_SNAPSHOT_DIR: snapshotDir, ...env }, timeout: 120_000 })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+const environmentOf = (folder: string) => JSON.parse(fs.readFileSync(path.join(folder, "environment.json"), "utf8")) as { cli_start: string }
+
+describe("start-up snapshot", () => {
+  beforeAll(() => {
+    snapshotDir = tmpDir("logflow-snapshot-")
+    const r = spawnSync(process.execPath, [path.join(repoRoot, "scripts/build.ts"), "--out", snapshotDir], { cwd: repoRoot, encoding: "utf8", timeout: 120_000 })
+    expect(r.status, r.stderr).toBe(0)
+    for (const f of ["flow.blob", "flow.cjs", "flow.json", "node-path", "stamp"]) expect(fs.existsSync(path.join(snapshotDir, f)), f).toBe(true)
+  }, 150_000)
+
+  it("runs a sweep with stages in worker threads and gives the same results as the CLI from source", () => {
+    const args = (cache: string, results: string) => [
+      "run", "configs/registry.toml", "--group", "baselines", "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", results, "--max-workers", "2"
+    ]
+    const [c1, r1, c2, r2] = [tmpDir(), tmpDir(), tmpDir(), tmpDir()]
+    const fromSnapshot = flowBin(args(c1, r1))
+    expect(fromSnapshot.code, fromSnapshot.stderr).toBe(0)
+    expect(fromSnapshot.stdout).toMatch(/27 stages: 0 cached, 27 run, 0 failed/)
+    const fromSource = flow(args(c2, r2))
+    expect(fromSource.code, fromSource.stderr).toBe(0)
+    const a = resultFolders(r1)
+    const b = resultFolders(r2)
+    expect([...a.keys()].sort()).toEqual([...b.keys()].sort())
+    for (const [run, folder] of a) {
+      // Same fingerprints (folder names), byte-identical metrics and predictions.
+      expect(path.basename(folder)).toBe(path.basename(b.get(run)!))
+      for (const f of ["metrics.json", "predictions.jsonl", "run_config.json", "dataset_manifest.json"]) {
+        expect(fs.readFileSync(path.join(folder, f), "utf8"), `${run}/${f}`).toBe(fs.readFileSync(path.join(b.get(run)!, f), "utf8"))
+      }
+      expect(environmentOf(folder).cli_start).toBe("snapshot")
+      expect(environmentOf(b.get(run)!).cli_start).toBe("source")
+    }
+    // The cache written from the snapshot serves the CLI from source, and the other way round.
+    expect(flow(args(c1, tmpDir())).stdout).toMatch(/27 cached, 0 run/)
+    expect(flowBin(args(c2, tmpDir())).stdout).toMatch(/27 cached, 0 run/)
+  }, 240_000)
+
+  it("reports bad input the same way (exit 2, file and key named)", () => {
+    const r = flowBin(["run", "configs/no-such-registry.toml"])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/no-such-registry\.toml.*file not found/)
+  })
+
+  it("is not used when stale, built by another Node, or turned off", () => {
+    const results = (env: Record<string, string>) => {
+      const dir = tmpDir()
+      const r = flowBin(["run", "configs/registry.toml", "--experiment", "bgl-freq", "--data-root", dataRoot(), "--cache-dir", tmpDir(), "--results-dir", dir], env)
+      expect(r.code, r.stderr).toBe(0)
+      return environmentOf([...resultFolders(dir).values()][0]!).cli_start
+    }
+    expect(results({})).toBe("snapshot")
+    expect(results({ FLOW_NO_SNAPSHOT: "1" })).toBe("source")
+    const stamp = path.join(snapshotDir, "stamp")
+    const nodePath = path.join(snapshotDir, "node-path")
+    const built = fs.statSync(stamp).mtime
+    const node = fs.readFileSync(nodePath, "utf8")
+    try {
+      // Built before the sources last changed: stale.
+      fs.utimesSync(stamp, new Date(0), new Date(0))
+      expect(results({})).toBe("source")
+      fs.utimesSync(stamp, built, built)
+      // Built by another Node binary.
+      fs.writeFileSync(nodePath, "/elsewhere/node")
+      expect(results({})).toBe("source")
+    } finally {
+      fs.utimesSync(stamp, built, built)
+      fs.writeFileSync(nodePath, node)
+    }
+    expect(results({})).toBe("snapshot")
+  }, 120_000)
+})
