@@ -81,7 +81,7 @@ export class ContentCache {
       this.arena = arena
       this.arenaView = new DataView(arena.buffer)
     }
-    this.arena.set(bytes.subarray(start, end), this.arenaUsed)
+    for (let i = 0; i < length; i++) this.arena[this.arenaUsed + i] = bytes[start + i]!
     this.keyStart[e] = this.arenaUsed
     this.keyLength[e] = length
     this.arenaUsed += length

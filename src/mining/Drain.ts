@@ -194,7 +194,7 @@ export class Drain {
       const hit = cache.get(bytes, start, end)
       if (hit >= 0 && this.recount(hit)) return hit
     }
-    const g = this.learn(decoded ?? utf8.decode(bytes.subarray(start, end)))
+    const g = this.learn(decoded ?? decodeUtf8(bytes, start, end))
     cache?.set(bytes, start, end, g)
     return g
   }
@@ -500,6 +500,11 @@ interface MutableCluster {
 
 const DIGIT = /\p{Nd}/u
 const utf8 = new TextDecoder()
+/** Node's `Buffer#utf8Slice`: decodes a range without making a view of it (TextDecoder needs one). */
+const UTF8_SLICE: unknown = Reflect.get(Buffer.prototype, "utf8Slice")
+const decodeUtf8 = typeof UTF8_SLICE === "function"
+  ? (bytes: Uint8Array, start: number, end: number): string => (UTF8_SLICE as (this: Uint8Array, s: number, e: number) => string).call(bytes, start, end)
+  : (bytes: Uint8Array, start: number, end: number): string => utf8.decode(bytes.subarray(start, end))
 
 const newNode = (): TreeNode => ({ children: new Map(), clusterIds: [] })
 

@@ -73,7 +73,7 @@ export class LogMasker {
   mask(content: string): string {
     let text = content.length > this.maxContentLength ? content.slice(0, this.maxContentLength) : content
     for (const mask of this.masks) {
-      if (mask.literal === undefined || text.includes(mask.literal)) text = text.replace(mask.regex, mask.replacement)
+      if ((mask.literal === undefined || text.includes(mask.literal)) && hasChars(text, mask.chars)) text = text.replace(mask.regex, mask.replacement)
     }
     if (this.extraDelimiters.length === 0 && this.splitAfter.length === 0) return text
     // Delimiters must not cut named placeholders such as `<:DATE:>` (":" is a common split).
@@ -109,18 +109,19 @@ export class LogMasker {
       let digits = false
       let alnum = false
       let angle = false
+      let wide = false
       while (i < n) {
         const c = text.charCodeAt(i)
         if (isSpace(c)) break
         if (c >= 48 && c <= 57) digits = true
         else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) alnum = true
         else if (c === 60) angle = true
-        else if (c >= 128) alnum = true
+        else if (c >= 128) wide = alnum = true
         i++
       }
       const token = text.slice(start, i)
       if (raw !== undefined) raw.push(token)
-      tokens.push(this.numbersAsParams ? parametrize(token, digits, alnum, angle) : token)
+      tokens.push(this.numbersAsParams ? parametrize(token, digits, alnum, angle, wide) : token)
     }
     return tokens
   }
@@ -138,6 +139,8 @@ interface CompiledMask {
   readonly replacement: string
   /** A substring every match contains (a cheap test before running the regex), when one is evident. */
   readonly literal: string | undefined
+  /** Characters every match contains at least this many times (another cheap test), from `requiredChars`. */
+  readonly chars: ReadonlyArray<readonly [string, number]>
 }
 
 const compileMask = (mask: DrainMask, i: number): CompiledMask => {
@@ -157,7 +160,7 @@ const compileMask = (mask: DrainMask, i: number): CompiledMask => {
   }
   const text = mask.replacement ?? (mask.name === undefined ? PARAM_STR : `<:${mask.name}:>`)
   // String replacements treat `$` specially; escape it so the replacement is literal.
-  return { regex, replacement: text.replaceAll("$", "$$$$"), literal: requiredPrefix(mask.pattern) }
+  return { regex, replacement: text.replaceAll("$", "$$$$"), literal: requiredPrefix(mask.pattern), chars: requiredChars(mask.pattern) }
 }
 
 /**
@@ -202,6 +205,115 @@ export const requiredPrefix = (source: string): string | undefined => {
   return literal.length > 0 ? literal : undefined
 }
 
+/**
+ * Characters every match of the regex `source` contains, with how many times at least (a UUID
+ * pattern needs four `-`, an IPv4 pattern three `.`): literal characters at the top level or in
+ * groups, times the minimum of each quantifier. Conservative: classes, escapes such as `\d`,
+ * lookarounds, groups with flags and alternations (beyond what all branches share) count nothing,
+ * so a count is never more than every match holds.
+ */
+export const requiredChars = (source: string): ReadonlyArray<readonly [string, number]> => {
+  let i = 0
+  /** Minimum of a quantifier at i (1 when there is none), advancing past it. */
+  const quantifier = (): number => {
+    const c = source[i]
+    let min = 1
+    if (c === "*" || c === "?") {
+      min = 0
+      i++
+    } else if (c === "+") i++
+    else if (c === "{") {
+      const m = /^\{(\d+)(,\d*)?\}/.exec(source.slice(i))
+      if (m === null) return 1
+      min = Number(m[1])
+      i += m[0].length
+    } else return 1
+    if (source[i] === "?") i++
+    return min
+  }
+  const add = (into: Map<string, number>, from: ReadonlyMap<string, number>, times: number) => {
+    if (times > 0) for (const [k, v] of from) into.set(k, (into.get(k) ?? 0) + v * times)
+  }
+  /** A sequence with alternatives, up to an unmatched `)` or the end. */
+  const alternatives = (): Map<string, number> => {
+    const branches: Array<Map<string, number>> = []
+    let current = new Map<string, number>()
+    while (i < source.length && source[i] !== ")") {
+      const c = source[i]!
+      if (c === "|") {
+        branches.push(current)
+        current = new Map()
+        i++
+        continue
+      }
+      let element = new Map<string, number>()
+      if (c === "(") {
+        i++
+        let counts = true
+        if (source[i] === "?") {
+          // (?: counts; lookarounds, named groups' names and flag groups are skipped conservatively.
+          if (source[i + 1] === ":") i += 2
+          else if (source[i + 1] === "<" && source[i + 2] !== "=" && source[i + 2] !== "!") {
+            const close = source.indexOf(">", i)
+            i = close < 0 ? source.length : close + 1
+          } else {
+            counts = false
+            i += 2
+          }
+        }
+        const inner = alternatives()
+        if (source[i] === ")") i++
+        if (counts) element = inner
+      } else if (c === "[") {
+        i++
+        if (source[i] === "^") i++
+        if (source[i] === "]") i++
+        while (i < source.length && source[i] !== "]") i += source[i] === "\\" ? 2 : 1
+        i++
+      } else if (c === "\\") {
+        const e = source[i + 1] ?? ""
+        i += 2
+        if (/[A-Za-z0-9]/.test(e)) {
+          // A class, anchor, back-reference or code escape: counts nothing; skip its argument.
+          if ((e === "p" || e === "P" || e === "u") && source[i] === "{") i = Math.max(i, source.indexOf("}", i) + 1)
+          else if (e === "k" && source[i] === "<") i = Math.max(i, source.indexOf(">", i) + 1)
+          else if (e === "u") i += 4
+          else if (e === "x") i += 2
+          else if (e === "c") i += 1
+        } else element.set(e, 1)
+      } else {
+        i++
+        if (c !== "^" && c !== "$" && c !== ".") element.set(c, 1)
+      }
+      add(current, element, quantifier())
+    }
+    branches.push(current)
+    const [first, ...rest] = branches
+    const out = new Map<string, number>()
+    for (const [k, v] of first!) {
+      let n = v
+      for (const b of rest) n = Math.min(n, b.get(k) ?? 0)
+      if (n > 0) out.set(k, n)
+    }
+    return out
+  }
+  const all = new Map<string, number>()
+  while (i < source.length) {
+    add(all, alternatives(), 1)
+    if (source[i] === ")") i++ // unbalanced: the regex would not compile anyway
+  }
+  return [...all]
+}
+
+/** Whether `text` holds each character at least its count of times. */
+const hasChars = (text: string, chars: ReadonlyArray<readonly [string, number]>): boolean => {
+  for (const [c, n] of chars) {
+    let at = -1
+    for (let k = 0; k < n; k++) if ((at = text.indexOf(c, at + 1)) < 0) return false
+  }
+  return true
+}
+
 /** JavaScript's `\s` on one UTF-16 unit (the same set `split(/\s+/)` uses). */
 const isSpace = (c: number): boolean =>
   c === 32 || (c >= 9 && c <= 13) ||
@@ -211,13 +323,13 @@ const isSpace = (c: number): boolean =>
 const DIGIT = /\p{Nd}/u
 
 /** Numeric parametrisation of one token (see `TokenizeOptions.numbersAsParams`). */
-const parametrize = (token: string, digits: boolean, alnum: boolean, angle: boolean): string => {
+const parametrize = (token: string, digits: boolean, alnum: boolean, angle: boolean, wide: boolean): string => {
   if (token === PARAM_STR) return token
   if (!angle) {
     if (digits) return PARAM_STR
     if (!alnum) return token
-    // Non-ASCII letters may hide Unicode digits.
-    return token.length > 0 && DIGIT.test(token) ? PARAM_STR : token
+    // Non-ASCII characters may be Unicode digits.
+    return wide && DIGIT.test(token) ? PARAM_STR : token
   }
   // The token holds `<`: judge what is left once mask placeholders are removed.
   const rest = token.replace(PLACEHOLDER, "")

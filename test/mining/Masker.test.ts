@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { LogMasker, requiredPrefix } from "../../src/mining/Masker.ts"
+import { LogMasker, requiredChars, requiredPrefix } from "../../src/mining/Masker.ts"
 
 describe("LogMasker", () => {
   it("applies masks in order, then extra delimiters, then Brain splits, then whitespace", () => {
@@ -61,6 +61,76 @@ describe("requiredPrefix (mask prefilter)", () => {
     for (const line of lines) {
       let expected = line
       for (const { pattern } of masks) expected = expected.replace(new RegExp(pattern, "g"), "<*>")
+      expect(m.mask(line)).toBe(expected)
+    }
+  })
+})
+
+describe("requiredChars (mask prefilter)", () => {
+  const counts = (source: string) => Object.fromEntries(requiredChars(source))
+
+  it("counts the characters every match must hold", () => {
+    expect(counts("\\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\b")).toEqual({ "-": 4 })
+    expect(counts("\\b(?:[0-9A-Fa-f]{2}:){5,}[0-9A-Fa-f]{2}\\b")).toEqual({ ":": 5 })
+    expect(counts("(\\d+\\.){3}\\d+(:\\d+)?")).toEqual({ ".": 3 })
+    expect(counts("blk_-?\\d+")).toEqual({ b: 1, l: 1, k: 1, _: 1 })
+    expect(counts("x{2,3}y+z*w?")).toEqual({ x: 2, y: 1 })
+    expect(counts("(?<id>ab){2}")).toEqual({ a: 2, b: 2 })
+    expect(counts("\\.\\.\\.")).toEqual({ ".": 3 })
+  })
+
+  it("claims nothing it cannot see: alternatives keep only what every branch shares; classes, escapes, lookarounds count nothing", () => {
+    expect(counts("foo|bar")).toEqual({})
+    expect(counts("a:b|c:d")).toEqual({ ":": 1 })
+    expect(counts("(?:ab|ac){2}")).toEqual({ a: 2 })
+    expect(counts("[a-]\\d\\w\\s\\b.")).toEqual({})
+    expect(counts("(?=x)(?!y)(?<=z)(?<!w)q")).toEqual({ q: 1 })
+    expect(counts("\\u0041\\x41\\p{L}\\k<n>")).toEqual({})
+    expect(counts("^$")).toEqual({})
+  })
+
+  it("never rejects a text the regex matches (random patterns and texts)", () => {
+    const atoms = ["a", "b", ":", "-", ".", "\\d", "[ab]", "(?:a:)", "(a|b:)", "(?:-|:)", "\\.", "x"]
+    const quants = ["", "", "?", "*", "+", "{2}", "{1,3}", "{0,2}"]
+    let seed = 7
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff
+      return seed % n
+    }
+    let checked = 0
+    for (let t = 0; t < 400; t++) {
+      let source = ""
+      for (let k = 1 + rand(5); k > 0; k--) source += atoms[rand(atoms.length)]! + quants[rand(quants.length)]!
+      if (rand(4) === 0) source += `|${atoms[rand(atoms.length)]}`
+      const regex = new RegExp(source, "g")
+      const need = requiredChars(source)
+      for (let u = 0; u < 30; u++) {
+        let text = ""
+        for (let k = rand(12); k > 0; k--) text += "ab:-.x1 "[rand(8)]
+        for (const m of text.matchAll(regex)) {
+          if (m[0].length === 0) continue
+          checked++
+          for (const [c, n] of need) expect(m[0].split(c).length - 1, `${source} on ${m[0]}`).toBeGreaterThanOrEqual(n)
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(500)
+  })
+
+  it("leaves masking unchanged (the default masks on lines with and without their characters)", () => {
+    const masks = [
+      { name: "UUID", pattern: "\\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\b" },
+      { name: "MAC", pattern: "\\b(?:[0-9A-Fa-f]{2}:){5,}[0-9A-Fa-f]{2}\\b" },
+      { pattern: "(\\d+\\.){3}\\d+(:\\d+)?" }
+    ]
+    const m = new LogMasker({ masks })
+    const lines = [
+      "instance 3b5c1a2e-1111-4c2d-8e9f-0123456789ab at 10.0.0.1:80 mac 00:1a:2b:3c:4d:5e",
+      "blk_-123 src: /10.250.10.6:40524", "no-uuid-here-at-all", "a:b:c:d", "1.2.3"
+    ]
+    for (const line of lines) {
+      let expected = line
+      for (const k of masks) expected = expected.replace(new RegExp(k.pattern, "g"), k.name === undefined ? "<*>" : `<:${k.name}:>`)
       expect(m.mask(line)).toBe(expected)
     }
   })
