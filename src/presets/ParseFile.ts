@@ -155,6 +155,14 @@ export const parseFile = (file: string, opts: ParseFileOptions): ParseFileSummar
 }
 
 /** A parsed row during `scanParsed`; valid only inside the callback. */
+/** Where a row's content lies in the read buffer (see `ParsedRow.contentBytes`). */
+export interface ContentBytes {
+  readonly buffer: Uint8Array
+  readonly start: number
+  readonly end: number
+  readonly utf8: boolean
+}
+
 export interface ParsedRow {
   /** 1-based raw line number. */
   readonly lineNo: number
@@ -163,10 +171,11 @@ export interface ParsedRow {
   /** Field f (format order) as a string; "" for a field of an absent optional part. */
   field(f: number): string
   /**
-   * The `<Content>` bytes in the current read buffer (valid only during the callback), and whether
-   * they are UTF-8 (false for latin1-decoded logs with non-ASCII bytes: then use `content()`).
+   * The `<Content>` bytes in the current read buffer, and whether they are UTF-8 (false for
+   * latin1-decoded logs with non-ASCII bytes: then use `content()`). Valid only during the
+   * callback: the same object is updated for every row (no allocation per line).
    */
-  contentBytes(): { readonly buffer: Uint8Array; readonly start: number; readonly end: number; readonly utf8: boolean }
+  contentBytes(): ContentBytes
 }
 
 /** What `scanParsed` read. */
@@ -204,18 +213,23 @@ export const scanParsed = (
     if (s < 0) return ""
     return decode === "latin1" && LATIN1_SLICE !== undefined ? LATIN1_SLICE.call(buf, s, ends[f]!) : buf.toString(decode, s, ends[f]!)
   }
+  const bytes: { buffer: Uint8Array; start: number; end: number; utf8: boolean } = { buffer: buf, start: 0, end: 0, utf8: true }
+  let utf8 = true
   const row: ParsedRow = {
     get lineNo() {
       return lineNo
     },
     content: () => decodeField(contentIndex),
     field: decodeField,
-    contentBytes: () => ({
-      buffer: buf,
-      start: Math.max(0, starts[contentIndex]!),
-      end: Math.max(0, ends[contentIndex]!),
-      utf8: parser.encoding !== "latin1" || parser.bufferAscii
-    })
+    contentBytes: () => {
+      const s = starts[contentIndex]!
+      const e = ends[contentIndex]!
+      bytes.buffer = buf
+      bytes.start = s < 0 ? 0 : s
+      bytes.end = e < 0 ? 0 : e
+      bytes.utf8 = utf8
+      return bytes
+    }
   }
   const stats = readLines(file, {
     chunk: (b, from, to) => {
@@ -223,6 +237,7 @@ export const scanParsed = (
       parser.setBuffer(buf, from, to)
       // ASCII decodes the same either way, and latin1 is the cheaper decoder.
       decode = parser.encoding === "latin1" || parser.bufferAscii ? "latin1" : "utf8"
+      utf8 = parser.encoding !== "latin1" || parser.bufferAscii
     },
     line: (b, start, end, n) => {
       const status = parser.parseLine(start, end)
