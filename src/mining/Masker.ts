@@ -52,6 +52,8 @@ export class LogMasker {
   private readonly masks: ReadonlyArray<CompiledMask>
   private readonly extraDelimiters: ReadonlyArray<string>
   private readonly splitAfter: ReadonlyArray<string>
+  /** splitAfter as a table of ASCII codes, when it is only single characters and there are no extra delimiters. */
+  private readonly splitChars: Uint8Array | undefined
 
   constructor(options: TokenizeOptions = {}) {
     this.masks = (options.masks ?? []).map(compileMask)
@@ -63,6 +65,12 @@ export class LogMasker {
       if (typeof d !== "string" || d.length === 0) throw new Error(`Drain: splitAfter[${i}] must be a non-empty string`)
       return d
     })
+    // Single-character splits (every preset's but BGL's "..") are done while tokenising instead of
+    // by rewriting the text: same tokens, two fewer strings per message.
+    if (this.extraDelimiters.length === 0 && this.splitAfter.every((d) => d.length === 1 && d.charCodeAt(0) < 128 && !isSpace(d.charCodeAt(0)))) {
+      this.splitChars = new Uint8Array(128)
+      for (const d of this.splitAfter) this.splitChars[d.charCodeAt(0)] = 1
+    }
     this.numbersAsParams = options.numbersAsParams ?? false
     const max = options.maxContentLength ?? 16384
     if (!Number.isInteger(max) || max < 1) throw new Error(`Drain: maxContentLength must be an integer >= 1, got ${max}`)
@@ -71,10 +79,7 @@ export class LogMasker {
 
   /** The content after truncation, masks, extra delimiters and splits (the text that is tokenised). */
   mask(content: string): string {
-    let text = content.length > this.maxContentLength ? content.slice(0, this.maxContentLength) : content
-    for (const mask of this.masks) {
-      if ((mask.literal === undefined || text.includes(mask.literal)) && hasChars(text, mask.chars)) text = text.replace(mask.regex, mask.replacement)
-    }
+    const text = this.applyMasks(content)
     if (this.extraDelimiters.length === 0 && this.splitAfter.length === 0) return text
     // Delimiters must not cut named placeholders such as `<:DATE:>` (":" is a common split).
     if (!text.includes("<:")) return this.split(text)
@@ -85,6 +90,15 @@ export class LogMasker {
       last = m.index + m[0].length
     }
     return out + this.split(text.slice(last))
+  }
+
+  /** The content after truncation and masks. */
+  private applyMasks(content: string): string {
+    let text = content.length > this.maxContentLength ? content.slice(0, this.maxContentLength) : content
+    for (const mask of this.masks) {
+      if ((mask.literal === undefined || text.includes(mask.literal)) && hasChars(text, mask.chars)) text = text.replace(mask.regex, mask.replacement)
+    }
+    return text
   }
 
   private split(text: string): string {
@@ -98,7 +112,10 @@ export class LogMasker {
    * parametrisation, position by position (the values a template position has shown).
    */
   tokens(content: string, raw?: Array<string>): Array<string> {
-    const text = this.mask(content)
+    const splits = this.splitChars
+    // With single-character splits, a token also ends after a split character outside a named
+    // placeholder: what splitting the text first (`mask`) and tokenising it gives.
+    const text = splits === undefined ? this.mask(content) : this.applyMasks(content)
     const tokens: Array<string> = []
     const n = text.length
     let i = 0
@@ -110,14 +127,18 @@ export class LogMasker {
       let alnum = false
       let angle = false
       let wide = false
+      let protectedTo = -1
       while (i < n) {
         const c = text.charCodeAt(i)
         if (isSpace(c)) break
         if (c >= 48 && c <= 57) digits = true
         else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) alnum = true
-        else if (c === 60) angle = true
-        else if (c >= 128) wide = alnum = true
+        else if (c === 60) {
+          angle = true
+          if (splits !== undefined && i >= protectedTo && text.charCodeAt(i + 1) === 58) protectedTo = namedPlaceholderEnd(text, i)
+        } else if (c >= 128) wide = alnum = true
         i++
+        if (splits !== undefined && c < 128 && splits[c] === 1 && i > protectedTo) break
       }
       const token = text.slice(start, i)
       if (raw !== undefined) raw.push(token)
@@ -160,7 +181,10 @@ const compileMask = (mask: DrainMask, i: number): CompiledMask => {
   }
   const text = mask.replacement ?? (mask.name === undefined ? PARAM_STR : `<:${mask.name}:>`)
   // String replacements treat `$` specially; escape it so the replacement is literal.
-  return { regex, replacement: text.replaceAll("$", "$$$$"), literal: requiredPrefix(mask.pattern), chars: requiredChars(mask.pattern) }
+  const literal = requiredPrefix(mask.pattern)
+  // Characters the literal already guarantees need no second look.
+  const chars = requiredChars(mask.pattern).filter(([c, k]) => literal === undefined || literal.split(c).length - 1 < k)
+  return { regex, replacement: text.replaceAll("$", "$$$$"), literal, chars }
 }
 
 /**
@@ -303,6 +327,17 @@ export const requiredChars = (source: string): ReadonlyArray<readonly [string, n
     if (source[i] === ")") i++ // unbalanced: the regex would not compile anyway
   }
   return [...all]
+}
+
+/** The index just past the named placeholder `<:NAME:>` starting at `at`, or -1 when none starts there. */
+const namedPlaceholderEnd = (text: string, at: number): number => {
+  let k = at + 2
+  while (k < text.length) {
+    const c = text.charCodeAt(k)
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95) k++
+    else break
+  }
+  return k > at + 2 && text.charCodeAt(k) === 58 && text.charCodeAt(k + 1) === 62 ? k + 2 : -1
 }
 
 /** Whether `text` holds each character at least its count of times. */

@@ -135,3 +135,26 @@ describe("requiredChars (mask prefilter)", () => {
     }
   })
 })
+
+describe("tokens with single-character splits (split while tokenising)", () => {
+  it("gives exactly the tokens of the split text (mask), named placeholders kept whole", () => {
+    const masks = [{ name: "IP", pattern: "(\\d+\\.){3}\\d+" }, { pattern: "blk_-?\\d+" }, { name: "A1_b", pattern: "zz" }]
+    for (const splitAfter of [[":", ","], ["<", ">", ":"], ["=", "_", "("], ["*"]]) {
+      const m = new LogMasker({ masks, splitAfter, numbersAsParams: true })
+      let seed = splitAfter.length
+      const rand = (n: number) => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff
+        return seed % n
+      }
+      const parts = ["a", "b1", ":", ",", "<", ">", "<:", ":>", "zz", "10.0.0.1", "blk_-5", " ", "  ", "\t", "=", "_", "(", "*", "<*>", "é", "٣"]
+      for (let t = 0; t < 2000; t++) {
+        let text = ""
+        for (let k = rand(14); k > 0; k--) text += parts[rand(parts.length)]
+        const expected = m.mask(text).split(/\s+/).filter((x) => x.length > 0)
+        const raw: Array<string> = []
+        m.tokens(text, raw)
+        expect(raw, JSON.stringify(text)).toEqual(expected)
+      }
+    }
+  })
+})
