@@ -163,15 +163,23 @@ const accuracy = (system: System): AccuracyRow => {
 
 // ---- throughput --------------------------------------------------------------------------------
 
-const replicate = (system: System, source: string, minLines: number): { file: string; lines: number } => {
+/**
+ * The source concatenated to at least `minLines` lines. `distinct`: copy c > 0 has every run of 3+
+ * digits extended by c (synthetic: block ids, ports, sizes then differ between copies as they do
+ * along a real log, so messages with numbers are not exact repeats and miss the content cache).
+ */
+const replicate = (system: System, source: string, minLines: number, distinct = false): { file: string; lines: number } => {
   const one = fs.readFileSync(path.join(dataRoot, source))
   const body = one[one.length - 1] === 10 ? one : Buffer.concat([one, Buffer.from("\n")])
   let perCopy = 0
   for (let i = 0; i < body.length; i++) if (body[i] === 10) perCopy++
   const copies = Math.ceil(minLines / perCopy)
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-parse-")), `${system}_x${copies}.log`)
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-parse-")), `${system}_x${copies}${distinct ? "_distinct" : ""}.log`)
   const fd = fs.openSync(file, "w")
-  for (let i = 0; i < copies; i++) fs.writeSync(fd, body)
+  const text = distinct ? body.toString("latin1") : ""
+  for (let i = 0; i < copies; i++) {
+    fs.writeSync(fd, distinct && i > 0 ? Buffer.from(text.replace(/\d{3,}/g, (m) => `${m}${i}`), "latin1") : body)
+  }
   fs.closeSync(fd)
   return { file, lines: copies * perCopy }
 }
@@ -213,13 +221,16 @@ try {
   for (const { system, file: source } of THROUGHPUT) {
     const single = replicate(system, source, minLines)
     const double = replicate(system, source, 2 * minLines)
-    tempDirs.push(path.dirname(single.file), path.dirname(double.file))
+    const distinct = replicate(system, source, minLines, true)
+    tempDirs.push(path.dirname(single.file), path.dirname(double.file), path.dirname(distinct.file))
     const split = measure("split", system, single.file, repeat)
-    for (const [mode, f] of [["split", single], ["parse", single], ["parse+mine", single], ["parse+mine", double], ["parseLog", single]] as const) {
+    const runs = [["split", single], ["parse", single], ["parse+mine", single], ["parse+mine", double], ["parse+mine", distinct], ["parseLog", single]] as const
+    for (const [mode, f] of runs) {
       const m = mode === "split" && f === single ? split : measure(mode, system, f.file, repeat)
       const lps = m.lines / m.seconds
+      const label = f === distinct ? `${mode}, numbers varied` : mode
       thrRows.push(
-        `| ${system} | ${m.lines.toLocaleString("en-US")} | ${(m.bytes / 1e6).toFixed(0)} | ${mode} | ${m.seconds.toFixed(2)} | ${Math.round(lps).toLocaleString("en-US")} | ${(m.bytes / 1e6 / m.seconds).toFixed(1)} | ${mode === "parse+mine" ? m.templates : ""} | ${m.maxRssMiB.toFixed(0)} | ${((100 * m.seconds) / (split.seconds * (m.lines / split.lines))).toFixed(0)}% |`
+        `| ${system} | ${m.lines.toLocaleString("en-US")} | ${(m.bytes / 1e6).toFixed(0)} | ${label} | ${m.seconds.toFixed(2)} | ${Math.round(lps).toLocaleString("en-US")} | ${(m.bytes / 1e6 / m.seconds).toFixed(1)} | ${mode === "parse+mine" ? m.templates : ""} | ${m.maxRssMiB.toFixed(0)} | ${((100 * m.seconds) / (split.seconds * (m.lines / split.lines))).toFixed(0)}% |`
       )
       console.log(thrRows[thrRows.length - 1])
     }
@@ -259,6 +270,9 @@ const section = [
   "content cache: compare peak RSS at 1x and 2x the lines. Replicated lines repeat, which the miner's",
   "content cache benefits from; the 2k / 20k sources hold the distinct lines. *parseLog*: the parse",
   "stage's whole-file path (file in memory; columnar output with dictionary-encoded fields and timestamps).",
+  "*numbers varied*: a synthetic stream built from the same real lines where copy c > 0 has every run of",
+  "3+ digits extended by c, so messages carrying block ids, ports or sizes are new in every copy, as",
+  "along a real log: the content cache misses and every such message is masked, tokenised and matched.",
   "",
   ...thrTable,
   ""
