@@ -7,7 +7,8 @@
  * `FLOW_NO_SNAPSHOT=1` forces the sources.
  *
  * Usage: node scripts/build.ts [--out DIR] [--if-possible]
- *   --out DIR       where flow.cjs, flow.blob, flow.json, node-path and stamp go (default .build/)
+ *   --out DIR       where flow.cjs, flow.blob, flow.json, node-path, stamp and the stage worker
+ *                   (stageWorker.mjs, worker.mjs) go (default .build/)
  *   --if-possible   a failure is a warning and exit 0 (npm's prepare: the CLI still runs from source)
  *
  * What a snapshot cannot hold is kept out of it: native addons (lmdb, onnxruntime-node) are
@@ -82,6 +83,39 @@ const build = async (): Promise<void> => {
     }]
   })
   fs.renameSync(`${bundle}.${process.pid}.tmp`, bundle)
+  // The stage worker as one ES module, and an entry that caches its compiled code: a worker
+  // started by the snapshot loads in ~0.2-0.4 s instead of ~1 s for the sources.
+  const workerBundle = path.join(outDir, "stageWorker.mjs")
+  await esbuild.build({
+    entryPoints: [path.join(root, "src/flows/stageWorker.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node24",
+    outfile: `${workerBundle}.${process.pid}.tmp`,
+    external: ["lmdb", "onnxruntime-node"],
+    logLevel: "error",
+    // CommonJS dependencies bundled into an ES module still call require() for Node's modules.
+    banner: { js: "import { createRequire as __flowCreateRequire } from 'node:module'; const require = __flowCreateRequire(import.meta.url);" }
+  })
+  fs.renameSync(`${workerBundle}.${process.pid}.tmp`, workerBundle)
+  writeAtomic(
+    path.join(outDir, "worker.mjs"),
+    [
+      'import { enableCompileCache } from "node:module"',
+      'import * as path from "node:path"',
+      'import { pathToFileURL } from "node:url"',
+      'import { workerData } from "node:worker_threads"',
+      "enableCompileCache()",
+      "try {",
+      '  await import("./stageWorker.mjs")',
+      "} catch {",
+      "  // The bundle is missing or broken: the sources do the same work, only start slower.",
+      '  await import(pathToFileURL(path.join(workerData.projectRoot, "src", "flows", "stageWorker.ts")).href)',
+      "}",
+      ""
+    ].join("\n")
+  )
   const r = spawnSync(process.execPath, ["--no-warnings", "--snapshot-blob", tmpBlob, "--build-snapshot", bundle], {
     cwd: root,
     env: { ...process.env, FLOW_SNAPSHOT_LIBC: libcFamily() },

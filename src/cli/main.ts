@@ -26,7 +26,7 @@ import { PARSER_PRESETS } from "../tasks/ParseStage.ts"
 import { formatCacheTable, formatEntry, formatSize } from "./CacheTable.ts"
 import { liveView, plainView } from "./View.ts"
 import { watchLauncher } from "../runtime/ParentWatch.ts"
-import { setProjectRoot } from "../runtime/ProjectRoot.ts"
+import { projectRoot, setProjectRoot, setSnapshotDir } from "../runtime/ProjectRoot.ts"
 
 // Flags shared by several commands.
 const cacheDir = Flag.String("cache-dir").pipe(
@@ -458,6 +458,9 @@ if (v8.startupSnapshot.isBuildingSnapshot()) {
   // passes bin/flow.js as the first argument, so process.argv has its usual shape.
   v8.startupSnapshot.setDeserializeMainFunction(() => {
     setProjectRoot(path.resolve(path.dirname(process.argv[1]!), ".."))
+    const blob = process.execArgv.findIndex((a) => a === "--snapshot-blob" || a.startsWith("--snapshot-blob="))
+    const blobPath = blob < 0 ? undefined : process.execArgv[blob]!.includes("=") ? process.execArgv[blob]!.split("=")[1] : process.execArgv[blob + 1]
+    setSnapshotDir(path.dirname(path.resolve(blobPath ?? path.join(projectRoot(), ".build", "flow.blob"))))
     // Native packages (lmdb) are still loaded from node_modules at run time: cache their compiled code.
     module.enableCompileCache?.()
     runCli()

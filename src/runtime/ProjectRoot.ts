@@ -2,20 +2,30 @@
  * Where logflow's own files are (package.json, node_modules, src/), for the places that need
  * them at run time: worker entry points, native modules, the environment record. Running from
  * source this is two folders above this file; the start-up snapshot (`src/cli/snapshot.ts`)
- * has no module URL and sets it from the launcher's path instead.
+ * has no module URL and sets it from the launcher's path instead, and a bundled stage worker is
+ * told it by the pool.
  */
 import { createRequire } from "node:module"
 import * as path from "node:path"
 
 let root: string | undefined
+let snapshot: string | undefined
 
-/** Set by the snapshot entry before anything else runs. */
+/** Set where there is no module URL to go by: the snapshot's start, a bundled worker. */
 export const setProjectRoot = (dir: string): void => {
   root = dir
 }
 
+/** Set by the snapshot's start: the folder of the blob, which also holds the bundled stage worker. */
+export const setSnapshotDir = (dir: string | undefined): void => {
+  snapshot = dir
+}
+
 /** Whether this process started from the start-up snapshot (recorded in environment.json). */
-export const startedFromSnapshot = (): boolean => root !== undefined
+export const startedFromSnapshot = (): boolean => snapshot !== undefined
+
+/** The folder of the start-up snapshot this process started from, if it did. */
+export const snapshotDir = (): string | undefined => snapshot
 
 export const projectRoot = (): string => root ?? path.resolve(import.meta.dirname, "../..")
 

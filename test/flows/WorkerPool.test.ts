@@ -52,3 +52,39 @@ describe("WorkerPool", () => {
     expect((decodeValue(good.bytes) as ParsedLog).rawLines).toBe(2000)
   })
 })
+
+describe("WorkerPool started from the snapshot", () => {
+  it("runs its workers from the worker bundle beside the snapshot, and computes the same bytes", async () => {
+    const { setSnapshotDir } = await import("../../src/runtime/ProjectRoot.ts")
+    const fs = await import("node:fs")
+    // A stand-in for .build/: its worker.mjs leaves a mark, then loads the real stage worker.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "logflow-snapshot-dir-"))
+    const mark = path.join(dir, "loaded")
+    const source = path.resolve(import.meta.dirname, "../../src/flows/stageWorker.ts")
+    fs.writeFileSync(path.join(dir, "worker.mjs"), `import * as fs from "node:fs"\nfs.writeFileSync(${JSON.stringify(mark)}, "yes")\nawait import(${JSON.stringify(source)})\n`)
+    setSnapshotDir(dir)
+    try {
+      const bundled = await Effect.runPromise(run(job()).pipe(Effect.provide(WorkerPool.layer(1))))
+      expect(fs.existsSync(mark)).toBe(true)
+      const inline = await Effect.runPromise(run(job()).pipe(Effect.provide(WorkerPool.layerInline)))
+      expect(Buffer.from(bundled.out.bytes).equals(Buffer.from(inline.out.bytes))).toBe(true)
+    } finally {
+      setSnapshotDir(undefined)
+    }
+  })
+})
+
+describe("stage worker", () => {
+  it("ends on an exception nothing caught without handing Node an error to serialise", async () => {
+    const { Worker } = await import("node:worker_threads")
+    const w = new Worker(path.resolve(import.meta.dirname, "../../src/flows/stageWorker.ts"), { workerData: { projectRoot: path.resolve(import.meta.dirname, "../..") } })
+    let errorEvent = false
+    w.on("error", () => (errorEvent = true))
+    const exited = new Promise<number>((resolve) => w.once("exit", resolve))
+    w.postMessage(null) // the message handler throws before any job starts
+    expect(await exited).toBe(1)
+    // Node's own path would emit "error" with the exception serialised through node:v8, which
+    // aborts a process started from the start-up snapshot.
+    expect(errorEvent).toBe(false)
+  })
+})
