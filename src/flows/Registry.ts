@@ -541,6 +541,8 @@ export const readToml = (file: string): Effect.Effect<Record<string, unknown>, C
     }
   })
 
+const decoded = new WeakMap<object, Map<string, unknown>>()
+
 /** Decode with a schema; every issue is reported with its dotted key path. */
 export const decode = <S extends Schema.Codec<unknown, unknown>>(
   schema: S,
@@ -549,8 +551,22 @@ export const decode = <S extends Schema.Codec<unknown, unknown>>(
   prefix: string,
   note?: string
 ): Effect.Effect<S["Type"], ConfigError> => {
+  // A registry decodes the same dataset, model and run inputs for many runs: each distinct input
+  // once per schema (successes only; a failure is reported with this call's file and key path).
+  let memo = decoded.get(schema)
+  if (memo === undefined) decoded.set(schema, memo = new Map())
+  let key: string | undefined
+  try {
+    key = JSON.stringify(input)
+  } catch {
+    key = undefined // not JSON (a BigInt from TOML): decode every time
+  }
+  if (key !== undefined && memo.has(key)) return Effect.succeed(memo.get(key) as S["Type"])
   const result = Schema.decodeUnknownResult(schema)(input, { errors: "all", onExcessProperty: "error" })
-  if (Result.isSuccess(result)) return Effect.succeed(result.success)
+  if (Result.isSuccess(result)) {
+    if (key !== undefined) memo.set(key, result.success)
+    return Effect.succeed(result.success)
+  }
   const issues = SchemaIssue.makeFormatterStandardSchemaV1()(result.failure.issue).issues
   const first = issues[0]
   const keyPath = dotted([prefix, ...(first?.path ?? [])])
