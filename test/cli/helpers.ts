@@ -6,6 +6,12 @@ import * as path from "node:path"
 
 export const repoRoot = path.resolve(import.meta.dirname, "../..")
 export const mainTs = path.join(repoRoot, "src/cli/main.ts")
+/**
+ * How the CLI is started: `node src/cli/main.ts` by default; FLOW_E2E_BIN=bin/flow runs every
+ * end-to-end test through the launcher (the start-up snapshot when it is fresh) instead.
+ */
+const command = (args: ReadonlyArray<string>): [string, Array<string>] =>
+  process.env.FLOW_E2E_BIN === undefined ? [process.execPath, [mainTs, ...args]] : [path.resolve(repoRoot, process.env.FLOW_E2E_BIN), [...args]]
 export const dataRoot = (): string => {
   const d = process.env.FLOW_DATA_ROOT
   if (d === undefined || !fs.existsSync(d)) throw new Error("FLOW_DATA_ROOT must point at the shared data")
@@ -22,7 +28,7 @@ export interface CliResult {
 
 /** Run `flow ARGS` to completion. Output is not a terminal, so events come as plain lines. */
 export const flow = (args: ReadonlyArray<string>, env: Record<string, string> = {}): CliResult => {
-  const r = spawnSync(process.execPath, [mainTs, ...args], {
+  const r = spawnSync(...command(args), {
     cwd: repoRoot,
     encoding: "utf8",
     env: { ...process.env, ...env },
@@ -34,7 +40,7 @@ export const flow = (args: ReadonlyArray<string>, env: Record<string, string> = 
 /** Start `flow ARGS`, SIGKILL it as soon as a stdout line matches, and return what it printed. */
 export const flowKilledAt = (args: ReadonlyArray<string>, when: RegExp): Promise<string> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [mainTs, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(...command(args), { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
     let out = ""
     let killed = false
     child.stdout.setEncoding("utf8")
@@ -77,7 +83,7 @@ export const git = (args: ReadonlyArray<string>) => spawnSync("git", args, { cwd
 /** Run `flow ARGS` without blocking this process (so a server in the test can answer it). */
 export const flowAsync = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<CliResult> =>
   new Promise((resolve) => {
-    const child = spawn(process.execPath, [mainTs, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(...command(args), { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
     child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c))

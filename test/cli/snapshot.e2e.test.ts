@@ -5,13 +5,18 @@ import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { dataRoot, flow, repoRoot, resultFolders, tmpDir } from "./helpers.ts"
+import { dataRoot, mainTs, repoRoot, resultFolders, tmpDir } from "./helpers.ts"
 
 const launcher = path.join(repoRoot, "bin/flow")
 let snapshotDir = ""
 
 const flowBin = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
   const r = spawnSync(launcher, args, { cwd: repoRoot, encoding: "utf8", env: { ...process.env, FLOW_SNAPSHOT_DIR: snapshotDir, ...env }, timeout: 120_000 })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+/** The CLI from source, whatever FLOW_E2E_BIN says. */
+const flow = (args: ReadonlyArray<string>) => {
+  const r = spawnSync(process.execPath, [mainTs, ...args], { cwd: repoRoot, encoding: "utf8", timeout: 120_000 })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 const environmentOf = (folder: string) => JSON.parse(fs.readFileSync(path.join(folder, "environment.json"), "utf8")) as { cli_start: string }
