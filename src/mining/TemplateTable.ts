@@ -8,6 +8,15 @@
  */
 import { PARAM_STR } from "./Masker.ts"
 
+/**
+ * The value a position counts toward the variable threshold: the raw token, except that a
+ * parameter (a token numeric parametrisation turned into `<*>`) counts by its shape, digits
+ * collapsed: `blk_123` and `blk_456` are one value, so numbers that keep changing along a stream
+ * do not by themselves make a position variable; `blk_123` and `lr:123` stay two.
+ */
+const valueOf = (token: string, raw: string): string => (token === PARAM_STR ? raw.replace(DIGITS, "0") : raw)
+const DIGITS = /[0-9]+/g
+
 /** Which templates count as one: none (Drain3), equal text, or equal text with `<*>` runs collapsed. */
 export type TemplateMerge = "none" | "equal" | "param-runs"
 
@@ -84,7 +93,7 @@ export class TemplateTable {
     if (slot === undefined) {
       slot = {
         tokens: [...template],
-        values: template.map((t, p) => (t === PARAM_STR ? (this.variableThreshold <= 1 ? null : [raw[p]!]) : undefined)),
+        values: template.map((t, p) => (t === PARAM_STR ? (this.variableThreshold <= 1 ? null : [valueOf(tokens[p]!, raw[p]!)]) : undefined)),
         groups: new Map(),
         members: []
       }
@@ -102,7 +111,7 @@ export class TemplateTable {
           slot.tokens[p] = PARAM_STR
           rekey = true
         }
-        const r = raw[p]!
+        const r = valueOf(tokens[p]!, raw[p]!)
         if (!v.includes(r)) {
           v.push(r)
           if (v.length >= k) {

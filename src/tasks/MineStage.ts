@@ -83,7 +83,7 @@ export interface MinedLog extends TemplatedLog {
 
 export const mineStage = defineStage<MineParams, readonly [ParsedLog], MinedLog>({
   name: "mine",
-  version: "2",
+  version: "3",
   params: MineParams,
   cpu: true,
   run: (params, [parsed]) => {
