@@ -761,6 +761,9 @@ class ByteDict {
   readonly values: Array<string> = []
   private readonly hashes: Array<number> = []
   private arena = new Uint8Array(1024)
+  private arenaView = new DataView(this.arena.buffer)
+  private source: Uint8Array | undefined
+  private sourceView: DataView = new DataView(new ArrayBuffer(0))
   private arenaStart: Array<number> = []
   private arenaPos = 0
   private table = new Int32Array(64).fill(-1)
@@ -775,15 +778,24 @@ class ByteDict {
     const a = this.arenaStart[code]!
     const len = (code + 1 < this.arenaStart.length ? this.arenaStart[code + 1]! : this.arenaPos) - a
     if (len !== e - s) return false
+    // Four bytes at a time (the arena's view is rebuilt when the arena grows).
+    const av = this.arenaView
+    const bv = this.viewOf(buf)
+    let i = 0
+    for (; i + 4 <= len; i += 4) if (av.getInt32(a + i, true) !== bv.getInt32(s + i, true)) return false
     const arena = this.arena
-    for (let i = 0; i < len; i++) if (arena[a + i] !== buf[s + i]) return false
+    for (; i < len; i++) if (arena[a + i] !== buf[s + i]) return false
     return true
   }
 
   /** The code of `buf[s, e)`, adding it when new. */
   codeOf(buf: Uint8Array, s: number, e: number): number {
-    let h = 0x811c9dc5
-    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193)
+    // FNV-style over four-byte words, then the tail bytes.
+    const v = this.viewOf(buf)
+    let h = 0x811c9dc5 ^ (e - s)
+    let i = s
+    for (; i + 4 <= e; i += 4) h = Math.imul(h ^ v.getInt32(i, true), 0x01000193) ^ (h >>> 15)
+    for (; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193)
     const mask = this.table.length - 1
     let slot = h & mask
     for (;;) {
@@ -802,6 +814,7 @@ class ByteDict {
       const next = new Uint8Array(Math.max(2 * this.arena.length, this.arenaPos + bytes.length))
       next.set(this.arena.subarray(0, this.arenaPos))
       this.arena = next
+      this.arenaView = new DataView(next.buffer)
     }
     this.arenaStart.push(this.arenaPos)
     this.arena.set(bytes, this.arenaPos)
@@ -809,6 +822,14 @@ class ByteDict {
     this.table[slot] = code
     if (2 * this.values.length > this.table.length) this.rehash()
     return code
+  }
+
+  private viewOf(buf: Uint8Array): DataView {
+    if (buf !== this.source) {
+      this.source = buf
+      this.sourceView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+    }
+    return this.sourceView
   }
 
   private rehash(): void {
