@@ -452,15 +452,23 @@ const runCli = (): void => {
   )
 }
 
+/** The `--snapshot-blob` this process was started with (`--snapshot-blob FILE` or `--snapshot-blob=FILE`). */
+const snapshotBlob = (): string | undefined => {
+  const args = process.execArgv
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--snapshot-blob") return args[i + 1]
+    if (args[i]!.startsWith("--snapshot-blob=")) return args[i]!.slice("--snapshot-blob=".length)
+  }
+  return undefined
+}
+
 if (v8.startupSnapshot.isBuildingSnapshot()) {
   // Built into a V8 start-up snapshot (scripts/build.ts): every module above is already
   // evaluated in the snapshot's heap; a start only deserialises it and runs the CLI. The launcher
   // passes bin/flow.js as the first argument, so process.argv has its usual shape.
   v8.startupSnapshot.setDeserializeMainFunction(() => {
     setProjectRoot(path.resolve(path.dirname(process.argv[1]!), ".."))
-    const blob = process.execArgv.findIndex((a) => a === "--snapshot-blob" || a.startsWith("--snapshot-blob="))
-    const blobPath = blob < 0 ? undefined : process.execArgv[blob]!.includes("=") ? process.execArgv[blob]!.split("=")[1] : process.execArgv[blob + 1]
-    setSnapshotDir(path.dirname(path.resolve(blobPath ?? path.join(projectRoot(), ".build", "flow.blob"))))
+    setSnapshotDir(path.dirname(path.resolve(snapshotBlob() ?? path.join(projectRoot(), ".build", "flow.blob"))))
     // Native packages (lmdb) are still loaded from node_modules at run time: cache their compiled code.
     module.enableCompileCache?.()
     runCli()
