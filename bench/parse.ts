@@ -163,10 +163,14 @@ const accuracy = (system: System): AccuracyRow => {
 
 // ---- throughput --------------------------------------------------------------------------------
 
+/** A run of digits changed for copy c: its last three digits plus c, modulo 1000 (same length, so shapes such as dates and IPs stay). */
+const vary = (digits: string, c: number): string =>
+  digits.slice(0, -3) + String((Number(digits.slice(-3)) + c) % 1000).padStart(3, "0")
+
 /**
- * The source concatenated to at least `minLines` lines. `distinct`: copy c > 0 has every run of 3+
- * digits extended by c (synthetic: block ids, ports, sizes then differ between copies as they do
- * along a real log, so messages with numbers are not exact repeats and miss the content cache).
+ * The source concatenated to at least `minLines` lines. `distinct`: in copy c > 0 every run of 3+
+ * digits is changed by `vary` (synthetic: block ids, ports, sizes then differ between copies as
+ * they do along a real log, so messages with numbers are not exact repeats and miss the content cache).
  */
 const replicate = (system: System, source: string, minLines: number, distinct = false): { file: string; lines: number } => {
   const one = fs.readFileSync(path.join(dataRoot, source))
@@ -178,7 +182,7 @@ const replicate = (system: System, source: string, minLines: number, distinct = 
   const fd = fs.openSync(file, "w")
   const text = distinct ? body.toString("latin1") : ""
   for (let i = 0; i < copies; i++) {
-    fs.writeSync(fd, distinct && i > 0 ? Buffer.from(text.replace(/\d{3,}/g, (m) => `${m}${i}`), "latin1") : body)
+    fs.writeSync(fd, distinct && i > 0 ? Buffer.from(text.replace(/\d{3,}/g, (m) => vary(m, i)), "latin1") : body)
   }
   fs.closeSync(fd)
   return { file, lines: copies * perCopy }
@@ -270,8 +274,8 @@ const section = [
   "content cache: compare peak RSS at 1x and 2x the lines. Replicated lines repeat, which the miner's",
   "content cache benefits from; the 2k / 20k sources hold the distinct lines. *parseLog*: the parse",
   "stage's whole-file path (file in memory; columnar output with dictionary-encoded fields and timestamps).",
-  "*numbers varied*: a synthetic stream built from the same real lines where copy c > 0 has every run of",
-  "3+ digits extended by c, so messages carrying block ids, ports or sizes are new in every copy, as",
+  "*numbers varied*: a synthetic stream built from the same real lines where, in copy c > 0, every run of",
+  "3+ digits has c added to its last three digits (mod 1000, length kept), so messages carrying block ids, ports or sizes are new in every copy, as",
   "along a real log: the content cache misses and every such message is masked, tokenised and matched.",
   "",
   ...thrTable,
