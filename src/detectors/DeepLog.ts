@@ -16,7 +16,7 @@
 import { Effect, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { closedStruct } from "../config/ClosedStruct.ts"
-import type { Detector, DetectorInputs, DetectorScores, FitContext, FitResult, NextEventHits, SequenceView } from "./Detector.ts"
+import type { Detector, DetectorInputs, DetectorScores, FitContext, FitResult, NextEventHits, NextEventRequest, SequenceView } from "./Detector.ts"
 import { trainingRows, trainOnField } from "./Features.ts"
 import type { LstmShape } from "./deeplog/LstmTypes.ts"
 import { flattenWeights, unflattenWeights } from "./deeplog/NativeLstm.ts"
@@ -388,16 +388,16 @@ export const deepLog: Detector<DeepLogConfig, DeepLogModel> = {
     return finish(p, config, state, parameters, resume === undefined ? null : resume.epoch, (performance.now() - t0) / 1000)
   },
 
-  score(model: DeepLogModel, data: SequenceView, which: Int32Array, _config: DeepLogConfig, inputs?: DetectorInputs): DetectorScores {
+  score(model: DeepLogModel, data: SequenceView, which: Int32Array, _config: DeepLogConfig, inputs?: DetectorInputs, nextEvent?: NextEventRequest): DetectorScores {
     const windows = windowsOf(data, which, vocabularyOfModel(model), model.history, model.padStart)
     const { rank } = rankTargets(model.shape, unflattenWeights(model.shape, model.weights), windows)
-    return scoresFromRanks(model, windows, rank, which, parameterFlags(model, data, which, inputs))
+    return withNextEvent(scoresFromRanks(model, windows, rank, which, parameterFlags(model, data, which, inputs)), windows, rank, data, nextEvent)
   },
 
-  async scoreAsync(model: DeepLogModel, data: SequenceView, which: Int32Array, _config: DeepLogConfig, inputs?: DetectorInputs): Promise<DetectorScores> {
+  async scoreAsync(model: DeepLogModel, data: SequenceView, which: Int32Array, _config: DeepLogConfig, inputs?: DetectorInputs, nextEvent?: NextEventRequest): Promise<DetectorScores> {
     const windows = windowsOf(data, which, vocabularyOfModel(model), model.history, model.padStart)
     const rank = await onnxRanks(model, windows)
-    return scoresFromRanks(model, windows, rank, which, parameterFlags(model, data, which, inputs))
+    return withNextEvent(scoresFromRanks(model, windows, rank, which, parameterFlags(model, data, which, inputs)), windows, rank, data, nextEvent)
   },
 
   /** Top-k hits of the true next key over every event of the `which` sequences (unseen keys never hit). */
@@ -412,12 +412,21 @@ export const deepLog: Detector<DeepLogConfig, DeepLogModel> = {
   }
 }
 
-/** How many windows have their true next key within the top k, per k (the end marker's windows excluded). */
-const topKHits = (windows: Windows, rank: Int32Array, ks: ReadonlyArray<number>): NextEventHits => {
+/** The scores plus next-event hits over the requested sequences, from the same ranks (a window depends only on its own sequence). */
+const withNextEvent = (out: DetectorScores, windows: Windows, rank: Int32Array, data: SequenceView, request: NextEventRequest | undefined): DetectorScores => {
+  if (request === undefined) return out
+  const member = new Uint8Array(data.offsets.length - 1)
+  for (const s of request.which) member[s] = 1
+  return { ...out, nextEvent: topKHits(windows, rank, request.ks, member) }
+}
+
+/** How many windows have their true next key within the top k, per k (the end marker's windows excluded; with `member`, only its sequences' windows). */
+const topKHits = (windows: Windows, rank: Int32Array, ks: ReadonlyArray<number>, member?: Uint8Array): NextEventHits => {
   let events = 0
   const hits = ks.map(() => 0)
   for (let w = 0; w < rank.length; w++) {
     if (windows.isEnd?.[w] === 1) continue
+    if (member !== undefined && member[windows.sequence[w]!] !== 1) continue
     events++
     ks.forEach((k, j) => { if (rank[w]! < k) hits[j]!++ })
   }

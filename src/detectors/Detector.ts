@@ -37,6 +37,18 @@ export interface DetectorScores {
   readonly threshold: number
   /** Detector-specific diagnostic counts (e.g. DeepLog's anomalous and unseen events), reported in metrics. */
   readonly diagnostics?: Readonly<Record<string, number>>
+  /** Next-event accuracy, when asked for (`NextEventRequest`) and the detector predicts next events. */
+  readonly nextEvent?: NextEventHits
+}
+
+/**
+ * Asks `score` for next-event accuracy over a subset of the scored sequences as well, so a
+ * predictive detector computes its predictions once (`predictNext` would compute them again).
+ */
+export interface NextEventRequest {
+  /** Sequence indexes, a subset of the scored `which`. */
+  readonly which: Int32Array
+  readonly ks: ReadonlyArray<number>
 }
 
 /** Representations a detector can read besides the sequences (built by the represent stage). */
@@ -79,14 +91,14 @@ export interface Detector<Config, Model> {
   /** Learns a model from the sequences at the `train` indexes. */
   fit(data: SequenceView, train: Int32Array, config: Config, inputs?: DetectorInputs): FitResult<Model>
   /** Scores the sequences at the `which` indexes. */
-  score(model: Model, data: SequenceView, which: Int32Array, config: Config, inputs?: DetectorInputs): DetectorScores
+  score(model: Model, data: SequenceView, which: Int32Array, config: Config, inputs?: DetectorInputs, nextEvent?: NextEventRequest): DetectorScores
   /**
    * Long-running detectors (neural ones): `fit` with progress and checkpoints. The fit stage
    * prefers it to `fit`; both must learn the same model from the same inputs.
    */
   fitAsync?(data: SequenceView, train: Int32Array, config: Config, ctx: FitContext): Promise<FitResult<Model>>
   /** Detectors with a faster asynchronous scorer (e.g. ONNX Runtime); the score stage prefers it. */
-  scoreAsync?(model: Model, data: SequenceView, which: Int32Array, config: Config, inputs?: DetectorInputs): Promise<DetectorScores>
+  scoreAsync?(model: Model, data: SequenceView, which: Int32Array, config: Config, inputs?: DetectorInputs, nextEvent?: NextEventRequest): Promise<DetectorScores>
   /**
    * The representations this config reads besides the sequences (e.g. DeepLog's parameter-value
    * model: parameters and elapsed times); the plan wires those represent stages into fit and score.

@@ -39,7 +39,7 @@ export const scoreStage = defineStage<
   ScoredSequences
 >({
   name: "score",
-  version: "4",
+  version: "5",
   params: DetectorParams,
   cpu: true,
   run: async (params, [labelled, split, fit, ...reps]): Promise<ScoredSequences> => {
@@ -48,13 +48,16 @@ export const scoreStage = defineStage<
     const detector = getDetector(params.detector)
     const seqs = splitSequences(labelled, split)
     const inputs = detectorInputs(seqs.rows, reps)
-    const out = detector.scoreAsync === undefined
-      ? detector.score(fit.model, seqs, which, params.config, inputs)
-      : await detector.scoreAsync(fit.model, seqs, which, params.config, inputs)
+    // Next-event accuracy over the normal test sequences comes with the scores (one pass over the
+    // model); a detector that does not answer the request but predicts next events is asked apart.
     const normalTest = which.filter((i) => seqs.labels[i] === LABEL_NORMAL)
-    const nextEvent = detector.predictNextAsync !== undefined
+    const request = { which: normalTest, ks: TOP_K }
+    const out = detector.scoreAsync === undefined
+      ? detector.score(fit.model, seqs, which, params.config, inputs, request)
+      : await detector.scoreAsync(fit.model, seqs, which, params.config, inputs, request)
+    const nextEvent = out.nextEvent ?? (detector.predictNextAsync !== undefined
       ? await detector.predictNextAsync(fit.model, seqs, normalTest, TOP_K)
-      : detector.predictNext?.(fit.model, seqs, normalTest, TOP_K)
+      : detector.predictNext?.(fit.model, seqs, normalTest, TOP_K))
     const extra = {
       ...(nextEvent === undefined ? {} : { nextEvent }),
       ...(out.diagnostics === undefined ? {} : { diagnostics: out.diagnostics })

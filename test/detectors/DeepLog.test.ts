@@ -181,6 +181,23 @@ describe("deeplog on HDFS_100k sessions (real data)", () => {
     expect(a.hits[2]).toBeGreaterThanOrEqual(a.hits[0]!)
   })
 
+  it("next-event hits asked of score come from the same pass and equal predictNext over the subset", async () => {
+    const c = decodeConfig(deepLog, config)
+    const which = test.subarray(0, 600)
+    const normal = which.filter((i) => data.labels[i] === 0)
+    expect(normal.length).toBeLessThan(which.length) // the subset leaves anomalous sequences out
+    const request = { which: normal, ks: [1, 3, 5] }
+    const native = deepLog.score(model, data, which, c, undefined, request)
+    const onnx = await deepLog.scoreAsync!(model, data, which, c, undefined, request)
+    const expected = deepLog.predictNext!(model, data, normal, [1, 3, 5])
+    expect(native.nextEvent).toEqual(expected)
+    expect(onnx.nextEvent).toEqual(expected)
+    // Without a request, no next-event hits; the scores are the same either way.
+    const plain = deepLog.score(model, data, which, c)
+    expect(plain.nextEvent).toBeUndefined()
+    expect([...plain.scores]).toEqual([...native.scores])
+  })
+
   it("score (native) and scoreAsync (ONNX) agree on every test sequence", async () => {
     const c = decodeConfig(deepLog, config)
     const a = deepLog.score(model, data, test, c)
