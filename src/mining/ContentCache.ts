@@ -5,6 +5,8 @@
  * holds up to `capacity` keys of at most `maxKeyBytes` bytes; inserting one more empties it.
  */
 
+import { hashRange, sameRange, ViewOf } from "../parsing/ByteRange.ts"
+
 const EMPTY = -1
 
 export class ContentCache {
@@ -17,8 +19,8 @@ export class ContentCache {
   private values: Int32Array
   private arena: Uint8Array
   private arenaView: DataView
-  /** The last key source seen by `get` and its DataView (rebuilt only when the source changes). */
-  private source: Uint8Array | undefined
+  /** The DataView of the last key source seen by `get`. */
+  private readonly sources = new ViewOf()
   private sourceView: DataView = new DataView(new ArrayBuffer(0))
   private arenaUsed = 0
   private count = 0
@@ -45,11 +47,8 @@ export class ContentCache {
 
   /** The id stored for `bytes[start, end)`, or -1; remembers the hash for a following `set`. */
   get(bytes: Uint8Array, start: number, end: number): number {
-    if (bytes !== this.source) {
-      this.source = bytes
-      this.sourceView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    }
-    const h = hashBytes(this.sourceView, start, end)
+    this.sourceView = this.sources.of(bytes)
+    const h = hashRange(this.sourceView, start, end)
     this.lastHash = h
     this.lastFound = EMPTY
     const mask = this.table.length - 1
@@ -112,19 +111,12 @@ export class ContentCache {
     if (content.length > this.maxKeyBytes) return this.maxKeyBytes + 1
     if (this.scratch.length < content.length * 3) {
       this.scratch = new Uint8Array(content.length * 3)
-      this.source = undefined
     }
     return this.encoder.encodeInto(content, this.scratch).written
   }
 
   private sameBytes(e: number, start: number, length: number): boolean {
-    const a = this.arenaView
-    const b = this.sourceView
-    const k = this.keyStart[e]!
-    let i = 0
-    for (; i + 4 <= length; i += 4) if (a.getInt32(k + i, true) !== b.getInt32(start + i, true)) return false
-    for (; i < length; i++) if (a.getUint8(k + i) !== b.getUint8(start + i)) return false
-    return true
+    return sameRange(this.arenaView, this.keyStart[e]!, this.sourceView, start, length)
   }
 
   private clear(): void {
@@ -145,16 +137,4 @@ export class ContentCache {
     this.keyLength = grow(this.keyLength)
     this.values = grow(this.values)
   }
-}
-
-/** An FNV-style hash over 4-byte words, with a final avalanche so the low bits (the table slot) mix well. */
-const hashBytes = (view: DataView, start: number, end: number): number => {
-  let h = 0x811c9dc5 ^ (end - start)
-  let i = start
-  for (; i + 4 <= end; i += 4) h = Math.imul(h ^ view.getInt32(i, true), 0x01000193) ^ (h >>> 15)
-  for (; i < end; i++) h = Math.imul(h ^ view.getUint8(i), 0x01000193)
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  return h
 }

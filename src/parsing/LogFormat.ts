@@ -10,6 +10,7 @@
 import { Buffer, isAscii, isUtf8 } from "node:buffer"
 import type { DictColumn, ParsedLog, StringColumn } from "../tasks/Artifacts.ts"
 import { timestampColumn, type TimestampSpec } from "./Timestamp.ts"
+import { hashRange, sameRange, ViewOf } from "./ByteRange.ts"
 
 /** A compiled log format: field names, the content field, and an equivalent anchored RegExp. */
 export interface CompiledFormat {
@@ -754,7 +755,7 @@ const firstFields = (kinds: ArrayLike<number>, args: ArrayLike<number>, e: numbe
 }
 
 /**
- * Dictionary of byte ranges of one buffer: an open-addressing table of FNV-1a hashes, with each
+ * Dictionary of byte ranges of one buffer: an open-addressing table of `hashRange` hashes, with each
  * value's bytes kept in an arena, so only a new value costs a string.
  */
 class ByteDict {
@@ -762,8 +763,7 @@ class ByteDict {
   private readonly hashes: Array<number> = []
   private arena = new Uint8Array(1024)
   private arenaView = new DataView(this.arena.buffer)
-  private source: Uint8Array | undefined
-  private sourceView: DataView = new DataView(new ArrayBuffer(0))
+  private readonly views = new ViewOf()
   private arenaStart: Array<number> = []
   private arenaPos = 0
   private table = new Int32Array(64).fill(-1)
@@ -778,24 +778,13 @@ class ByteDict {
     const a = this.arenaStart[code]!
     const len = (code + 1 < this.arenaStart.length ? this.arenaStart[code + 1]! : this.arenaPos) - a
     if (len !== e - s) return false
-    // Four bytes at a time (the arena's view is rebuilt when the arena grows).
-    const av = this.arenaView
-    const bv = this.viewOf(buf)
-    let i = 0
-    for (; i + 4 <= len; i += 4) if (av.getInt32(a + i, true) !== bv.getInt32(s + i, true)) return false
-    const arena = this.arena
-    for (; i < len; i++) if (arena[a + i] !== buf[s + i]) return false
-    return true
+    // The arena's view is rebuilt when the arena grows.
+    return sameRange(this.arenaView, a, this.views.of(buf), s, len)
   }
 
   /** The code of `buf[s, e)`, adding it when new. */
   codeOf(buf: Uint8Array, s: number, e: number): number {
-    // FNV-style over four-byte words, then the tail bytes.
-    const v = this.viewOf(buf)
-    let h = 0x811c9dc5 ^ (e - s)
-    let i = s
-    for (; i + 4 <= e; i += 4) h = Math.imul(h ^ v.getInt32(i, true), 0x01000193) ^ (h >>> 15)
-    for (; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193)
+    const h = hashRange(this.views.of(buf), s, e)
     const mask = this.table.length - 1
     let slot = h & mask
     for (;;) {
@@ -822,14 +811,6 @@ class ByteDict {
     this.table[slot] = code
     if (2 * this.values.length > this.table.length) this.rehash()
     return code
-  }
-
-  private viewOf(buf: Uint8Array): DataView {
-    if (buf !== this.source) {
-      this.source = buf
-      this.sourceView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
-    }
-    return this.sourceView
   }
 
   private rehash(): void {
