@@ -52,15 +52,22 @@ const build = async (): Promise<void> => {
   const bundle = path.join(outDir, "flow.cjs")
   const blob = path.join(outDir, "flow.blob")
   const tmpBlob = `${blob}.${process.pid}.tmp`
-  await esbuild.build({
-    entryPoints: [path.join(root, "src/cli/snapshot.ts")],
-    bundle: true,
-    platform: "node",
+  /** Bundle `entry` (under src/) to `out` through a temporary sibling; natives stay outside. */
+  const bundleTo = async (entry: string, out: string, options: Parameters<typeof esbuild.build>[0]): Promise<void> => {
+    await esbuild.build({
+      entryPoints: [path.join(root, entry)],
+      bundle: true,
+      platform: "node",
+      target: "node24",
+      outfile: `${out}.${process.pid}.tmp`,
+      external: ["lmdb", "onnxruntime-node"],
+      logLevel: "error",
+      ...options
+    })
+    fs.renameSync(`${out}.${process.pid}.tmp`, out)
+  }
+  await bundleTo("src/cli/snapshot.ts", bundle, {
     format: "cjs",
-    target: "node24",
-    outfile: `${bundle}.${process.pid}.tmp`,
-    external: ["lmdb", "onnxruntime-node"],
-    logLevel: "error",
     // import.meta is empty in a CommonJS bundle; ProjectRoot.ts is told the root at start instead.
     logOverride: { "empty-import-meta": "silent" },
     plugins: [{
@@ -82,23 +89,13 @@ const build = async (): Promise<void> => {
       }
     }]
   })
-  fs.renameSync(`${bundle}.${process.pid}.tmp`, bundle)
   // The stage worker as one ES module, and an entry that caches its compiled code: a worker
   // started by the snapshot loads in ~0.2-0.4 s instead of ~1 s for the sources.
-  const workerBundle = path.join(outDir, "stageWorker.mjs")
-  await esbuild.build({
-    entryPoints: [path.join(root, "src/flows/stageWorker.ts")],
-    bundle: true,
-    platform: "node",
+  await bundleTo("src/flows/stageWorker.ts", path.join(outDir, "stageWorker.mjs"), {
     format: "esm",
-    target: "node24",
-    outfile: `${workerBundle}.${process.pid}.tmp`,
-    external: ["lmdb", "onnxruntime-node"],
-    logLevel: "error",
     // CommonJS dependencies bundled into an ES module still call require() for Node's modules.
     banner: { js: "import { createRequire as __flowCreateRequire } from 'node:module'; const require = __flowCreateRequire(import.meta.url);" }
   })
-  fs.renameSync(`${workerBundle}.${process.pid}.tmp`, workerBundle)
   writeAtomic(
     path.join(outDir, "worker.mjs"),
     [
