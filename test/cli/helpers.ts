@@ -8,10 +8,14 @@ export const repoRoot = path.resolve(import.meta.dirname, "../..")
 export const mainTs = path.join(repoRoot, "src/cli/main.ts")
 /**
  * How the CLI is started: `node src/cli/main.ts` by default; FLOW_E2E_BIN=bin/flow runs every
- * end-to-end test through the launcher (the start-up snapshot when it is fresh) instead.
+ * end-to-end test through the launcher (the start-up snapshot when it is fresh) instead. A test
+ * that compares the two ways asks for one: "source" or "launcher" (bin/flow).
  */
-const command = (args: ReadonlyArray<string>): [string, Array<string>] =>
-  process.env.FLOW_E2E_BIN === undefined ? [process.execPath, [mainTs, ...args]] : [path.resolve(repoRoot, process.env.FLOW_E2E_BIN), [...args]]
+export type StartedBy = "default" | "source" | "launcher"
+const command = (args: ReadonlyArray<string>, by: StartedBy = "default"): [string, Array<string>] => {
+  const bin = by === "launcher" ? "bin/flow" : by === "default" ? process.env.FLOW_E2E_BIN : undefined
+  return bin === undefined ? [process.execPath, [mainTs, ...args]] : [path.resolve(repoRoot, bin), [...args]]
+}
 export const dataRoot = (): string => {
   const d = process.env.FLOW_DATA_ROOT
   if (d === undefined || !fs.existsSync(d)) throw new Error("FLOW_DATA_ROOT must point at the shared data")
@@ -27,8 +31,8 @@ export interface CliResult {
 }
 
 /** Run `flow ARGS` to completion. Output is not a terminal, so events come as plain lines. */
-export const flow = (args: ReadonlyArray<string>, env: Record<string, string> = {}): CliResult => {
-  const r = spawnSync(...command(args), {
+export const flow = (args: ReadonlyArray<string>, env: Record<string, string> = {}, by: StartedBy = "default"): CliResult => {
+  const r = spawnSync(...command(args, by), {
     cwd: repoRoot,
     encoding: "utf8",
     env: { ...process.env, ...env },

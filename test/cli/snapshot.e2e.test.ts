@@ -5,20 +5,14 @@ import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { dataRoot, mainTs, repoRoot, resultFolders, tmpDir } from "./helpers.ts"
+import { dataRoot, flow, repoRoot, resultFolders, tmpDir } from "./helpers.ts"
 
-const launcher = path.join(repoRoot, "bin/flow")
 let snapshotDir = ""
 
-const flowBin = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
-  const r = spawnSync(launcher, args, { cwd: repoRoot, encoding: "utf8", env: { ...process.env, FLOW_SNAPSHOT_DIR: snapshotDir, ...env }, timeout: 120_000 })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
+/** `bin/flow` with the snapshot built for this test. */
+const flowBin = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => flow(args, { FLOW_SNAPSHOT_DIR: snapshotDir, ...env }, "launcher")
 /** The CLI from source, whatever FLOW_E2E_BIN says. */
-const flow = (args: ReadonlyArray<string>) => {
-  const r = spawnSync(process.execPath, [mainTs, ...args], { cwd: repoRoot, encoding: "utf8", timeout: 120_000 })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
+const flowSource = (args: ReadonlyArray<string>) => flow(args, {}, "source")
 const environmentOf = (folder: string) => JSON.parse(fs.readFileSync(path.join(folder, "environment.json"), "utf8")) as { cli_start: string }
 
 describe("start-up snapshot", () => {
@@ -37,7 +31,7 @@ describe("start-up snapshot", () => {
     const fromSnapshot = flowBin(args(c1, r1))
     expect(fromSnapshot.code, fromSnapshot.stderr).toBe(0)
     expect(fromSnapshot.stdout).toMatch(/27 stages: 0 cached, 27 run, 0 failed/)
-    const fromSource = flow(args(c2, r2))
+    const fromSource = flowSource(args(c2, r2))
     expect(fromSource.code, fromSource.stderr).toBe(0)
     const a = resultFolders(r1)
     const b = resultFolders(r2)
@@ -52,7 +46,7 @@ describe("start-up snapshot", () => {
       expect(environmentOf(b.get(run)!).cli_start).toBe("source")
     }
     // The cache written from the snapshot serves the CLI from source, and the other way round.
-    expect(flow(args(c1, tmpDir())).stdout).toMatch(/27 cached, 0 run/)
+    expect(flowSource(args(c1, tmpDir())).stdout).toMatch(/27 cached, 0 run/)
     expect(flowBin(args(c2, tmpDir())).stdout).toMatch(/27 cached, 0 run/)
   }, 240_000)
 
