@@ -4,6 +4,7 @@
  * per event, which is also what logs and tests read.
  */
 import type { FlowEvent } from "../flows/Events.ts"
+import type { TextOut } from "../runtime/Streams.ts"
 
 export interface View {
   readonly onEvent: (e: FlowEvent) => void
@@ -53,7 +54,7 @@ export const plainView = (write: (line: string) => void): View => ({
 })
 
 /** A live, redrawn view for a terminal stream. */
-export const liveView = (out: NodeJS.WriteStream): View => {
+export const liveView = (out: TextOut): View => {
   let total = 0
   const finished = { cached: 0, done: 0, failed: 0, skipped: 0 }
   const running = new Map<string, { label: string; fraction: number; message: string; since: number }>()

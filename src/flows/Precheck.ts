@@ -25,7 +25,8 @@ export const precheckDatasets = (
       if (labels.type === "entity_csv") {
         const source = digests.get(describeSource(labels.source))
         if (source !== undefined) {
-          const header = parseCsv(firstLine(sourcePath(roots, source)))[0]?.map((h) => h.trim().replace(/^\uFEFF/, "")) ?? []
+          const header = memo(`header\0${source.sha256}`, () =>
+            parseCsv(firstLine(sourcePath(roots, source)))[0]?.map((h) => h.trim().replace(/^\uFEFF/, "")) ?? [])
           for (const [key, column] of [["entity_column", labels.entity_column], ["label_column", labels.label_column]] as const) {
             if (!header.includes(column)) {
               return Effect.fail(new ConfigError({
@@ -40,7 +41,8 @@ export const precheckDatasets = (
       const grouping = dataset.grouping
       if (grouping.type === "entity" && grouping.pattern !== undefined) {
         const source = digests.get(describeSource(dataset.source))
-        if (source !== undefined && !fileMatches(sourcePath(roots, source), new RegExp(grouping.pattern))) {
+        const pattern = grouping.pattern
+        if (source !== undefined && !memo(`match\0${source.sha256}\0${pattern}`, () => fileMatches(sourcePath(roots, source), new RegExp(pattern)))) {
           return Effect.fail(new ConfigError({
             file,
             keyPath: "grouping.pattern",
@@ -50,6 +52,16 @@ export const precheckDatasets = (
       }
       return Effect.void
     }), { discard: true })
+
+// What a check found, by the content digest of the file it read (and the pattern): a file's
+// checks are read once per process, which in the daemon means once, not at every command.
+const found = new Map<string, unknown>()
+const memo = <A>(key: string, compute: () => A): A => {
+  if (found.has(key)) return found.get(key) as A
+  const value = compute()
+  found.set(key, value)
+  return value
+}
 
 const firstLine = (file: string): string => {
   const fd = fs.openSync(file, "r")

@@ -190,8 +190,54 @@ export interface Selection {
 type Experiment = typeof Experiment.Type
 type Axis = typeof Axis.Type
 
-/** Load and validate a registry and every dataset and model file it names. */
-export const loadRegistry = Effect.fn("Registry.loadRegistry")(function*(file: string) {
+/**
+ * Load and validate a registry and every dataset and model file it names. A process that loads
+ * the same registry again (the daemon, at every command) gets the registry it loaded before when
+ * none of the files it read has changed: same inode, size, mtime and ctime, and each last changed
+ * 2 s or more before it was read (a file saved in the same instant as a read is read again).
+ */
+export const loadRegistry = (file: string): Effect.Effect<Registry, ConfigError> =>
+  Effect.suspend(() => {
+    const key = `${process.cwd()}\0${file}`
+    const known = loadedRegistries.get(key)
+    if (known !== undefined && known.stamps.every((s) => sameStamp(fileStamp(s.file), s))) return Effect.succeed(known.registry)
+    const files = new Set<string>()
+    readers.add(files)
+    return loadRegistryFiles(file).pipe(
+      Effect.tap((registry) =>
+        Effect.sync(() => {
+          const now = Date.now()
+          const stamps = [...files].map(fileStamp)
+          if (stamps.every((s): s is FileStamp => s !== undefined && now - Math.max(s.mtimeMs, s.ctimeMs) >= TRUSTED_AFTER_MS)) {
+            loadedRegistries.set(key, { registry, stamps })
+          } else {
+            loadedRegistries.delete(key)
+          }
+        })
+      ),
+      Effect.ensuring(Effect.sync(() => readers.delete(files)))
+    )
+  })
+
+interface FileStamp {
+  readonly file: string
+  readonly ino: number
+  readonly size: number
+  readonly mtimeMs: number
+  readonly ctimeMs: number
+}
+const TRUSTED_AFTER_MS = 2000
+const loadedRegistries = new Map<string, { readonly registry: Registry; readonly stamps: ReadonlyArray<FileStamp> }>()
+/** Files read by the loads in progress (readToml adds to each). */
+const readers = new Set<Set<string>>()
+const fileStamp = (file: string): FileStamp | undefined => {
+  const st = fs.statSync(file, { throwIfNoEntry: false })
+  return st === undefined ? undefined : { file, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs }
+}
+const sameStamp = (a: FileStamp | undefined, b: FileStamp): boolean =>
+  a !== undefined && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs
+
+const loadRegistryFiles = Effect.fn("Registry.loadRegistry")(function*(file: string) {
   const raw = yield* readToml(file)
   const reg = yield* decode(RegistryFile, raw, file, "")
   const dir = path.dirname(file)
@@ -531,7 +577,10 @@ const decodeModel = (raw: Record<string, unknown>, file: string, overriddenBy?: 
 /** Read and parse a TOML file; syntax errors name the file, line and column. */
 export const readToml = (file: string): Effect.Effect<Record<string, unknown>, ConfigError> =>
   Effect.try({
-    try: () => parseToml(fs.readFileSync(file, "utf8")) as Record<string, unknown>,
+    try: () => {
+      for (const r of readers) r.add(file)
+      return parseToml(fs.readFileSync(file, "utf8")) as Record<string, unknown>
+    },
     catch: (e) => {
       if (e instanceof TomlError) {
         return new ConfigError({ file: `${file}:${e.line}:${e.column}`, keyPath: "", detail: `TOML syntax error: ${firstLine(e.message)}` })

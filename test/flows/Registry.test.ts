@@ -18,6 +18,20 @@ const edit = (dir: string, file: string, f: (s: string) => string) => {
 }
 
 describe("loadRegistry", () => {
+  it("loads a registry again only when a file it read has changed", async () => {
+    const dir = copyConfigs()
+    const reg = path.join(dir, "registry.toml")
+    await new Promise((r) => setTimeout(r, 2100)) // files changed in the last 2 s are always read again
+    const first = Effect.runSync(loadRegistry(reg))
+    expect(Effect.runSync(loadRegistry(reg))).toBe(first)
+    edit(dir, "models/naive_bayes.toml", (s) => s.replace(/smoothing = [\d.]+/, "smoothing = 2.0"))
+    const edited = Effect.runSync(loadRegistry(reg))
+    expect(edited).not.toBe(first)
+    expect(edited.runs.find((r) => r.name === "hdfs-nb.naive_bayes")!.model.config).toMatchObject({ smoothing: 2 })
+    fs.rmSync(path.join(dir, "datasets", "bgl.toml"))
+    expect(errorOf(load(reg))).toMatch(/unknown dataset "bgl"/)
+  })
+
   it("expands the shipped registry into 4 baseline runs with decoded defaults", () => {
     const reg = Effect.runSync(loadRegistry("configs/registry.toml"))
     expect(reg.runs.filter((r) => r.groups.includes("baselines")).map((r) => r.name)).toEqual([
