@@ -5,12 +5,13 @@
 import { Effect } from "effect"
 import * as os from "node:os"
 import * as path from "node:path"
+import * as Streams from "../runtime/Streams.ts"
 import { formatProgress } from "../sources/Download.ts"
 import type { SourceContext } from "../tasks/SourceStage.ts"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
 import type { Node } from "../tasks/Task.ts"
-import { buildPlan, resolveSources, type Plan } from "./Plan.ts"
-import { ConfigError, loadRegistry, selectRuns, type Registry, type Selection } from "./Registry.ts"
+import { buildPlan, resolveSources, type Digests, type Plan } from "./Plan.ts"
+import { ConfigError, loadRegistry, selectRuns, type Registry, type RunSpec, type Selection } from "./Registry.ts"
 import { precheckDatasets } from "./Precheck.ts"
 import { runPlan } from "./Runner.ts"
 import { WorkerPool } from "./WorkerPool.ts"
@@ -45,7 +46,7 @@ export const prepareFlow = Effect.fn("Flow.prepareFlow")(function*(options: Flow
     digests,
     context
   )
-  const plan = buildPlan(runs, digests)
+  const plan = planFor(registry, options, runs, digests)
   if (options.forceStage !== undefined && !plan.nodes.some((n) => n.stage.name === options.forceStage)) {
     return yield* new ConfigError({
       file: options.registry,
@@ -55,6 +56,22 @@ export const prepareFlow = Effect.fn("Flow.prepareFlow")(function*(options: Flow
   }
   return { registry, plan, maxWorkers: effectiveWorkers(options.maxWorkers, registry) }
 })
+
+// Plans built before, per registry (a registry loaded again from unchanged files is the same
+// object) and selection and source digests: buildPlan is pure, and the daemon plans the same
+// sweep at every rerun.
+const plans = new WeakMap<Registry, Map<string, Plan>>()
+const planFor = (registry: Registry, selection: Selection, runs: ReadonlyArray<RunSpec>, digests: Digests): Plan => {
+  let known = plans.get(registry)
+  if (known === undefined) plans.set(registry, known = new Map())
+  const key = JSON.stringify([selection.groups, selection.experiments, selection.runs ?? [], [...digests]])
+  const hit = known.get(key)
+  if (hit !== undefined) return hit
+  const plan = buildPlan(runs, digests)
+  if (known.size >= 16) known.clear()
+  known.set(key, plan)
+  return plan
+}
 
 /** The dataset file a run's dataset comes from (errors are attributed to it). */
 const datasetFileOf = (registry: string, name: string): string => path.join(path.dirname(registry), "datasets", `${name}.toml`)
@@ -66,7 +83,8 @@ export const sourceContext = (options: FlowOptions): SourceContext => ({
   mirror: options.mirror,
   digestMemo: path.join(options.cacheDir, "digests.json"),
   onProgress: (name, p) => {
-    if (process.stderr.isTTY) process.stderr.write(`\r${name} ${formatProgress(p)}\x1b[K`)
+    const err = Streams.stderr()
+    if (err.isTTY === true) err.write(`\r${name} ${formatProgress(p)}\x1b[K`)
   }
 })
 
