@@ -9,6 +9,7 @@ import { Context, Effect, Layer, Option, Schema } from "effect"
 import type { Database, RootDatabase } from "lmdb"
 import type * as Lmdb from "lmdb"
 import * as fs from "node:fs"
+import * as path from "node:path"
 import { sha256 } from "./CacheKey.ts"
 import { requireNative } from "../runtime/ProjectRoot.ts"
 
@@ -83,31 +84,93 @@ export class ArtifactStore extends Context.Service<ArtifactStore, {
   /** Every registered hold, live or stale. */
   holds(): Effect.Effect<ReadonlyArray<Hold>, CacheError>
 }>()("logflow/cache/ArtifactStore") {
-  /** An LMDB-backed store in `dir` (created if missing). */
+  /**
+   * An LMDB-backed store in `dir` (created if missing), closed when the layer is released, once
+   * its background writes (hit counts, released holds) are committed. In a process that keeps
+   * stores open (`keepStoresOpen`: the daemon) it stays open for the next command instead.
+   */
   static readonly layerLmdb = (dir: string) =>
     Layer.effect(
       ArtifactStore,
-      Effect.gen(function*() {
-        const root = yield* Effect.acquireRelease(
-          Effect.try({
-            try: () => {
-              fs.mkdirSync(dir, { recursive: true })
-              return requireNative<typeof Lmdb>("lmdb").open({ path: dir, maxDbs: 8, compression: false })
-            },
-            catch: (e) =>
-              new CacheError({ operation: "open", message: `cannot open cache at ${dir}: ${errorText(e)}` })
-          }),
-          (db) => Effect.promise(() => db.close())
-        )
-        return makeLmdb(root)
-      })
+      keepOpen
+        ? Effect.tryPromise({ try: () => keptStore(dir), catch: (e) => openError(dir, e) })
+        : Effect.acquireRelease(
+          Effect.try({ try: () => openLmdb(dir), catch: (e) => openError(dir, e) }),
+          (s) => Effect.promise(async () => {
+            await s.settled()
+            await s.root.close()
+          })
+        ).pipe(Effect.map((s) => s.service))
     )
 
   /** An in-memory store, empty at start. */
   static readonly layerMemory = Layer.sync(ArtifactStore, () => makeMemory())
 }
 
-const makeLmdb = (root: RootDatabase): ArtifactStore["Service"] => {
+const openError = (dir: string, e: unknown) => new CacheError({ operation: "open", message: `cannot open cache at ${dir}: ${errorText(e)}` })
+
+interface OpenStore {
+  readonly root: RootDatabase
+  readonly service: ArtifactStore["Service"]
+  /** Resolves when every background write queued so far is committed. */
+  readonly settled: () => Promise<unknown>
+}
+
+const openLmdb = (dir: string): OpenStore => {
+  fs.mkdirSync(dir, { recursive: true })
+  const root = requireNative<typeof Lmdb>("lmdb").open({ path: dir, maxDbs: 8, compression: false })
+  return { root, ...makeLmdb(root) }
+}
+
+let keepOpen = false
+const kept = new Map<string, OpenStore & { readonly ino: number; readonly dev: number }>()
+
+/**
+ * Keep LMDB stores open between layers (the daemon): the next command finds its cache open and
+ * does not wait for the last one's bookkeeping commit. A store whose data file was removed or
+ * replaced since (`rm -rf .cache`) is closed and opened again.
+ */
+export const keepStoresOpen = (on: boolean): void => {
+  keepOpen = on
+}
+
+/** Commit and close every kept store. */
+export const closeKeptStores = async (): Promise<void> => {
+  const stores = [...kept.values()]
+  kept.clear()
+  for (const s of stores) {
+    await s.settled()
+    await s.root.close()
+  }
+}
+
+const keptStore = async (dir: string): Promise<ArtifactStore["Service"]> => {
+  const data = path.join(dir, "data.mdb")
+  const known = kept.get(dir)
+  const st = fs.statSync(data, { throwIfNoEntry: false })
+  if (known !== undefined) {
+    await known.settled()
+    if (st !== undefined && st.ino === known.ino && st.dev === known.dev) return known.service
+    kept.delete(dir)
+    await known.root.close()
+  }
+  const opened = openLmdb(dir)
+  const now = fs.statSync(data)
+  kept.set(dir, { ...opened, ino: now.ino, dev: now.dev })
+  return opened.service
+}
+
+const makeLmdb = (root: RootDatabase): { readonly service: ArtifactStore["Service"]; readonly settled: () => Promise<unknown> } => {
+  // Bookkeeping writes (hits, released holds) commit in the background, batched by LMDB; every
+  // read of this store waits for those queued before it, so it sees them.
+  const background = new Set<Promise<unknown>>()
+  const later = (write: Promise<unknown>): void => {
+    const p = write.catch(() => undefined).finally(() => background.delete(p))
+    background.add(p)
+  }
+  const settled = () => Promise.all(background)
+  const afterWrites = <A, E>(read: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    Effect.suspend(() => (background.size === 0 ? read : Effect.andThen(Effect.promise(settled), read)))
   const metas: Database<EntryMeta, string> = root.openDB({ name: "meta", encoding: "json" })
   const chunks: Database<Buffer, string> = root.openDB({ name: "chunks", encoding: "binary" })
   const holdsDb: Database<Hold, string> = root.openDB({ name: "holds", encoding: "json" })
@@ -132,15 +195,15 @@ const makeLmdb = (root: RootDatabase): ArtifactStore["Service"] => {
     return at === meta.bytes ? out : undefined
   }
 
-  return ArtifactStore.of({
+  const service = ArtifactStore.of({
     get: (key) =>
-      attempt("get", key, () => {
+      afterWrites(attempt("get", key, () => {
         const meta = metas.get(key)
         if (meta === undefined) return { meta, value: undefined }
         const value = readValue(meta)
         return { meta, value }
-      }).pipe(Effect.flatMap(({ meta, value }) => verify(key, meta, value))),
-    meta: (key) => attempt("meta", key, () => Option.fromUndefinedOr(metas.get(key))),
+      })).pipe(Effect.flatMap(({ meta, value }) => verify(key, meta, value))),
+    meta: (key) => afterWrites(attempt("meta", key, () => Option.fromUndefinedOr(metas.get(key)))),
     has: (key) => attempt("has", key, () => metas.doesExist(key)),
     put: (key, provenance, value) =>
       attempt("put", key, () => {
@@ -155,7 +218,7 @@ const makeLmdb = (root: RootDatabase): ArtifactStore["Service"] => {
         })
         return meta
       }),
-    list: () => attempt("list", undefined, () => Array.from(metas.getRange({}), ({ value }) => value)),
+    list: () => afterWrites(attempt("list", undefined, () => Array.from(metas.getRange({}), ({ value }) => value))),
     remove: (key) =>
       attempt("remove", key, () =>
         root.transactionSync(() => {
@@ -163,21 +226,19 @@ const makeLmdb = (root: RootDatabase): ArtifactStore["Service"] => {
           removeChunks(key)
           return existed
         })),
-    // Asynchronous: LMDB batches the touches of concurrently visited nodes into one commit
-    // (one disk sync for a whole cached plan instead of one per entry).
+    // In the background: LMDB batches the touches of concurrently visited nodes into one commit
+    // (one disk sync for a whole cached plan instead of one per entry), which nothing waits for.
     touch: (key) =>
-      Effect.tryPromise({
-        try: () =>
-          root.transaction(() => {
-            const meta = metas.get(key)
-            if (meta !== undefined) metas.putSync(key, { ...meta, hits: meta.hits + 1, lastUsedAt: Date.now() })
-          }),
-        catch: (e) => new CacheError({ operation: "touch", key, message: errorText(e) })
-      }).pipe(Effect.asVoid),
+      attempt("touch", key, () =>
+        later(root.transaction(() => {
+          const meta = metas.get(key)
+          if (meta !== undefined) metas.putSync(key, { ...meta, hits: meta.hits + 1, lastUsedAt: Date.now() })
+        }))),
     hold: (h) => attempt("hold", undefined, () => holdsDb.putSync(h.holder, h)),
-    release: (holder) => attempt("release", undefined, () => void holdsDb.removeSync(holder)),
-    holds: () => attempt("holds", undefined, () => Array.from(holdsDb.getRange({}), ({ value }) => value))
+    release: (holder) => attempt("release", undefined, () => later(holdsDb.remove(holder))),
+    holds: () => afterWrites(attempt("holds", undefined, () => Array.from(holdsDb.getRange({}), ({ value }) => value)))
   })
+  return { service, settled }
 
   function removeChunks(key: string) {
     for (const k of chunks.getKeys({ start: `${key}/`, end: `${key}/~` })) chunks.removeSync(k)

@@ -5,7 +5,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { open } from "lmdb"
-import { ArtifactStore, CHUNK_BYTES, type Provenance } from "../../src/cache/ArtifactStore.ts"
+import { ArtifactStore, CHUNK_BYTES, closeKeptStores, keepStoresOpen, type Provenance } from "../../src/cache/ArtifactStore.ts"
 import { sha256 } from "../../src/cache/CacheKey.ts"
 
 const prov = (stage: string): Provenance => ({
@@ -22,8 +22,19 @@ const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "logflow-store-"))
 // One contract, every layer.
 const layers: ReadonlyArray<[string, () => Layer.Layer<ArtifactStore, unknown>]> = [
   ["memory", () => ArtifactStore.layerMemory],
-  ["lmdb", () => ArtifactStore.layerLmdb(tmpDir())]
+  ["lmdb", () => ArtifactStore.layerLmdb(tmpDir())],
+  ["lmdb, kept open (daemon)", () => kept(tmpDir())]
 ]
+
+/** The store layer as the daemon builds it: kept open after release. */
+const kept = (dir: string) => {
+  keepStoresOpen(true)
+  try {
+    return ArtifactStore.layerLmdb(dir)
+  } finally {
+    keepStoresOpen(false)
+  }
+}
 
 for (const [name, layer] of layers) {
   describe(`ArtifactStore (${name})`, () => {
@@ -157,4 +168,38 @@ describe("ArtifactStore (lmdb) durability", () => {
       assert.strictEqual(v[v.length - 1], n & 0xff)
     }
   })
+})
+
+describe("ArtifactStore (lmdb) kept open between commands", () => {
+  it.effect("the next command finds the last one's hits, and a removed cache folder is opened afresh", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const first = yield* Effect.gen(function*() {
+        const store = yield* ArtifactStore
+        yield* store.put("a", prov("parse"), new Uint8Array([1]))
+        yield* store.touch("a") // committed in the background
+        return store
+      }).pipe(Effect.provide(kept(dir)))
+      const second = yield* Effect.gen(function*() {
+        const store = yield* ArtifactStore
+        assert.strictEqual(Option.getOrThrow(yield* store.meta("a")).hits, 1)
+        return store
+      }).pipe(Effect.provide(kept(dir)))
+      assert.strictEqual(second, first) // the same open store
+      fs.rmSync(dir, { recursive: true, force: true })
+      yield* Effect.gen(function*() {
+        const store = yield* ArtifactStore
+        assert.notStrictEqual(store, first)
+        assert.isFalse(yield* store.has("a"))
+        yield* store.put("b", prov("mine"), new Uint8Array([2]))
+      }).pipe(Effect.provide(kept(dir)))
+      yield* Effect.promise(() => closeKeptStores())
+      // Closed: what was written is on disk for any other process.
+      const db = open({ path: dir, maxDbs: 8 })
+      try {
+        assert.isTrue(db.openDB({ name: "meta", encoding: "json" }).doesExist("b"))
+      } finally {
+        yield* Effect.promise(() => db.close())
+      }
+    }))
 })
