@@ -6,6 +6,7 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Config, Console, Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import * as fs from "node:fs"
 import * as module from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -25,8 +26,12 @@ import { parseFile } from "../presets/ParseFile.ts"
 import { PARSER_PRESETS } from "../tasks/ParseStage.ts"
 import { formatCacheTable, formatEntry, formatSize } from "./CacheTable.ts"
 import { liveView, plainView } from "./View.ts"
+import { daemonInfo, serveDaemon, stopAfterThisCommand } from "./Daemon.ts"
+import { connect, envRecord, request } from "./DaemonClient.ts"
+import { daemonDir, daemonPaths, type DaemonPaths } from "./DaemonProtocol.ts"
 import { watchLauncher } from "../runtime/ParentWatch.ts"
-import { projectRoot, setProjectRoot, setSnapshotDir } from "../runtime/ProjectRoot.ts"
+import * as Streams from "../runtime/Streams.ts"
+import { projectRoot, setProjectRoot, setSnapshotDir, snapshotDir } from "../runtime/ProjectRoot.ts"
 
 // Flags shared by several commands.
 const cacheDir = Flag.String("cache-dir").pipe(
@@ -115,7 +120,8 @@ const runCommand = Command.make(
       yield* Console.log(planText(planJson(plan, new Map(states.map((s) => [s.node.key, s.state])))))
       return
     }
-    const view = process.stdout.isTTY ? liveView(process.stdout) : plainView((l) => process.stdout.write(`${l}\n`))
+    const out = Streams.stdout()
+    const view = out.isTTY === true ? liveView(out) : plainView((l) => out.write(`${l}\n`))
     const report = yield* runPrepared(registry, plan, maxWorkers, options).pipe(
       Effect.provide(Layer.mergeAll(storeLayer(args.cacheDir), FlowEvents.layerCallback(view.onEvent))),
       Effect.ensuring(Effect.sync(view.close))
@@ -422,9 +428,64 @@ const cache = Command.make("cache").pipe(
   Command.withSubcommands([cacheLs, cacheShow, cacheRm, cacheGc, cacheWhy])
 )
 
+/** Where this checkout's daemon listens, when this process started from the snapshot (the daemon serves only that). */
+const localDaemonPaths = (): DaemonPaths | undefined => {
+  const dir = snapshotDir()
+  if (dir === undefined) return undefined
+  try {
+    return daemonPaths({ root: projectRoot(), execPath: process.execPath, stampMtimeMs: fs.statSync(path.join(dir, "stamp")).mtimeMs, dir: daemonDir() })
+  } catch {
+    return undefined
+  }
+}
+
+const daemonStatus = Command.make(
+  "status",
+  { json },
+  Effect.fn("cli.daemon.status")(function*(args) {
+    const d = daemonInfo()
+    const paths = d === undefined ? localDaemonPaths() : undefined
+    const probe = paths === undefined ? undefined : yield* Effect.promise(() => connect(paths.socket))
+    probe?.destroy()
+    const running = d !== undefined || probe !== undefined
+    const view = d !== undefined
+      ? { running: true, served_this: true, pid: d.pid, uptime_s: Math.round((Date.now() - d.startedAt) / 1000), commands: d.served, idle_stop_s: d.idleMs / 1000, socket: d.socket, log: d.log }
+      : { running, served_this: false, socket: paths?.socket ?? null, log: paths?.log ?? null, reason: paths === undefined ? "started from source: a daemon serves only a fresh start-up snapshot" : process.env.FLOW_NO_DAEMON === "1" ? "FLOW_NO_DAEMON=1" : running ? "the daemon was busy" : "no daemon is running" }
+    if (args.json) return yield* Console.log(JSON.stringify(view, null, 2))
+    yield* Console.log(d !== undefined
+      ? `daemon pid ${d.pid}, up ${view.uptime_s} s, ${d.served} commands before this one, stops after ${d.idleMs / 1000} s idle\nsocket ${d.socket}\nlog    ${d.log}`
+      : `this command ran without the daemon (${"reason" in view ? view.reason : ""})${paths === undefined ? "" : `\nsocket ${paths.socket}${running ? " (a daemon is running)" : ""}\nlog    ${paths.log}`}`)
+  }, handleErrors)
+).pipe(Command.withDescription("Whether a daemon served this command: its pid, uptime, socket and log"))
+
+const daemonStop = Command.make(
+  "stop",
+  {},
+  Effect.fn("cli.daemon.stop")(function*() {
+    if (daemonInfo() !== undefined) {
+      stopAfterThisCommand()
+      return yield* Console.log(`stopping daemon pid ${process.pid}`)
+    }
+    const paths = localDaemonPaths()
+    const socket = paths === undefined ? undefined : yield* Effect.promise(() => connect(paths.socket))
+    if (socket === undefined) return yield* Console.log("no daemon is running")
+    const answer = yield* Effect.promise(() =>
+      request(socket, {
+        argv: ["daemon", "stop"], cwd: process.cwd(), env: envRecord(process.env), pid: process.pid, stdinIsTTY: false,
+        stdout: { isTTY: false }, stderr: { isTTY: false }
+      }, { out: (b) => Streams.stdout().write(b.toString("utf8")), err: (b) => Streams.stderr().write(b.toString("utf8")) }))
+    if (answer.busy) return yield* fail("the daemon is busy with a command; stop it when that ends")
+  }, handleErrors)
+).pipe(Command.withDescription("Stop this checkout's daemon (the next command starts a new one)"))
+
+const daemon = Command.make("daemon").pipe(
+  Command.withDescription("The resident process that keeps the engine loaded between commands (FLOW_NO_DAEMON=1: none)"),
+  Command.withSubcommands([daemonStatus, daemonStop])
+)
+
 const flow = Command.make("flow").pipe(
   Command.withDescription("logflow: reproducible log anomaly detection experiments as cached, parallel DAGs"),
-  Command.withSubcommands([runCommand, listCommand, planCommand, statusCommand, inspectCommand, parseCommand, exportOnnxCommand, cache])
+  Command.withSubcommands([runCommand, listCommand, planCommand, statusCommand, inspectCommand, parseCommand, exportOnnxCommand, cache, daemon])
 )
 
 /** Print a failure as one clear line on stderr and exit with code 2. */
@@ -443,10 +504,12 @@ function fail(message: string) {
   return Effect.fail(new Error(message))
 }
 
+/** The CLI as a program: arguments from `Stdio`, output through `Console`. */
+const program = flow.pipe(Command.run({ version: "0.1.0" }))
+
 const runCli = (): void => {
   watchLauncher()
-  flow.pipe(
-    Command.run({ version: "0.1.0" }),
+  program.pipe(
     Effect.provide(NodeServices.layer),
     NodeRuntime.runMain
   )
@@ -471,7 +534,13 @@ if (v8.startupSnapshot.isBuildingSnapshot()) {
     setSnapshotDir(path.dirname(path.resolve(snapshotBlob() ?? path.join(projectRoot(), ".build", "flow.blob"))))
     // Native packages (lmdb) are still loaded from node_modules at run time: cache their compiled code.
     module.enableCompileCache?.()
-    runCli()
+    const socket = process.env.FLOW_DAEMON_SOCKET
+    if (socket !== undefined && socket !== "") {
+      delete process.env.FLOW_DAEMON_SOCKET
+      serveDaemon(socket, program)
+    } else {
+      runCli()
+    }
   })
 } else {
   runCli()

@@ -20,7 +20,7 @@ import { splitSequences, splitStats } from "../tasks/SplitStage.ts"
 import { stringAt } from "../tasks/StringColumn.ts"
 import type { Node } from "../tasks/Task.ts"
 import type { PlannedRun } from "./Plan.ts"
-import { projectRoot, startedFromSnapshot } from "../runtime/ProjectRoot.ts"
+import { cliStart, projectRoot } from "../runtime/ProjectRoot.ts"
 
 /** Writing a result folder failed. */
 export class ResultsError extends Schema.TaggedError<ResultsError>()("ResultsError", {
@@ -222,7 +222,11 @@ const predictionLines = (labelled: LabelledSequences, split: SplitSequences, sco
 }
 
 let cachedEnvironment: unknown
-/** Node version, platform, git commit and package versions. */
+/** Read the environment again at the next `environment()` (the daemon, before each command: the commit may have moved). */
+export const forgetEnvironment = (): void => {
+  cachedEnvironment = undefined
+}
+/** Node version, platform, git commit and package versions (read once per command). */
 export const environment = (): unknown => {
   if (cachedEnvironment !== undefined) return cachedEnvironment
   const root = projectRoot()
@@ -247,7 +251,7 @@ export const environment = (): unknown => {
   cachedEnvironment = {
     logflow: own.version,
     node: process.version,
-    cli_start: startedFromSnapshot() ? "snapshot" : "source",
+    cli_start: cliStart(),
     platform: process.platform,
     arch: process.arch,
     cpus: os.availableParallelism(),

@@ -21,8 +21,15 @@ export const setSnapshotDir = (dir: string | undefined): void => {
   snapshot = dir
 }
 
-/** Whether this process started from the start-up snapshot (recorded in environment.json). */
-export const startedFromSnapshot = (): boolean => snapshot !== undefined
+let daemon = false
+
+/** Called by the daemon (src/cli/Daemon.ts) when it starts serving. */
+export const setDaemon = (): void => {
+  daemon = true
+}
+
+/** How this process's CLI started (recorded in environment.json): the daemon, the start-up snapshot, or source. */
+export const cliStart = (): "daemon" | "snapshot" | "source" => (daemon ? "daemon" : snapshot !== undefined ? "snapshot" : "source")
 
 /** The folder of the start-up snapshot this process started from, if it did. */
 export const snapshotDir = (): string | undefined => snapshot

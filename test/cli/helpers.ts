@@ -3,6 +3,7 @@ import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { expect } from "vitest"
 
 export const repoRoot = path.resolve(import.meta.dirname, "../..")
 export const mainTs = path.join(repoRoot, "src/cli/main.ts")
@@ -31,9 +32,9 @@ export interface CliResult {
 }
 
 /** Run `flow ARGS` to completion. Output is not a terminal, so events come as plain lines. */
-export const flow = (args: ReadonlyArray<string>, env: Record<string, string> = {}, by: StartedBy = "default"): CliResult => {
+export const flow = (args: ReadonlyArray<string>, env: Record<string, string> = {}, by: StartedBy = "default", cwd = repoRoot): CliResult => {
   const r = spawnSync(...command(args, by), {
-    cwd: repoRoot,
+    cwd,
     encoding: "utf8",
     env: { ...process.env, ...env },
     timeout: 120_000
@@ -75,6 +76,19 @@ export const resultFolders = (resultsDir: string): Map<string, string> => {
   return out
 }
 
+/** Two results folders hold the same runs: same fingerprints (folder names), byte-identical metrics, predictions, configs and manifests. */
+export const expectSameResults = (a: string, b: string): void => {
+  const x = resultFolders(a)
+  const y = resultFolders(b)
+  expect([...x.keys()].sort()).toEqual([...y.keys()].sort())
+  for (const [run, folder] of x) {
+    expect(path.basename(folder)).toBe(path.basename(y.get(run)!))
+    for (const f of ["metrics.json", "predictions.jsonl", "run_config.json", "dataset_manifest.json"]) {
+      expect(fs.readFileSync(path.join(folder, f), "utf8"), `${run}/${f}`).toBe(fs.readFileSync(path.join(y.get(run)!, f), "utf8"))
+    }
+  }
+}
+
 /** Copy the repo's configs into a temp dir so a test can edit them. */
 export const copyConfigs = (): string => {
   const dir = tmpDir("logflow-configs-")
@@ -85,16 +99,40 @@ export const copyConfigs = (): string => {
 export const git = (args: ReadonlyArray<string>) => spawnSync("git", args, { cwd: repoRoot, encoding: "utf8" })
 
 /** Run `flow ARGS` without blocking this process (so a server in the test can answer it). */
-export const flowAsync = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<CliResult> =>
-  new Promise((resolve) => {
-    const child = spawn(...command(args), { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c))
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c))
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000)
-    child.on("exit", (code) => {
+export const flowAsync = (args: ReadonlyArray<string>, env: Record<string, string> = {}, by: StartedBy = "default"): Promise<CliResult> =>
+  flowStarted(args, env, by).done
+
+/**
+ * Start `flow ARGS`: the child, a promise of its end, and `untilLine(re)`, which resolves once a
+ * stdout line matches (rejects if it ends first).
+ */
+export const flowStarted = (args: ReadonlyArray<string>, env: Record<string, string> = {}, by: StartedBy = "default") => {
+  const child = spawn(...command(args, by), { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
+  let stdout = ""
+  let stderr = ""
+  const waiting: Array<{ re: RegExp; resolve: () => void }> = []
+  child.stdout.setEncoding("utf8").on("data", (c: string) => {
+    stdout += c
+    for (const w of [...waiting]) {
+      if (stdout.split("\n").some((l) => w.re.test(l))) {
+        waiting.splice(waiting.indexOf(w), 1)
+        w.resolve()
+      }
+    }
+  })
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c))
+  const timer = setTimeout(() => child.kill("SIGKILL"), 120_000)
+  const done = new Promise<CliResult>((resolve) => {
+    child.on("exit", (code, signal) => {
       clearTimeout(timer)
-      resolve({ code, stdout, stderr })
+      resolve({ code: code ?? (signal === null ? null : 128 + (os.constants.signals[signal] ?? 0)), stdout, stderr })
     })
   })
+  const untilLine = (re: RegExp): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (stdout.split("\n").some((l) => re.test(l))) return resolve()
+      waiting.push({ re, resolve })
+      void done.then((r) => reject(new Error(`flow ended (${String(r.code)}) before a line matched ${re}:\n${r.stdout}\n${r.stderr}`)))
+    })
+  return { child, done, untilLine }
+}

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { dataRoot, flow, repoRoot, resultFolders, tmpDir } from "./helpers.ts"
+import { dataRoot, expectSameResults, flow, repoRoot, resultFolders, tmpDir } from "./helpers.ts"
 
 let snapshotDir = ""
 
@@ -33,18 +33,9 @@ describe("start-up snapshot", () => {
     expect(fromSnapshot.stdout).toMatch(/27 stages: 0 cached, 27 run, 0 failed/)
     const fromSource = flowSource(args(c2, r2))
     expect(fromSource.code, fromSource.stderr).toBe(0)
-    const a = resultFolders(r1)
-    const b = resultFolders(r2)
-    expect([...a.keys()].sort()).toEqual([...b.keys()].sort())
-    for (const [run, folder] of a) {
-      // Same fingerprints (folder names), byte-identical metrics and predictions.
-      expect(path.basename(folder)).toBe(path.basename(b.get(run)!))
-      for (const f of ["metrics.json", "predictions.jsonl", "run_config.json", "dataset_manifest.json"]) {
-        expect(fs.readFileSync(path.join(folder, f), "utf8"), `${run}/${f}`).toBe(fs.readFileSync(path.join(b.get(run)!, f), "utf8"))
-      }
-      expect(environmentOf(folder).cli_start).toBe("snapshot")
-      expect(environmentOf(b.get(run)!).cli_start).toBe("source")
-    }
+    expectSameResults(r1, r2)
+    for (const folder of resultFolders(r1).values()) expect(environmentOf(folder).cli_start).toBe("snapshot")
+    for (const folder of resultFolders(r2).values()) expect(environmentOf(folder).cli_start).toBe("source")
     // The cache written from the snapshot serves the CLI from source, and the other way round.
     expect(flowSource(args(c1, tmpDir())).stdout).toMatch(/27 cached, 0 run/)
     expect(flowBin(args(c2, tmpDir())).stdout).toMatch(/27 cached, 0 run/)
