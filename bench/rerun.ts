@@ -1,8 +1,10 @@
 /**
- * Benchmark: the baselines sweep cold (empty cache) versus warm (everything cached), as wall
- * time of the whole `bin/flow run` process and as the engine's own flow time; the warm run also
- * from source (no start-up snapshot) as the baseline, and the process start-up floor
- * (`flow --version`) both ways, all in the same run. Appends a table to docs/BENCHMARKS.md.
+ * Benchmark: the baselines sweep cold (empty cache, no daemon running: what a first run from a
+ * fresh clone does) versus warm (everything cached), as wall time of the whole `bin/flow run`
+ * command and as the engine's own flow time. The warm run three ways: through the daemon that
+ * the cold run started (the default), in its own process from the start-up snapshot
+ * (`FLOW_NO_DAEMON=1`), and from source (`FLOW_NO_SNAPSHOT=1`, the baseline); and the start-up
+ * floor (`flow --version`) each way. All in the same run. Appends a table to docs/BENCHMARKS.md.
  * Usage: npm run bench:rerun [-- --repeat N]
  */
 import { spawnSync } from "node:child_process"
@@ -25,55 +27,65 @@ const time = (args: ReadonlyArray<string>, env: Record<string, string> = {}): { 
 }
 const median = (xs: ReadonlyArray<number>): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
-const cold: Array<{ wallMs: number; flowS: number }> = []
-const warm: Array<{ wallMs: number; flowS: number }> = []
-const warmSource: Array<{ wallMs: number; flowS: number }> = []
-const startup: Array<number> = []
-const startupSource: Array<number> = []
-const SOURCE = { FLOW_NO_SNAPSHOT: "1" }
-time(["--version"]) // fill the compile caches once
-time(["--version"], SOURCE)
+type Measure = { wallMs: number; flowS: number }
+const cold: Array<Measure> = []
+const coldOwn: Array<Measure> = []
+const modes = {
+  daemon: { env: {}, label: "through the daemon (default)" },
+  process: { env: { FLOW_NO_DAEMON: "1" }, label: "own process, snapshot (`FLOW_NO_DAEMON=1`)" },
+  source: { env: { FLOW_NO_DAEMON: "1", FLOW_NO_SNAPSHOT: "1" }, label: "own process, from source (`FLOW_NO_SNAPSHOT=1`)" }
+} as const
+type Mode = keyof typeof modes
+const warm: Record<Mode, Array<Measure>> = { daemon: [], process: [], source: [] }
+const startup: Record<Mode, Array<number>> = { daemon: [], process: [], source: [] }
+for (const m of Object.values(modes)) time(["--version"], { ...m.env, FLOW_DAEMON_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "bench-daemon-")) }) // fill compile caches
 if (!fs.existsSync(path.join(root, ".build/flow.blob"))) console.warn("no start-up snapshot in .build/ (npm run build): every measure runs from source")
 for (let i = 0; i < repeat; i++) {
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), "bench-cache-"))
   const results = fs.mkdtempSync(path.join(os.tmpdir(), "bench-results-"))
+  // A daemon folder of this repetition's own: the cold run finds no daemon and starts one.
+  const daemonDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-daemon-"))
+  fs.chmodSync(daemonDir, 0o700)
+  const env = (m: Mode) => ({ ...modes[m].env, FLOW_DAEMON_DIR: daemonDir })
   const args = ["run", "configs/registry.toml", "--group", "baselines", "--data-root", dataRoot, "--cache-dir", cache, "--results-dir", results]
-  const c = time(args)
-  const w = time(args)
-  const ws = time(args, SOURCE)
-  for (const x of [w, ws]) if (!/27 cached, 0 run/.test(x.stdout)) throw new Error(`warm run executed stages:\n${x.stdout}`)
+  const c = time(args, env("daemon"))
   cold.push({ wallMs: c.wallMs, flowS: c.flowS ?? NaN })
-  warm.push({ wallMs: w.wallMs, flowS: w.flowS ?? NaN })
-  warmSource.push({ wallMs: ws.wallMs, flowS: ws.flowS ?? NaN })
-  startup.push(time(["--version"]).wallMs)
-  startupSource.push(time(["--version"], SOURCE).wallMs)
-  fs.rmSync(cache, { recursive: true, force: true })
-  fs.rmSync(results, { recursive: true, force: true })
+  for (const m of Object.keys(modes) as Array<Mode>) {
+    const w = time(args, env(m))
+    if (!/27 cached, 0 run/.test(w.stdout)) throw new Error(`warm run (${m}) executed stages:\n${w.stdout}`)
+    warm[m].push({ wallMs: w.wallMs, flowS: w.flowS ?? NaN })
+    startup[m].push(time(["--version"], env(m)).wallMs)
+  }
+  time(["daemon", "stop"], env("daemon"))
+  // The cold run in its own process (snapshot, no daemon), on another empty cache: what the daemon adds to a first run.
+  const [cache2, results2] = [fs.mkdtempSync(path.join(os.tmpdir(), "bench-cache-")), fs.mkdtempSync(path.join(os.tmpdir(), "bench-results-"))]
+  const c2 = time(["run", "configs/registry.toml", "--group", "baselines", "--data-root", dataRoot, "--cache-dir", cache2, "--results-dir", results2], env("process"))
+  coldOwn.push({ wallMs: c2.wallMs, flowS: c2.flowS ?? NaN })
+  for (const d of [cache, results, daemonDir, cache2, results2]) fs.rmSync(d, { recursive: true, force: true })
 }
 
 const cw = median(cold.map((x) => x.wallMs))
-const ww = median(warm.map((x) => x.wallMs))
 const cf = median(cold.map((x) => x.flowS)) * 1000
-const wf = median(warm.map((x) => x.flowS)) * 1000
-const su = median(startup)
-const wsw = median(warmSource.map((x) => x.wallMs))
-const wsf = median(warmSource.map((x) => x.flowS)) * 1000
-const sus = median(startupSource)
 const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`
 const machine = `${os.cpus()[0]?.model ?? "cpu"}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`
+const rows = (Object.keys(modes) as Array<Mode>).map((m) => {
+  const ww = median(warm[m].map((x) => x.wallMs))
+  const wf = median(warm[m].map((x) => x.flowS)) * 1000
+  return `| ${modes[m].label} | ${ww.toFixed(0)} ms | ${pct(ww, cw)} | ${wf.toFixed(0)} ms | ${pct(wf, cf)} | ${median(startup[m]).toFixed(0)} ms |`
+})
 const table = [
   `### bench:rerun (${new Date().toISOString().slice(0, 10)})`,
   "",
   `Command: \`npm run bench:rerun -- --repeat ${repeat}\` (medians of ${repeat}); machine: ${machine}.`,
-  "Each repetition: `bin/flow run configs/registry.toml --group baselines` on an empty cache (cold), the",
-  "same command again (warm: all 27 stages cache hits), the same warm run started from source",
-  "(`FLOW_NO_SNAPSHOT=1`, the baseline), and `flow --version` both ways (the process start-up floor).",
+  "Each repetition: `bin/flow run configs/registry.toml --group baselines` on an empty cache with no",
+  "daemon running (cold: it starts the daemon and runs in it), then the same command again (warm: all",
+  "27 stages cache hits) three ways, each followed by `flow --version` the same way (the start-up floor).",
+  `Cold: ${cw.toFixed(0)} ms wall, ${cf.toFixed(0)} ms engine flow time (the same cold run in its own process, no daemon: ` +
+    `${median(coldOwn.map((x) => x.wallMs)).toFixed(0)} ms wall, ${(median(coldOwn.map((x) => x.flowS)) * 1000).toFixed(0)} ms engine).`,
   "",
-  "| measure | cold | warm | warm / cold | warm from source | from source / cold |",
+  "| warm run | wall | wall / cold wall | engine | engine / cold engine | \`flow --version\` |",
   "| --- | ---: | ---: | ---: | ---: | ---: |",
-  `| process wall time | ${cw.toFixed(0)} ms | ${ww.toFixed(0)} ms | ${pct(ww, cw)} | ${wsw.toFixed(0)} ms | ${pct(wsw, cw)} |`,
-  `| engine flow time (plan walk, stages, results) | ${cf.toFixed(0)} ms | ${wf.toFixed(0)} ms | ${pct(wf, cf)} | ${wsf.toFixed(0)} ms | ${pct(wsf, cf)} |`,
-  `| start-up floor (\`flow --version\`) | | ${su.toFixed(0)} ms | | ${sus.toFixed(0)} ms | |`,
+  ...rows,
   ""
 ].join("\n")
 console.log(table)

@@ -326,7 +326,7 @@ const streamConsole = (out: Writable, err: Writable, colors: boolean): Console.C
 
 /**
  * Ask the daemons of this checkout started from an earlier snapshot build (or another Node) to
- * stop once they are idle: no client reaches them any more, and each holds ~100 MiB.
+ * stop once they are idle: no client reaches them any more, and each holds 150-200 MiB.
  */
 const retireOthers = async (socket: string, root: string, say: (line: string) => void): Promise<void> => {
   const dir = path.dirname(socket)
