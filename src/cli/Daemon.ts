@@ -139,6 +139,7 @@ export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown
       }
       busy = true
       clearTimeout(idle)
+      conn.write(encodeFrame("a"))
       serve(req, conn, rest)
     }
     conn.on("data", onData)

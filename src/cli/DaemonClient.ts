@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs"
 import * as net from "node:net"
-import { encodeFrame, FrameReader, PROTOCOL_VERSION, type DaemonPaths, type DaemonRequest } from "./DaemonProtocol.ts"
+import { ACCEPT_TIMEOUT_MS, encodeFrame, FrameReader, PROTOCOL_VERSION, type DaemonPaths, type DaemonRequest } from "./DaemonProtocol.ts"
 
 /** A connected socket, or undefined when nothing listens there. */
 export const connect = (socket: string): Promise<net.Socket | undefined> =>
@@ -66,7 +66,7 @@ export const startDaemon = async (input: {
 }
 
 export interface Answer {
-  /** The daemon was serving another client: nothing ran. */
+  /** The daemon was serving another client, or did not answer in time: nothing ran. */
   readonly busy: boolean
   /** The command's exit code; undefined when the daemon went away without one. */
   readonly code: number | undefined
@@ -87,8 +87,17 @@ export const request = (
 ): Promise<Answer> =>
   new Promise((resolve) => {
     let busy = false
+    let heard = false
     let code: number | undefined
+    const silent = setTimeout(() => {
+      busy = true
+      socket.destroy()
+    }, ACCEPT_TIMEOUT_MS)
     const reader = new FrameReader((type, payload) => {
+      if (!heard) {
+        heard = true
+        clearTimeout(silent)
+      }
       if (type === "o") io.out(payload)
       else if (type === "e") io.err(payload)
       else if (type === "x") code = Number(payload.toString("utf8"))

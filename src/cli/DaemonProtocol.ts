@@ -10,9 +10,11 @@
  * run flows as this user.
  *
  * The conversation: the client writes one JSON line (a `DaemonRequest`); the daemon answers with
- * frames, each a type byte, a 4-byte big-endian length and a payload: `o` standard output, `e`
- * standard error, `x` the exit code (decimal text; the last frame), `b` busy (serving another
- * client: run it yourself). The client may send an `i` frame (interrupt, as Ctrl-C would); if it
+ * frames, each a type byte, a 4-byte big-endian length and a payload: `a` accepted (first, at
+ * once), `o` standard output, `e` standard error, `x` the exit code (decimal text; the last
+ * frame), `b` busy (serving another client: run it yourself). A client that hears nothing within
+ * `ACCEPT_TIMEOUT_MS` (a daemon whose event loop is held by a long synchronous step) goes away and
+ * runs the command itself. The client may send an `i` frame (interrupt, as Ctrl-C would); if it
  * goes away, the daemon interrupts what it was running for it.
  */
 import * as fs from "node:fs"
@@ -39,7 +41,10 @@ export interface DaemonRequest {
   readonly pid: number
 }
 
-export type FrameType = "o" | "e" | "x" | "b" | "i"
+export type FrameType = "a" | "o" | "e" | "x" | "b" | "i"
+
+/** How long a client waits for the daemon's first frame before running the command itself. */
+export const ACCEPT_TIMEOUT_MS = 1000
 
 export interface DaemonPaths {
   readonly dir: string

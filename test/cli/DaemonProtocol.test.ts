@@ -2,7 +2,9 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { daemonPaths, encodeFrame, FrameReader, nameHash, privateDir } from "../../src/cli/DaemonProtocol.ts"
+import * as net from "node:net"
+import { connect, request } from "../../src/cli/DaemonClient.ts"
+import { ACCEPT_TIMEOUT_MS, daemonPaths, encodeFrame, FrameReader, nameHash, privateDir } from "../../src/cli/DaemonProtocol.ts"
 
 describe("daemon protocol", () => {
   it("frames survive any cut of the byte stream", () => {
@@ -36,5 +38,33 @@ describe("daemon protocol", () => {
     expect(privateDir(fresh)).toMatch(/can be opened by other users \(mode 750\)/)
     fs.writeFileSync(path.join(dir, "file"), "")
     expect(privateDir(path.join(dir, "file"))).toMatch(/not a folder|cannot use/)
+  })
+
+  it("a client leaves a daemon that does not accept within the timeout, and relays one that answers", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "logflow-daemon-sock-"))
+    const ask = (socket: string) =>
+      connect(socket).then((s) => {
+        if (s === undefined) throw new Error("no server")
+        const out: Array<string> = []
+        return request(s, { argv: ["x"], cwd: "/", env: {}, pid: 1, stdinIsTTY: false, stdout: { isTTY: false }, stderr: { isTTY: false } }, {
+          out: (b) => out.push(b.toString()),
+          err: () => {}
+        }).then((answer) => ({ ...answer, out: out.join("") }))
+      })
+    // Held: reads the request, never answers (an event loop stuck in a long synchronous step).
+    const held = net.createServer(() => {}).listen(path.join(dir, "held.sock"))
+    // Answers: accepted, output, exit code.
+    const answers = net.createServer((c) => c.once("data", () => c.end(Buffer.concat([encodeFrame("a"), encodeFrame("o", "hi\n"), encodeFrame("x", "3")]))))
+      .listen(path.join(dir, "answers.sock"))
+    try {
+      const t0 = Date.now()
+      expect(await ask(path.join(dir, "held.sock"))).toMatchObject({ busy: true, code: undefined })
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(ACCEPT_TIMEOUT_MS - 50)
+      expect(await ask(path.join(dir, "answers.sock"))).toEqual({ busy: false, code: 3, out: "hi\n" })
+      expect(await connect(path.join(dir, "nobody.sock"))).toBeUndefined()
+    } finally {
+      held.close()
+      answers.close()
+    }
   })
 })
