@@ -28,6 +28,7 @@ import * as util from "node:util"
 import { Writable } from "node:stream"
 import { closeKeptStores, keepStoresOpen } from "../cache/ArtifactStore.ts"
 import { forgetEnvironment } from "../flows/Results.ts"
+import { keepWorkersWarm } from "../flows/WorkerPool.ts"
 import { projectRoot, setDaemon } from "../runtime/ProjectRoot.ts"
 import { setStreams } from "../runtime/Streams.ts"
 import { connect, request } from "./DaemonClient.ts"
@@ -75,6 +76,7 @@ export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown
     // no log yet
   }
   keepStoresOpen(true)
+  keepWorkersWarm(true)
   setDaemon()
   const state = { socket, log, startedAt: Date.now(), idleMs: idleMsFrom(process.env.FLOW_DAEMON_IDLE), served: 0, stopAfterThis: false }
   info = state

@@ -6,7 +6,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { decodeValue, encodeValue } from "../../src/cache/Codec.ts"
 import type { StageJob } from "../../src/flows/Execute.ts"
-import { WorkerPool } from "../../src/flows/WorkerPool.ts"
+import { keepWorkersWarm, warmWorkerCount, WorkerPool } from "../../src/flows/WorkerPool.ts"
 import type { ParsedLog } from "../../src/tasks/Artifacts.ts"
 import { fileDigest } from "../../src/tasks/SourceStage.ts"
 import { dataRoot } from "../cli/helpers.ts"
@@ -50,6 +50,24 @@ describe("WorkerPool", () => {
     expect(Exit.isFailure(bad)).toBe(true)
     expect(String(Exit.isFailure(bad) ? bad.cause : "")).toMatch(/StageError[\s\S]*Content/)
     expect((decodeValue(good.bytes) as ParsedLog).rawLines).toBe(2000)
+  })
+})
+
+describe("WorkerPool kept warm (the daemon)", () => {
+  it("hands the idle workers of a closed pool to the next one, and terminates them when no longer asked to", async () => {
+    const once = () => Effect.runPromise(run(job()).pipe(Effect.provide(WorkerPool.layer(2))))
+    keepWorkersWarm(true)
+    try {
+      const first = await once()
+      expect(warmWorkerCount()).toBe(1)
+      const second = await once() // runs on the kept worker: no new one is started
+      expect(warmWorkerCount()).toBe(1)
+      expect(Buffer.from(second.out.bytes).equals(Buffer.from(first.out.bytes))).toBe(true)
+    } finally {
+      keepWorkersWarm(false)
+    }
+    await once()
+    expect(warmWorkerCount()).toBe(0)
   })
 })
 
