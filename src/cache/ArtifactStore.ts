@@ -9,8 +9,10 @@ import { Context, Effect, Layer, Option, Schema } from "effect"
 import type { Database, RootDatabase } from "lmdb"
 import type * as Lmdb from "lmdb"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { sha256 } from "./CacheKey.ts"
+import { isLiveHold, pidAlive } from "./Gc.ts"
 import { requireNative } from "../runtime/ProjectRoot.ts"
 
 /** Values are split into chunks of this many bytes. */
@@ -55,6 +57,16 @@ export interface Hold {
   readonly keys: ReadonlyArray<string>
 }
 
+/**
+ * The answer to a claim on a key about to be computed: `Claimed` (compute it; the claim ends when
+ * the entry is put or `unclaim`ed), `Present` (the entry exists: another flow computed it
+ * meanwhile), or `Busy` (a live flow, `by`, holds the claim: wait, then claim again).
+ */
+export type Claim =
+  | { readonly _tag: "Claimed" }
+  | { readonly _tag: "Present" }
+  | { readonly _tag: "Busy"; readonly by: Hold }
+
 /** The store could not be opened, read or written. */
 export class CacheError extends Schema.TaggedError<CacheError>()("CacheError", {
   operation: Schema.String,
@@ -83,6 +95,14 @@ export class ArtifactStore extends Context.Service<ArtifactStore, {
   release(holder: string): Effect.Effect<void, CacheError>
   /** Every registered hold, live or stale. */
   holds(): Effect.Effect<ReadonlyArray<Hold>, CacheError>
+  /**
+   * Claim `key` for `holder` (a registered hold) before computing it, so that flows sharing the
+   * cache compute each entry once. A claim whose holder's hold is gone or stale (its process
+   * died) is taken over. `recompute`: claim even when the entry exists (forced stages).
+   */
+  claim(key: string, holder: string, recompute: boolean): Effect.Effect<Claim, CacheError>
+  /** End `holder`'s claim on `key` (a stage that failed or was interrupted); `put` ends it too. */
+  unclaim(key: string, holder: string): Effect.Effect<void, CacheError>
 }>()("logflow/cache/ArtifactStore") {
   /**
    * An LMDB-backed store in `dir` (created if missing), closed when the layer is released, once
@@ -174,6 +194,7 @@ const makeLmdb = (root: RootDatabase): { readonly service: ArtifactStore["Servic
   const metas: Database<EntryMeta, string> = root.openDB({ name: "meta", encoding: "json" })
   const chunks: Database<Buffer, string> = root.openDB({ name: "chunks", encoding: "binary" })
   const holdsDb: Database<Hold, string> = root.openDB({ name: "holds", encoding: "json" })
+  const claims: Database<string, string> = root.openDB({ name: "claims", encoding: "json" })
   const chunkKey = (key: string, i: number) => `${key}/${String(i).padStart(6, "0")}`
 
   const attempt = <A>(operation: string, key: string | undefined, f: () => A) =>
@@ -215,6 +236,7 @@ const makeLmdb = (root: RootDatabase): { readonly service: ArtifactStore["Servic
             chunks.putSync(chunkKey(key, i), Buffer.from(value.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES)))
           }
           metas.putSync(key, meta)
+          claims.removeSync(key)
         })
         return meta
       }),
@@ -236,7 +258,21 @@ const makeLmdb = (root: RootDatabase): { readonly service: ArtifactStore["Servic
         }))),
     hold: (h) => attempt("hold", undefined, () => holdsDb.putSync(h.holder, h)),
     release: (holder) => attempt("release", undefined, () => later(holdsDb.remove(holder))),
-    holds: () => afterWrites(attempt("holds", undefined, () => Array.from(holdsDb.getRange({}), ({ value }) => value)))
+    holds: () => afterWrites(attempt("holds", undefined, () => Array.from(holdsDb.getRange({}), ({ value }) => value))),
+    claim: (key, holder, recompute) =>
+      afterWrites(attempt("claim", key, () =>
+        root.transactionSync(() =>
+          decideClaim(holder, recompute, {
+            exists: () => metas.doesExist(key),
+            claimant: () => claims.get(key),
+            holdOf: (h) => holdsDb.get(h),
+            take: () => void claims.putSync(key, holder)
+          })))),
+    unclaim: (key, holder) =>
+      attempt("unclaim", key, () =>
+        later(root.transaction(() => {
+          if (claims.get(key) === holder) claims.removeSync(key)
+        })))
   })
   return { service, settled }
 
@@ -245,9 +281,32 @@ const makeLmdb = (root: RootDatabase): { readonly service: ArtifactStore["Servic
   }
 }
 
+const CLAIMED: Claim = { _tag: "Claimed" }
+const PRESENT: Claim = { _tag: "Present" }
+
+/** One claim decision over a store's entries, claims and holds (inside its write transaction). */
+const decideClaim = (
+  holder: string,
+  recompute: boolean,
+  s: {
+    readonly exists: () => boolean
+    readonly claimant: () => string | undefined
+    readonly holdOf: (holder: string) => Hold | undefined
+    readonly take: () => void
+  }
+): Claim => {
+  if (!recompute && s.exists()) return PRESENT
+  const claimant = s.claimant()
+  const hold = claimant === undefined || claimant === holder ? undefined : s.holdOf(claimant)
+  if (hold !== undefined && isLiveHold(hold, Date.now(), os.hostname(), pidAlive)) return { _tag: "Busy", by: hold }
+  s.take()
+  return CLAIMED
+}
+
 const makeMemory = (): ArtifactStore["Service"] => {
   const entries = new Map<string, { meta: EntryMeta; value: Uint8Array }>()
   const holds = new Map<string, Hold>()
+  const claims = new Map<string, string>()
   return ArtifactStore.of({
     get: (key) =>
       Effect.suspend(() => {
@@ -260,6 +319,7 @@ const makeMemory = (): ArtifactStore["Service"] => {
       Effect.sync(() => {
         const meta = newMeta(key, provenance, value)
         entries.set(key, { meta, value: value.slice() })
+        claims.delete(key)
         return meta
       }),
     list: () => Effect.sync(() => Array.from(entries.values(), (e) => e.meta)),
@@ -271,7 +331,19 @@ const makeMemory = (): ArtifactStore["Service"] => {
       }),
     hold: (h) => Effect.sync(() => void holds.set(h.holder, h)),
     release: (holder) => Effect.sync(() => void holds.delete(holder)),
-    holds: () => Effect.sync(() => [...holds.values()])
+    holds: () => Effect.sync(() => [...holds.values()]),
+    claim: (key, holder, recompute) =>
+      Effect.sync(() =>
+        decideClaim(holder, recompute, {
+          exists: () => entries.has(key),
+          claimant: () => claims.get(key),
+          holdOf: (h) => holds.get(h),
+          take: () => void claims.set(key, holder)
+        })),
+    unclaim: (key, holder) =>
+      Effect.sync(() => {
+        if (claims.get(key) === holder) claims.delete(key)
+      })
   })
 }
 

@@ -25,6 +25,8 @@ export const plainLine = (e: FlowEvent): string | undefined => {
       return `cached   ${e.label} [${e.key.slice(0, 12)}]`
     case "StageStarted":
       return `running  ${e.label} [${e.key.slice(0, 12)}]`
+    case "StageWaiting":
+      return `waiting  ${e.label} [${e.key.slice(0, 12)}]: another flow computes it (pid ${e.pid} on ${e.host})`
     case "StageProgress":
       return undefined
     case "StageResumed":
@@ -102,6 +104,9 @@ export const liveView = (out: TextOut): View => {
         case "StageStarted":
           running.set(e.key, { label: e.label, fraction: 0, message: "", since: Date.now() })
           return
+        case "StageWaiting":
+          running.set(e.key, { label: e.label, fraction: 0, message: `waiting for pid ${e.pid}`, since: Date.now() })
+          return
         case "StageProgress": {
           const r = running.get(e.key)
           if (r !== undefined) running.set(e.key, { ...r, fraction: e.fraction, message: e.message ?? r.message })
@@ -113,6 +118,7 @@ export const liveView = (out: TextOut): View => {
         case "StageCheckpoint":
           return
         case "StageCached":
+          running.delete(e.key) // it may have been waiting for another flow
           finished.cached++
           recent.push(`\x1b[36mcached\x1b[0m ${e.label}`)
           return

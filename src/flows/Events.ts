@@ -9,6 +9,8 @@ export type FlowEvent =
   | { readonly _tag: "Planned"; readonly runs: number; readonly nodes: number }
   | { readonly _tag: "StageCached"; readonly key: string; readonly stage: string; readonly label: string }
   | { readonly _tag: "StageStarted"; readonly key: string; readonly stage: string; readonly label: string }
+  /** Another flow on the same cache is computing this stage: this one waits for its entry. */
+  | { readonly _tag: "StageWaiting"; readonly key: string; readonly stage: string; readonly label: string; readonly pid: number; readonly host: string }
   | { readonly _tag: "StageProgress"; readonly key: string; readonly stage: string; readonly fraction: number; readonly message?: string }
   | { readonly _tag: "StageResumed"; readonly key: string; readonly stage: string; readonly label: string; readonly step: number }
   | { readonly _tag: "StageCheckpoint"; readonly key: string; readonly stage: string; readonly label: string; readonly step: number; readonly bytes: number }

@@ -7,7 +7,7 @@
  */
 import { Deferred, Duration, Effect, Option, Schedule, Semaphore } from "effect"
 import * as os from "node:os"
-import { ArtifactStore } from "../cache/ArtifactStore.ts"
+import { ArtifactStore, type Claim } from "../cache/ArtifactStore.ts"
 import type { Node } from "../tasks/Task.ts"
 import { FlowEvents } from "./Events.ts"
 import { checkpointWriter, clearCheckpoints, latestCheckpoint } from "./Checkpoints.ts"
@@ -130,6 +130,32 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
       return { status: "done" } satisfies NodeOutcome
     })
 
+  const cached = (n: Node, label: string, note: string) =>
+    Effect.gen(function*() {
+      yield* store.touch(n.key).pipe(Effect.ignore)
+      yield* events.emit({ _tag: "StageCached", key: n.key, stage: n.stage.name, label })
+      log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} ${note}`)
+      return { status: "cached" } satisfies NodeOutcome
+    })
+
+  // Claim a missing node before computing it; while another live flow on this cache holds the
+  // claim, wait (no permit taken) and ask again: its entry arrives as "Present". A store that
+  // cannot record claims does not stop the flow: it computes, as it would alone.
+  const claim = (n: Node, label: string) =>
+    Effect.gen(function*() {
+      let waiting = false
+      for (;;) {
+        const c = yield* store.claim(n.key, holder, forced.has(n.key)).pipe(Effect.orElseSucceed((): Claim => ({ _tag: "Claimed" })))
+        if (c._tag !== "Busy") return c._tag
+        if (!waiting) {
+          waiting = true
+          yield* events.emit({ _tag: "StageWaiting", key: n.key, stage: n.stage.name, label, pid: c.by.pid, host: c.by.host })
+          log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} waits: pid ${c.by.pid} on ${c.by.host} computes it`)
+        }
+        yield* Effect.sleep(Duration.millis(CLAIM_POLL_MS))
+      }
+    })
+
   const visit = (n: Node) =>
     Effect.gen(function*() {
       const label = labels.get(n.key) ?? n.stage.name
@@ -142,10 +168,9 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
         log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} skipped: ${reason}`)
         outcome = { status: "skipped", error: reason }
       } else if (!forced.has(n.key) && (yield* store.has(n.key).pipe(Effect.orElseSucceed(() => false)))) {
-        yield* store.touch(n.key).pipe(Effect.ignore)
-        yield* events.emit({ _tag: "StageCached", key: n.key, stage: n.stage.name, label })
-        log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} cached`)
-        outcome = { status: "cached" }
+        outcome = yield* cached(n, label, "cached")
+      } else if ((yield* claim(n, label)) === "Present") {
+        outcome = yield* cached(n, label, "cached: computed meanwhile by another flow")
       } else {
         const policy = options.retries?.get(n.stage.name)
         const attempt = permits.withPermits(1)(compute(n))
@@ -166,6 +191,7 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
             )
           })
         outcome = yield* withRetry.pipe(
+          Effect.ensuring(store.unclaim(n.key, holder).pipe(Effect.ignore)),
           Effect.catch((e: unknown) => {
             const error = errorText(e)
             log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} failed: ${error}`)
@@ -227,6 +253,7 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
 })
 
 const HEARTBEAT_S = 10
+const CLAIM_POLL_MS = 200
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 

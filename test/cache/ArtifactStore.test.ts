@@ -109,6 +109,32 @@ for (const [name, layer] of layers) {
         assert.deepStrictEqual((yield* store.holds()).map((x) => x.keys), [["c"]])
       }).pipe(Effect.provide(layer())))
 
+    it.effect("a claim lets one live flow compute a key; the others wait until it is put, a dead flow's claim is taken over", () =>
+      Effect.gen(function*() {
+        const store = yield* ArtifactStore
+        const hold = (holder: string, pid: number) => ({ holder, pid, host: os.hostname(), startedAt: 1, heartbeatAt: Date.now(), keys: ["k"] })
+        yield* store.hold(hold("me", process.pid))
+        yield* store.hold(hold("other", process.pid)) // another flow of a live process (the daemon and a client, say)
+        assert.deepStrictEqual(yield* store.claim("k", "me", false), { _tag: "Claimed" })
+        assert.deepStrictEqual(yield* store.claim("k", "me", false), { _tag: "Claimed" }) // again: still ours
+        const busy = yield* store.claim("k", "other", false)
+        assert.strictEqual(busy._tag, "Busy")
+        assert.strictEqual(busy._tag === "Busy" ? busy.by.holder : "", "me")
+        yield* store.put("k", prov("parse"), new Uint8Array([1]))
+        assert.deepStrictEqual(yield* store.claim("k", "other", false), { _tag: "Present" })
+        assert.deepStrictEqual(yield* store.claim("k", "other", true), { _tag: "Claimed" }) // a forced recompute
+        yield* store.unclaim("k", "me") // not its claim: nothing happens
+        assert.strictEqual((yield* store.claim("k", "me", true))._tag, "Busy")
+        yield* store.unclaim("k", "other")
+        assert.deepStrictEqual(yield* store.claim("k", "me", true), { _tag: "Claimed" })
+        // The claimant's process died (no such pid on this host), or its hold is gone: taken over.
+        yield* store.hold(hold("dead", 2 ** 22 + 17))
+        assert.deepStrictEqual(yield* store.claim("d", "dead", false), { _tag: "Claimed" })
+        assert.deepStrictEqual(yield* store.claim("d", "me", false), { _tag: "Claimed" })
+        yield* store.release("me")
+        assert.deepStrictEqual(yield* store.claim("d", "other", false), { _tag: "Claimed" })
+      }).pipe(Effect.provide(layer())))
+
     it.effect("a missing key is none", () =>
       Effect.gen(function*() {
         const store = yield* ArtifactStore

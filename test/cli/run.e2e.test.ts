@@ -3,7 +3,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { dataRoot, flow, flowKilledAt, resultFolders, stageLines, tmpDir } from "./helpers.ts"
+import { dataRoot, expectSameResults, flow, flowAsync, flowKilledAt, resultFolders, stageLines, tmpDir } from "./helpers.ts"
 
 const ARTIFACTS = ["dataset_manifest.json", "environment.json", "metrics.json", "predictions.jsonl", "run.log", "run_config.json"]
 const RUNS = ["bgl-freq.template_frequency", "bgl-nb.naive_bayes", "hdfs-freq.template_frequency", "hdfs-nb.naive_bayes"]
@@ -139,4 +139,23 @@ describe("kill -9 mid-sweep, then rerun", () => {
       expect(path.basename(b.get(run)!)).toBe(path.basename(dir))
     }
   })
+})
+
+describe("two flows on one cache at once", () => {
+  it("compute each stage once: the second waits for the first's claim and takes its entry", async () => {
+    const cache = tmpDir()
+    const [r1, r2] = [tmpDir(), tmpDir()]
+    const args = (results: string) => [
+      "run", "configs/registry.toml", "--group", "baselines", "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", results, "--max-workers", "1"
+    ]
+    const [a, b] = await Promise.all([flowAsync(args(r1)), flowAsync(args(r2))])
+    expect(a.code, a.stderr).toBe(0)
+    expect(b.code, b.stderr).toBe(0)
+    const doneKeys = (out: string) => out.split("\n").filter((l) => l.startsWith("done ")).map((l) => /\[([0-9a-f]+)\]/.exec(l)![1]!)
+    const [da, db] = [doneKeys(a.stdout), doneKeys(b.stdout)]
+    // Without claims both would compute nearly every stage (27 each); with them, 27 in all.
+    expect(da.length + db.length).toBe(27)
+    expect(new Set([...da, ...db]).size).toBe(27)
+    expectSameResults(r1, r2)
+  }, 240_000)
 })
