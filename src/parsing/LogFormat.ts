@@ -464,7 +464,6 @@ export const parseLog = (input: string | Uint8Array, format: CompiledFormat, opt
   const latin1 = parser.encoding === "latin1"
   // Latin-1 bytes >= 0x80 take two bytes in UTF-8.
   const transcode = latin1 && !isAscii(buf)
-  const asciiText = isAscii(buf)
   parser.setBuffer(buf)
 
   let capacity = Math.max(16, Math.min(buf.length >> 5, 1 << 20))
@@ -472,7 +471,7 @@ export const parseLog = (input: string | Uint8Array, format: CompiledFormat, opt
   // Row-major codes (row * nFields + field): one write stream, split into columns at the end.
   let codes: Int32Array = new Int32Array(capacity * nFields)
   const dicts: Array<ByteDict> = []
-  for (let f = 0; f < nFields; f++) dicts.push(new ByteDict(latin1 ? "latin1" : asciiText ? "ascii" : "utf8"))
+  for (let f = 0; f < nFields; f++) dicts.push(new ByteDict())
   const lastCode = new Int32Array(nFields).fill(-1)
   const repeated = new Uint8Array(nFields)
   const blob = new Uint8Array(transcode ? 2 * buf.length : buf.length)
@@ -507,14 +506,7 @@ export const parseLog = (input: string | Uint8Array, format: CompiledFormat, opt
         if (f === contentIndex) {
           offsets[rows] = blobPos
           if (transcode) blobPos = latin1ToUtf8(buf, s, e, blob, blobPos)
-          else {
-            // Short ranges copy faster by hand than through `set` and a subarray.
-            if (e - s < 24) for (let k = s; k < e; k++) blob[blobPos++] = buf[k]!
-            else {
-              blob.set(buf.subarray(s, e), blobPos)
-              blobPos += e - s
-            }
-          }
+          else blobPos = copyRange(buf, s, e, blob, blobPos)
           continue
         }
         const dict = dicts[f]!
@@ -541,7 +533,7 @@ export const parseLog = (input: string | Uint8Array, format: CompiledFormat, opt
     if (f === contentIndex) continue
     const column = new Int32Array(rows)
     for (let r = 0, k = f; r < rows; r++, k += nFields) column[r] = codes[k]!
-    fields.push({ name: format.fieldNames[f]!, column: { values: dicts[f]!.values, codes: column } })
+    fields.push({ name: format.fieldNames[f]!, column: { values: dicts[f]!.column(transcode), codes: column } })
   }
   const content: StringColumn = { blob: blob.slice(0, blobPos), offsets: fit(offsets, rows + 1) }
   const base = { rawLines, lineNo: fit(lineNo, rows), content, fields, unparsed: unparsed.result() }
@@ -759,7 +751,6 @@ const firstFields = (kinds: ArrayLike<number>, args: ArrayLike<number>, e: numbe
  * value's bytes kept in an arena, so only a new value costs a string.
  */
 class ByteDict {
-  readonly values: Array<string> = []
   private readonly hashes: Array<number> = []
   private arena = new Uint8Array(1024)
   private arenaView = new DataView(this.arena.buffer)
@@ -767,10 +758,24 @@ class ByteDict {
   private arenaStart: Array<number> = []
   private arenaPos = 0
   private table = new Int32Array(64).fill(-1)
-  private readonly decode: "ascii" | "utf8" | "latin1"
 
-  constructor(decode: "ascii" | "utf8" | "latin1") {
-    this.decode = decode
+  /** The distinct values as a UTF-8 string column (`latin1`: the bytes are Latin-1, transcode them). */
+  column(latin1: boolean): StringColumn {
+    const n = this.arenaStart.length
+    const offsets = new Int32Array(n + 1)
+    if (!latin1) {
+      for (let i = 0; i < n; i++) offsets[i] = this.arenaStart[i]!
+      offsets[n] = this.arenaPos
+      return { blob: this.arena.slice(0, this.arenaPos), offsets }
+    }
+    const blob = new Uint8Array(2 * this.arenaPos)
+    let pos = 0
+    for (let i = 0; i < n; i++) {
+      offsets[i] = pos
+      pos = latin1ToUtf8(this.arena, this.arenaStart[i]!, i + 1 < n ? this.arenaStart[i + 1]! : this.arenaPos, blob, pos)
+    }
+    offsets[n] = pos
+    return { blob: blob.slice(0, pos), offsets }
   }
 
   /** Whether value `code` equals `buf[s, e)`. */
@@ -793,23 +798,18 @@ class ByteDict {
       if (this.hashes[code] === h && this.holds(code, buf, s, e)) return code
       slot = (slot + 1) & mask
     }
-    const code = this.values.length
-    const bytes = buf.subarray(s, e)
-    this.values.push(
-      this.decode === "utf8" ? utf8Decoder.decode(bytes) : this.decode === "latin1" ? latin1Decoder.decode(bytes) : latin1String(bytes)
-    )
+    const code = this.hashes.length
     this.hashes.push(h)
-    if (this.arenaPos + bytes.length > this.arena.length) {
-      const next = new Uint8Array(Math.max(2 * this.arena.length, this.arenaPos + bytes.length))
+    if (this.arenaPos + e - s > this.arena.length) {
+      const next = new Uint8Array(Math.max(2 * this.arena.length, this.arenaPos + e - s))
       next.set(this.arena.subarray(0, this.arenaPos))
       this.arena = next
       this.arenaView = new DataView(next.buffer)
     }
     this.arenaStart.push(this.arenaPos)
-    this.arena.set(bytes, this.arenaPos)
-    this.arenaPos += bytes.length
+    this.arenaPos = copyRange(buf, s, e, this.arena, this.arenaPos)
     this.table[slot] = code
-    if (2 * this.values.length > this.table.length) this.rehash()
+    if (2 * this.hashes.length > this.table.length) this.rehash()
     return code
   }
 
@@ -825,9 +825,19 @@ class ByteDict {
   }
 }
 
-/** An ASCII byte range as a string, without a decoder call for short values. */
-const latin1String = (bytes: Uint8Array): string =>
-  bytes.length <= 16 ? String.fromCharCode(...bytes) : latin1Decoder.decode(bytes)
+/**
+ * Copy `src[s, e)` to `out` at `pos`; returns the new write position. No view is made: a
+ * subarray per field per line was most of the garbage of a parse (short ranges by hand, long
+ * ones through Buffer's native copy).
+ */
+const copyRange = (src: Uint8Array, s: number, e: number, out: Uint8Array, pos: number): number => {
+  if (e - s < 48) {
+    for (let k = s; k < e; k++) out[pos++] = src[k]!
+    return pos
+  }
+  return pos + bufferCopy.call(src, out, pos, s, e)
+}
+const bufferCopy = Buffer.prototype.copy
 
 /** Copy Latin-1 bytes as UTF-8; returns the new write position. */
 const latin1ToUtf8 = (buf: Uint8Array, s: number, e: number, out: Uint8Array, pos: number): number => {

@@ -5,7 +5,8 @@
  * does not fit its pattern. Every distinct field value is parsed once and rows combine the parts
  * with integer arithmetic, so no Date object is built per line. Wall-clock times are read as UTC.
  */
-import type { DictColumn } from "../tasks/Artifacts.ts"
+import type { DictColumn, StringColumn } from "../tasks/Artifacts.ts"
+import { packStrings, stringAt, stringCount } from "../tasks/StringColumn.ts"
 
 /** One header field that carries part of the time, and its pattern. */
 export interface TimestampPart {
@@ -139,7 +140,7 @@ export const timestampOf = (spec: TimestampSpec, values: Readonly<Record<string,
   const fields = compiled.parts.map((p) => {
     const v = values[p.field]
     if (v === undefined) throw new Error(`timestampOf: no value for field "${p.field}"`)
-    return { name: p.field, column: { values: [v], codes: Int32Array.of(0) } }
+    return { name: p.field, column: { values: packStrings([v]), codes: Int32Array.of(0) } }
   })
   return timestampColumn(fields, compiled)[0]!
 }
@@ -176,6 +177,8 @@ export interface CompiledPattern {
   readonly units: ReadonlyArray<Unit>
   /** `yy`: add a century. */
   readonly twoDigitYear: boolean
+  /** Every literal is ASCII: values are parsed from their UTF-8 bytes. */
+  readonly ascii: boolean
 }
 
 const LETTER_TOKENS: Readonly<Record<string, ReadonlyArray<number>>> = {
@@ -183,8 +186,8 @@ const LETTER_TOKENS: Readonly<Record<string, ReadonlyArray<number>>> = {
 }
 
 const compilePattern = (source: string): CompiledPattern => {
-  if (source === "epoch") return { source, tokens: [{ kind: "epoch", scale: 1000, fraction: true }], units: ["epoch"], twoDigitYear: false }
-  if (source === "epoch_ms") return { source, tokens: [{ kind: "epoch", scale: 1, fraction: false }], units: ["epoch"], twoDigitYear: false }
+  if (source === "epoch") return { source, tokens: [{ kind: "epoch", scale: 1000, fraction: true }], units: ["epoch"], twoDigitYear: false, ascii: true }
+  if (source === "epoch_ms") return { source, tokens: [{ kind: "epoch", scale: 1, fraction: false }], units: ["epoch"], twoDigitYear: false, ascii: true }
   const tokens: Array<Token> = []
   const units: Array<Unit> = []
   let twoDigitYear = false
@@ -222,7 +225,7 @@ const compilePattern = (source: string): CompiledPattern => {
     i = j
   }
   if (new Set(units).size !== units.length) throw new Error(`Invalid timestamp pattern ${JSON.stringify(source)}: a unit appears twice`)
-  return { source, tokens, units, twoDigitYear }
+  return { source, tokens, units, twoDigitYear, ascii: tokens.every((t) => t.kind !== "literal" || t.code < 0x80) }
 }
 
 interface ValueTable {
@@ -236,8 +239,8 @@ interface ValueTable {
   readonly epoch: Float64Array
 }
 
-const valueTable = (pattern: CompiledPattern, values: ReadonlyArray<string>): ValueTable => {
-  const n = values.length
+const valueTable = (pattern: CompiledPattern, values: StringColumn): ValueTable => {
+  const n = stringCount(values)
   const t: ValueTable = {
     ok: new Uint8Array(n),
     year: new Float64Array(n),
@@ -246,13 +249,34 @@ const valueTable = (pattern: CompiledPattern, values: ReadonlyArray<string>): Va
     timeOfDay: new Float64Array(n),
     epoch: new Float64Array(n).fill(NaN)
   }
-  for (let k = 0; k < n; k++) parseValue(pattern, values[k]!, t, k)
+  if (pattern.ascii) {
+    const { blob, offsets } = values
+    for (let k = 0; k < n; k++) parseValue(pattern, blob, offsets[k]!, offsets[k + 1]!, t, k)
+  } else {
+    for (let k = 0; k < n; k++) {
+      const s = stringAt(values, k)
+      const units = new Uint16Array(s.length)
+      for (let q = 0; q < s.length; q++) units[q] = s.charCodeAt(q)
+      parseValue(pattern, units, 0, units.length, t, k)
+    }
+  }
   return t
 }
 
-/** Parse one value into row k of the table; leaves ok[k] = 0 when it does not fit. */
-const parseValue = (pattern: CompiledPattern, s: string, t: ValueTable, k: number): void => {
-  let p = 0
+/**
+ * Parse one value, the character codes `c[from, to)`, into row k of the table; leaves ok[k] = 0
+ * when it does not fit. The codes are a field's UTF-8 bytes for a pattern of ASCII literals (no
+ * string is built per value; a non-ASCII byte then fits no token, as its character would not),
+ * else the value's UTF-16 code units.
+ */
+const parseValue = (pattern: CompiledPattern, c: ArrayLike<number>, from: number, to: number, t: ValueTable, k: number): void => {
+  const at = (q: number): number => (q < to ? c[q]! : -1)
+  const lower = (q: number): number => {
+    const x = at(q)
+    return x >= 65 && x <= 90 ? x + 32 : x
+  }
+  const name3 = (q: number): string => String.fromCharCode(lower(q), lower(q + 1), lower(q + 2))
+  let p = from
   let hour = 0
   let minute = 0
   let second = 0
@@ -260,18 +284,18 @@ const parseValue = (pattern: CompiledPattern, s: string, t: ValueTable, k: numbe
   for (const tok of pattern.tokens) {
     switch (tok.kind) {
       case "literal":
-        if (s.charCodeAt(p) !== tok.code) return
+        if (at(p) !== tok.code) return
         p++
         break
       case "spaces":
-        if (s.charCodeAt(p) !== 32) return
-        while (s.charCodeAt(p) === 32) p++
+        if (at(p) !== 32) return
+        while (at(p) === 32) p++
         break
       case "number": {
         let v = 0
         let digits = 0
-        while (digits < tok.maxDigits && isDigit(s.charCodeAt(p))) {
-          v = v * 10 + s.charCodeAt(p) - 48
+        while (digits < tok.maxDigits && isDigit(at(p))) {
+          v = v * 10 + at(p) - 48
           p++
           digits++
         }
@@ -308,34 +332,36 @@ const parseValue = (pattern: CompiledPattern, s: string, t: ValueTable, k: numbe
       case "fraction": {
         let v = 0
         for (let d = 0; d < tok.digits; d++) {
-          if (!isDigit(s.charCodeAt(p))) return
-          v = v * 10 + s.charCodeAt(p) - 48
+          if (!isDigit(at(p))) return
+          v = v * 10 + at(p) - 48
           p++
         }
         fraction = (v * 1000) / 10 ** tok.digits
         break
       }
       case "monthName": {
-        const m = MONTHS.indexOf(s.slice(p, p + 3).toLowerCase())
+        const m = MONTHS.indexOf(name3(p))
         if (m < 0) return
         t.month[k] = m + 1
         p += 3
         break
       }
       case "weekday":
-        if (!WEEKDAYS.includes(s.slice(p, p + 3).toLowerCase())) return
+        if (!WEEKDAYS.includes(name3(p))) return
         p += 3
         break
       case "epoch": {
+        let s = ""
+        for (let q = from; q < to; q++) s += String.fromCharCode(c[q]!)
         const m = (tok.fraction ? EPOCH_SECONDS : EPOCH_INTEGER).exec(s)
         if (m === null) return
         t.epoch[k] = Number(s) * tok.scale
-        p = s.length
+        p = to
         break
       }
     }
   }
-  if (p !== s.length) return
+  if (p !== to) return
   t.timeOfDay[k] = ((hour * 60 + minute) * 60 + second) * 1000 + fraction
   t.ok[k] = 1
 }

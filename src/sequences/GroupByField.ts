@@ -5,7 +5,7 @@
  */
 import type { ParsedLog, Sequences, TemplatedLog } from "../tasks/Artifacts.ts"
 import { LABEL_UNKNOWN } from "../tasks/Artifacts.ts"
-import { packStrings } from "../tasks/StringColumn.ts"
+import { packStrings, stringAt, stringCount } from "../tasks/StringColumn.ts"
 
 /** Sequences keyed by a header field's value. Throws naming `field` when the log has no such field. */
 export const groupByField = (parsed: ParsedLog, templated: TemplatedLog, field: string): Sequences => {
@@ -15,7 +15,7 @@ export const groupByField = (parsed: ParsedLog, templated: TemplatedLog, field: 
   }
   const n = col.codes.length
   // Order the distinct values by first appearance, then count rows per value.
-  const order = new Int32Array(col.values.length).fill(-1)
+  const order = new Int32Array(stringCount(col.values)).fill(-1)
   const firstSeen: Array<number> = []
   const counts: Array<number> = []
   for (let r = 0; r < n; r++) {
@@ -39,7 +39,7 @@ export const groupByField = (parsed: ParsedLog, templated: TemplatedLog, field: 
     events[at] = templated.templateIds[r]!
   }
   return {
-    ids: packStrings(firstSeen.map((c) => col.values[c]!)),
+    ids: packStrings(firstSeen.map((c) => stringAt(col.values, c))),
     offsets,
     rows,
     events,

@@ -129,8 +129,8 @@ export const lineLabels = (parsed: ParsedLog, opts: LineFieldOptions): Int8Array
     )
   }
   const { values, codes } = field.column
-  const codeLabel = new Int8Array(values.length)
-  for (let k = 0; k < values.length; k++) codeLabel[k] = values[k] === opts.normalValue ? LABEL_NORMAL : LABEL_ANOMALY
+  const codeLabel = new Int8Array(stringCount(values))
+  for (let k = 0; k < codeLabel.length; k++) codeLabel[k] = stringAt(values, k) === opts.normalValue ? LABEL_NORMAL : LABEL_ANOMALY
   const out = new Int8Array(codes.length)
   for (let row = 0; row < codes.length; row++) out[row] = codeLabel[codes[row]!]!
   return out

@@ -10,9 +10,13 @@ export interface StringColumn {
   readonly offsets: Int32Array
 }
 
-/** A dictionary-encoded header field: codes index into `values`. */
+/**
+ * A dictionary-encoded header field: codes index into `values`, the distinct values packed as
+ * one UTF-8 blob (a field whose values are all distinct, like a time with microseconds, costs
+ * bytes, not one JS string per line).
+ */
 export interface DictColumn {
-  readonly values: ReadonlyArray<string>
+  readonly values: StringColumn
   readonly codes: Int32Array
 }
 

@@ -86,7 +86,7 @@ export const PARSER_PRESETS = SYSTEMS
 
 export const parseStage = defineStage<ParseParams, readonly [SourceFile], ParsedLog>({
   name: "parse",
-  version: "2",
+  version: "3",
   params: ParseParams,
   cpu: true,
   run: (params, [source], ctx) => {

@@ -2,7 +2,7 @@
  * Pack and unpack string arrays as one UTF-8 blob with offsets (the `StringColumn` artifact
  * shape). Use it for any per-row or per-sequence text that has to live in the cache.
  */
-import type { StringColumn } from "./Artifacts.ts"
+import type { DictColumn, StringColumn } from "./Artifacts.ts"
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -35,3 +35,6 @@ export const unpackStrings = (col: StringColumn): Array<string> => {
   for (let i = 0; i < out.length; i++) out[i] = stringAt(col, i)
   return out
 }
+
+/** The value of a dictionary-encoded field at `row`. */
+export const dictValueAt = (col: DictColumn, row: number): string => stringAt(col.values, col.codes[row]!)

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest"
+import { packStrings } from "../../src/tasks/StringColumn.ts"
 import { compileTimestamp, daysFromCivil, timestampColumn, timestampOf, type TimestampSpec } from "../../src/parsing/Timestamp.ts"
 
 /** Dictionary columns from plain per-row values. */
 const columns = (rows: Record<string, ReadonlyArray<string>>) =>
   Object.entries(rows).map(([name, values]) => {
     const distinct = [...new Set(values)]
-    return { name, column: { values: distinct, codes: Int32Array.from(values.map((v) => distinct.indexOf(v))) } }
+    return { name, column: { values: packStrings(distinct), codes: Int32Array.from(values.map((v) => distinct.indexOf(v))) } }
   })
 
 describe("daysFromCivil", () => {
@@ -63,6 +64,18 @@ describe("timestamp patterns", () => {
 })
 
 describe("timestampColumn", () => {
+  it("reads values from their bytes, non-ASCII characters included (in a pattern's literals or where nothing fits)", () => {
+    const cjk = timestampColumn(columns({ D: ["2017年05月03日", "2017-05-03"] }), { parts: [{ field: "D", pattern: "yyyy年MM月dd日" }] })
+    expect(cjk[0]).toBe(Date.UTC(2017, 4, 3))
+    expect(cjk[1]).toBeNaN()
+    const ascii = timestampColumn(columns({ D: ["2017-05-03", "2017-05-0é", "2017–05-03", "Mär 3", "MAY 3"] }), { parts: [{ field: "D", pattern: "yyyy-MM-dd" }] })
+    expect(ascii[0]).toBe(Date.UTC(2017, 4, 3))
+    expect(Number.isNaN(ascii[1]!) && Number.isNaN(ascii[2]!)).toBe(true)
+    const names = timestampColumn(columns({ D: ["Mär 3", "MAY 3", "may 3"] }), { parts: [{ field: "D", pattern: "MMM d" }], assumeYear: 2005 })
+    expect(names[0]).toBeNaN()
+    expect([names[1], names[2]]).toEqual([Date.UTC(2005, 4, 3), Date.UTC(2005, 4, 3)])
+  })
+
   it("combines parts from several fields per row", () => {
     const ts = timestampColumn(
       columns({ Month: ["Jun", "Jun", "Jul"], Date: ["14", "14", "9"], Time: ["15:16:01", "23:59:59", "12:16:51"] }),

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest"
 import { compileFormat, parseLog } from "../../src/parsing/LogFormat.ts"
 import { compileTimestamp } from "../../src/parsing/Timestamp.ts"
 import { getPreset, PRESET_NAMES, presets } from "../../src/presets/Presets.ts"
-import { unpackStrings } from "../../src/tasks/StringColumn.ts"
+import { dictValueAt, unpackStrings } from "../../src/tasks/StringColumn.ts"
 import { fieldOf, loghubLog, loghubStructured } from "./helpers.ts"
 
 const SIXTEEN = [
@@ -91,7 +91,7 @@ describe("presets", () => {
   it("HealthApp's unpadded seconds and milliseconds are read as numbers, not fractions", () => {
     const log = parsePreset("HealthApp")
     const times = log.fields.find((f) => f.name === "Time")!.column
-    const row = Array.from(log.lineNo.keys()).find((i) => times.values[times.codes[i]!] === "20171223-22:32:0:95")
+    const row = Array.from(log.lineNo.keys()).find((i) => dictValueAt(times, i) === "20171223-22:32:0:95")
     expect(row).toBeDefined()
     expect(log.timestamps![row!]).toBe(Date.UTC(2017, 11, 23, 22, 32, 0, 95))
   })

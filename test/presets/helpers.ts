@@ -6,6 +6,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { ParsedLog } from "../../src/tasks/Artifacts.ts"
+import { dictValueAt } from "../../src/tasks/StringColumn.ts"
 
 export const dataRoot = (): string => process.env.FLOW_DATA_ROOT ?? path.resolve(import.meta.dirname, "../../../shared/data")
 
@@ -52,5 +53,5 @@ export const loghubStructured = (system: string): { header: Array<string>; rows:
 export const fieldOf = (log: ParsedLog, name: string, row: number): string => {
   const f = log.fields.find((x) => x.name === name)
   if (f === undefined) throw new Error(`no field ${name}`)
-  return f.column.values[f.column.codes[row]!]!
+  return dictValueAt(f.column, row)
 }

@@ -34,7 +34,7 @@ export const dict = (values: ReadonlyArray<string>): DictColumn => {
     }
     codes[i] = c
   })
-  return { values: [...index.keys()], codes }
+  return { values: packStrings([...index.keys()]), codes }
 }
 
 /** A ParsedLog with one row per given content string, the given header fields and optional timestamps (ms). */
