@@ -9,8 +9,9 @@ import { dataRoot, expectSameResults, flow, repoRoot, resultFolders, tmpDir } fr
 
 let snapshotDir = ""
 
-/** `bin/flow` with the snapshot built for this test. */
-const flowBin = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => flow(args, { FLOW_SNAPSHOT_DIR: snapshotDir, ...env }, "launcher")
+/** `bin/flow` with the snapshot built for this test, each command in its own process. */
+const flowBin = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  flow(args, { FLOW_SNAPSHOT_DIR: snapshotDir, FLOW_NO_DAEMON: "1", ...env }, "launcher") // the daemon has its own tests
 /** The CLI from source, whatever FLOW_E2E_BIN says. */
 const flowSource = (args: ReadonlyArray<string>) => flow(args, {}, "source")
 const environmentOf = (folder: string) => JSON.parse(fs.readFileSync(path.join(folder, "environment.json"), "utf8")) as { cli_start: string }
