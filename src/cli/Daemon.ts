@@ -127,7 +127,7 @@ export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown
         req = JSON.parse(buffered.slice(0, nl)) as DaemonRequest
         if (req.v !== PROTOCOL_VERSION || !Array.isArray(req.argv)) throw new Error(`protocol ${String(req.v)}`)
       } catch (e) {
-        conn.end(encodeFrame("e", `flow daemon: bad request (${e instanceof Error ? e.message : String(e)})\n`))
+        conn.end(Buffer.concat([encodeFrame("e", `flow daemon: bad request (${e instanceof Error ? e.message : String(e)})\n`), encodeFrame("x", "2")]))
         return
       }
       if (busy) {
@@ -185,7 +185,7 @@ export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown
       stdin: Stream.empty
     })
     const main = program.pipe(
-      // As NodeRuntime.runMain does: a failure not already reported is logged.
+      // As NodeRuntime.runMain does: a failure is logged unless its error is marked as reported.
       Effect.tapCause((cause) =>
         Cause.hasInterruptsOnly(cause) || !Runtime.getErrorReported(Cause.squash(cause)) ? Effect.void : Effect.logError(cause)
       ),

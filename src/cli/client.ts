@@ -84,7 +84,9 @@ const main = async (): Promise<void> => {
   } else {
     process.exitCode = answer.code
   }
-  process.exit()
+  // Nothing else holds the event loop: the process ends once its output is written out (not
+  // process.exit, which may cut a pipe short where pipe writes are asynchronous, as on macOS).
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.removeAllListeners(sig)
 }
 
 // A closed pipe (`flow cache ls | head`) ends the client quietly; the daemon sees it go.
