@@ -23,12 +23,13 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as NodeSink from "@effect/platform-node/NodeSink"
 import * as fs from "node:fs"
 import * as net from "node:net"
+import * as os from "node:os"
 import * as path from "node:path"
 import * as util from "node:util"
 import { Writable } from "node:stream"
 import { closeKeptStores, keepStoresOpen } from "../cache/ArtifactStore.ts"
 import { forgetEnvironment } from "../flows/Results.ts"
-import { keepWorkersWarm } from "../flows/WorkerPool.ts"
+import { keepWorkersWarm, prewarmWorkers } from "../flows/WorkerPool.ts"
 import { projectRoot, setDaemon } from "../runtime/ProjectRoot.ts"
 import { setStreams } from "../runtime/Streams.ts"
 import { connect, request } from "./DaemonClient.ts"
@@ -258,6 +259,7 @@ export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown
       }
       inode = fs.statSync(socket).ino
       say(`serving ${socket} (node ${process.version}, idle stop after ${state.idleMs / 1000} s)`)
+      prewarmWorkers(os.availableParallelism())
       armIdle()
       fs.writeFileSync(about, JSON.stringify({ pid: process.pid, root: projectRoot(), socket, startedAt: state.startedAt }))
       void retireOthers(socket, projectRoot(), say)

@@ -6,7 +6,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { decodeValue, encodeValue } from "../../src/cache/Codec.ts"
 import type { StageJob } from "../../src/flows/Execute.ts"
-import { keepWorkersWarm, warmWorkerCount, WorkerPool } from "../../src/flows/WorkerPool.ts"
+import { keepWorkersWarm, prewarmWorkers, warmWorkerCount, WorkerPool } from "../../src/flows/WorkerPool.ts"
 import type { ParsedLog } from "../../src/tasks/Artifacts.ts"
 import { fileDigest } from "../../src/tasks/SourceStage.ts"
 import { dataRoot } from "../cli/helpers.ts"
@@ -67,6 +67,21 @@ describe("WorkerPool kept warm (the daemon)", () => {
       keepWorkersWarm(false)
     }
     await once()
+    expect(warmWorkerCount()).toBe(0)
+  })
+
+  it("starts workers ahead of the first pool (the daemon at its start), which that pool then uses", async () => {
+    keepWorkersWarm(true)
+    try {
+      prewarmWorkers(2)
+      expect(warmWorkerCount()).toBe(2)
+      const out = await Effect.runPromise(run(job()).pipe(Effect.provide(WorkerPool.layer(2))))
+      expect((decodeValue(out.out.bytes) as ParsedLog).rawLines).toBe(2000)
+      expect(warmWorkerCount()).toBe(2) // both back in the reserve, none started besides
+    } finally {
+      keepWorkersWarm(false)
+    }
+    await Effect.runPromise(run(job()).pipe(Effect.provide(WorkerPool.layer(2))))
     expect(warmWorkerCount()).toBe(0)
   })
 })
