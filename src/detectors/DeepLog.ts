@@ -329,6 +329,7 @@ export const deepLog: Detector<DeepLogConfig, DeepLogModel> = {
   version: "1",
   configSchema: DeepLogConfig,
   supervised: false,
+  readsContext: true,
 
   fit(data: SequenceView, train: Int32Array, config: DeepLogConfig, inputs?: DetectorInputs): FitResult<DeepLogModel> {
     const p = prepare(data, train, config)

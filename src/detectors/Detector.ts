@@ -15,7 +15,16 @@ export interface SequenceView {
   readonly events: Int32Array
   /** LABEL_UNKNOWN, LABEL_NORMAL or LABEL_ANOMALY per sequence. */
   readonly labels: Int8Array
+  /**
+   * Leading events of each sequence that are history only (stream chunks' `continuous_context`):
+   * not labelled, so never a prediction target, a feature or a training example. Only detectors
+   * with `readsContext` see it; the others get the sequences without those events.
+   */
+  readonly context?: Int32Array | undefined
 }
+
+/** The first event of sequence s that is not context. */
+export const firstOwnEvent = (data: SequenceView, s: number): number => data.offsets[s]! + (data.context?.[s] ?? 0)
 
 /** Outcome of `fit`: a model, or the reason the training set cannot produce one. */
 export type FitResult<Model> =
@@ -88,6 +97,11 @@ export interface Detector<Config, Model> {
   readonly configSchema: Schema.Codec<Config, unknown>
   /** Whether `fit` needs labelled training sequences. */
   readonly supervised: boolean
+  /**
+   * Whether the detector reads `SequenceView.context` (predictors that use the events before a
+   * target as history: DeepLog, Markov). Others are given the sequences without context events.
+   */
+  readonly readsContext?: boolean
   /** Learns a model from the sequences at the `train` indexes. */
   fit(data: SequenceView, train: Int32Array, config: Config, inputs?: DetectorInputs): FitResult<Model>
   /** Scores the sequences at the `which` indexes. */

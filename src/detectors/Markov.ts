@@ -7,7 +7,7 @@
  */
 import { Effect, Schema } from "effect"
 import { closedStruct } from "../config/ClosedStruct.ts"
-import type { Detector, FitResult, NextEventHits, SequenceView } from "./Detector.ts"
+import { type Detector, firstOwnEvent, type FitResult, type NextEventHits, type SequenceView } from "./Detector.ts"
 import { trainingRows, trainOnField } from "./Features.ts"
 
 /** Context padding before the first event. */
@@ -71,6 +71,7 @@ export const markov: Detector<MarkovConfig, MarkovModel> = {
   version: "2",
   configSchema: MarkovConfig,
   supervised: false,
+  readsContext: true,
 
   fit(data: SequenceView, train: Int32Array, config: MarkovConfig): FitResult<MarkovModel> {
     const picked = trainingRows("markov", data, train, config.train_on)
@@ -123,14 +124,18 @@ export const markov: Detector<MarkovConfig, MarkovModel> = {
   }
 }
 
-/** Calls `f(context, symbol)` for every transition of sequence s (the context array is reused). */
+/**
+ * Calls `f(context, symbol)` for every transition of sequence s (the context array is reused). A
+ * stream chunk's context events (`data.context`) only fill the history: no transition ends on one.
+ */
 function forEachTransition(data: SequenceView, s: number, order: number, f: (context: ReadonlyArray<number>, symbol: number) => void): void {
   const start = data.offsets[s]!
   const end = data.offsets[s + 1]!
+  const own = firstOwnEvent(data, s)
   const context = new Array<number>(order).fill(START)
   for (let p = start; p <= end; p++) {
     const symbol = p < end ? data.events[p]! : END
-    f(context, symbol)
+    if (p >= own) f(context, symbol)
     context.shift()
     context.push(symbol)
   }

@@ -39,6 +39,16 @@ export const precheckDatasets = (
         }
       }
       const grouping = dataset.grouping
+      const split = dataset.split
+      if (grouping.type === "stream_chunks" && grouping.continuous_context !== false && grouping.continuous_context !== 0 &&
+        split.type === "raw" && split.straddle_policy === "split_partial") {
+        return Effect.fail(new ConfigError({
+          file,
+          keyPath: "split.straddle_policy",
+          detail: "split_partial cuts the chunk that straddles the boundary in two, and the cut pieces have no context to follow; " +
+            "with grouping.continuous_context use first_event, last_event or drop"
+        }))
+      }
       if (grouping.type === "entity" && grouping.pattern !== undefined) {
         const source = digests.get(describeSource(dataset.source))
         const pattern = grouping.pattern

@@ -7,11 +7,12 @@
  */
 import { Effect, Schema } from "effect"
 import { closedStruct } from "../config/ClosedStruct.ts"
-import type { DetectorInputs } from "../detectors/Detector.ts"
+import type { AnyDetector, DetectorInputs } from "../detectors/Detector.ts"
 import { getDetector } from "../detectors/registry.ts"
 import type { Representation } from "./RepresentStage.ts"
 import { chooseThreshold, type Threshold, type ThresholdSpec } from "../eval/Thresholds.ts"
-import { SPLIT_TRAIN, type SplitSequences } from "./Artifacts.ts"
+import { hasContext, withoutContext } from "../sequences/Context.ts"
+import { SPLIT_TRAIN, type Sequences, type SplitSequences } from "./Artifacts.ts"
 import type { LabelledSequences } from "./LabelStage.ts"
 import { splitSequences } from "./SplitStage.ts"
 import { defineStage } from "./Task.ts"
@@ -78,20 +79,35 @@ const spec = (t: ThresholdParams): ThresholdSpec | undefined => {
   }
 }
 
+/**
+ * The sequences a detector is given: the split's, with stream chunks' context events for a
+ * detector that reads them as history, without them for any other.
+ */
+export const detectorView = (labelled: LabelledSequences, split: SplitSequences, detector: AnyDetector): Sequences & { readonly context?: Int32Array } => {
+  const seqs = splitSequences(labelled, split)
+  const context = labelled.context
+  if (!hasContext(context)) return seqs
+  if (split.sequences !== undefined) {
+    // The precheck refuses this combination before any stage runs; a cached split from elsewhere may not.
+    throw new Error("the split cut sequences in two (straddle_policy split_partial), which stream chunks with continuous_context cannot follow")
+  }
+  return detector.readsContext === true ? { ...seqs, context } : withoutContext(seqs, context)
+}
+
 /** What fit and score hand a detector that `needs` representations. */
 export const detectorInputs = (eventRows: Int32Array, reps: ReadonlyArray<Representation>): DetectorInputs | undefined =>
   reps.length === 0 ? undefined : { eventRows, representations: Object.fromEntries(reps.map((r) => [r.kind, r.value])) }
 
 export const fitStage = defineStage<DetectorParams, readonly [LabelledSequences, SplitSequences, ...Array<Representation>], FitOutput>({
   name: "fit",
-  version: "3",
+  version: "4",
   params: DetectorParams,
   cpu: true,
   // Only detectors with a long, resumable fit (DeepLog) checkpoint; the others skip the lookup.
   checkpoints: (params) => getDetector(params.detector).fitAsync !== undefined,
   run: async (params, [labelled, split, ...reps], ctx): Promise<FitOutput> => {
     const detector = getDetector(params.detector)
-    const seqs = splitSequences(labelled, split)
+    const seqs = detectorView(labelled, split, detector)
     const train = indexesWithTag(split.split, SPLIT_TRAIN)
     const inputs = detectorInputs(seqs.rows, reps)
     const fitOn = (rows: Int32Array) =>

@@ -7,10 +7,9 @@ import { SPLIT_TEST, type SplitSequences } from "./Artifacts.ts"
 import type { NextEventHits } from "../detectors/Detector.ts"
 import { applyThreshold } from "../eval/Thresholds.ts"
 import { LABEL_NORMAL } from "./Artifacts.ts"
-import { DetectorParams, detectorInputs, indexesWithTag, type FitOutput } from "./FitStage.ts"
+import { DetectorParams, detectorInputs, detectorView, indexesWithTag, type FitOutput } from "./FitStage.ts"
 import type { Representation } from "./RepresentStage.ts"
 import type { LabelledSequences } from "./LabelStage.ts"
-import { splitSequences } from "./SplitStage.ts"
 import { defineStage } from "./Task.ts"
 
 /** Scores of the test split, aligned with `which`. */
@@ -39,14 +38,14 @@ export const scoreStage = defineStage<
   ScoredSequences
 >({
   name: "score",
-  version: "5",
+  version: "6",
   params: DetectorParams,
   cpu: true,
   run: async (params, [labelled, split, fit, ...reps]): Promise<ScoredSequences> => {
     if (fit.status === "invalid") return { status: "invalid", reason: fit.reason }
     const which = indexesWithTag(split.split, SPLIT_TEST)
     const detector = getDetector(params.detector)
-    const seqs = splitSequences(labelled, split)
+    const seqs = detectorView(labelled, split, detector)
     const inputs = detectorInputs(seqs.rows, reps)
     // Next-event accuracy over the normal test sequences comes with the scores (one pass over the
     // model); a detector that does not answer the request but predicts next events is asked apart.

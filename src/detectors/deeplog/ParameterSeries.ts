@@ -6,7 +6,7 @@
  * history only (every other row).
  */
 import type { ParameterMatrices } from "../../representations/ParameterValues.ts"
-import type { DetectorInputs, SequenceView } from "../Detector.ts"
+import { type DetectorInputs, firstOwnEvent, type SequenceView } from "../Detector.ts"
 import { type ParameterSeries, ROLE_CONTEXT } from "./ParameterModel.ts"
 
 const isMatrices = (v: unknown): v is ParameterMatrices =>
@@ -37,7 +37,8 @@ export const parameterSeries = (
   const roleOfRow = new Uint8Array(maxRow + 1).fill(ROLE_CONTEXT)
   for (const { sequences, role } of roles) {
     for (const s of sequences) {
-      for (let p = data.offsets[s]!; p < data.offsets[s + 1]!; p++) {
+      // A context event's row is its own chunk's (the one before): its role is that chunk's.
+      for (let p = firstOwnEvent(data, s); p < data.offsets[s + 1]!; p++) {
         const r = eventRows[p]!
         if (r >= 0) roleOfRow[r] = role
       }
@@ -76,6 +77,6 @@ export const parameterSeries = (
 /** Sequences among `which` that hold a flagged row: position j of `which` -> 1. */
 export const sequencesWithRows = (data: SequenceView, eventRows: Int32Array, which: Int32Array, flaggedRows: ReadonlySet<number>): Uint8Array =>
   Uint8Array.from(which, (s) => {
-    for (let p = data.offsets[s]!; p < data.offsets[s + 1]!; p++) if (flaggedRows.has(eventRows[p]!)) return 1
+    for (let p = firstOwnEvent(data, s); p < data.offsets[s + 1]!; p++) if (flaggedRows.has(eventRows[p]!)) return 1
     return 0
   })

@@ -5,7 +5,7 @@
  * padding before a sequence's first event (PAD = K) and for a key never seen in training (UNSEEN =
  * K + 1), so the model's input size is K + 2.
  */
-import type { SequenceView } from "../Detector.ts"
+import { firstOwnEvent, type SequenceView } from "../Detector.ts"
 
 /** The keys seen in training and the input indexes of padding and unseen keys. */
 export interface Vocabulary {
@@ -25,10 +25,10 @@ export interface Vocabulary {
 /** The number of output classes: the keys, plus the end marker when there is one. */
 export const classCount = (vocab: Vocabulary): number => vocab.keys.length + (vocab.end === undefined ? 0 : 1)
 
-/** The vocabulary of the keys in the sequences `rows`. */
+/** The vocabulary of the keys in the sequences `rows` (their context events not included). */
 export const vocabularyOf = (data: SequenceView, rows: Int32Array, endMarker = false): Vocabulary => {
   const seen = new Set<number>()
-  for (const s of rows) for (let p = data.offsets[s]!; p < data.offsets[s + 1]!; p++) seen.add(data.events[p]!)
+  for (const s of rows) for (let p = firstOwnEvent(data, s); p < data.offsets[s + 1]!; p++) seen.add(data.events[p]!)
   return vocabularyOfKeys([...seen].sort((a, b) => a - b), endMarker)
 }
 
@@ -57,15 +57,14 @@ export interface Windows {
  * The windows of sequences `rows`, in order. With `padStart`, every event is a target (the
  * history before the first events is padded); without, only events with `history` events before
  * them. With an end marker in the vocabulary, each sequence adds one window whose target is the end.
+ * Context events (`data.context`) are history only, never a target.
  */
 export const windowsOf = (data: SequenceView, rows: Int32Array, vocab: Vocabulary, history: number, padStart: boolean): Windows => {
   const index = indexOf(vocab)
   const withEnd = vocab.end === undefined ? 0 : 1
+  const firstTarget = (s: number) => Math.max(firstOwnEvent(data, s), padStart ? data.offsets[s]! : data.offsets[s]! + history)
   let count = 0
-  for (const s of rows) {
-    const len = data.offsets[s + 1]! - data.offsets[s]! + withEnd
-    count += padStart ? len : Math.max(0, len - history)
-  }
+  for (const s of rows) count += Math.max(0, data.offsets[s + 1]! + withEnd - firstTarget(s))
   const inputs = new Int32Array(count * history)
   const targets = new Int32Array(count)
   const sequence = new Int32Array(count)
@@ -74,7 +73,7 @@ export const windowsOf = (data: SequenceView, rows: Int32Array, vocab: Vocabular
   for (const s of rows) {
     const start = data.offsets[s]!
     const end = data.offsets[s + 1]!
-    for (let t = padStart ? start : start + history; t < end + withEnd; t++) {
+    for (let t = firstTarget(s); t < end + withEnd; t++) {
       for (let j = 0; j < history; j++) {
         const p = t - history + j
         inputs[w * history + j] = p < start ? vocab.pad : (index.get(data.events[p]!) ?? vocab.unseen)
