@@ -259,7 +259,8 @@ export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown
       }
       inode = fs.statSync(socket).ino
       say(`serving ${socket} (node ${process.version}, idle stop after ${state.idleMs / 1000} s)`)
-      prewarmWorkers(os.availableParallelism())
+      // Workers for the first flow, loaded while it plans; a flow that wants more starts the rest.
+      prewarmWorkers(Math.min(os.availableParallelism(), 4))
       armIdle()
       fs.writeFileSync(about, JSON.stringify({ pid: process.pid, root: projectRoot(), socket, startedAt: state.startedAt }))
       void retireOthers(socket, projectRoot(), say)

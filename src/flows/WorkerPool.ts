@@ -30,7 +30,8 @@ type Reply =
   | { readonly id: number; readonly type: "done"; readonly bytes: Uint8Array; readonly summary: unknown; readonly computeMs: number }
   | { readonly id: number; readonly type: "failed"; readonly message: string; readonly stack: string }
 
-const RESERVE_MAX = os.availableParallelism()
+// Kept workers hold their loaded code (tens of MiB each): on a many-core machine, keep at most 8.
+const RESERVE_MAX = Math.min(os.availableParallelism(), 8)
 let keepWarm = false
 const reserve: Array<Worker> = []
 
