@@ -32,7 +32,7 @@ import { forgetEnvironment } from "../flows/Results.ts"
 import { keepWorkersWarm, prewarmWorkers } from "../flows/WorkerPool.ts"
 import { projectRoot, setDaemon } from "../runtime/ProjectRoot.ts"
 import { setStreams } from "../runtime/Streams.ts"
-import { connect, request } from "./DaemonClient.ts"
+import { answers, askToStop } from "./DaemonClient.ts"
 import { encodeFrame, FrameReader, PROTOCOL_VERSION, type DaemonRequest, type FrameType, type StreamInfo } from "./DaemonProtocol.ts"
 
 const MAX_RSS_BYTES = 2 * 2 ** 30
@@ -341,29 +341,16 @@ const retireOthers = async (socket: string, root: string, say: (line: string) =>
     try {
       const other = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as { pid: number; root: string; socket: string }
       if (other.root !== root || other.socket === socket) continue
-      const conn = await connect(other.socket)
-      if (conn === undefined) {
+      if ((await askToStop(other.socket, { out: () => {}, err: () => {} })) === undefined) {
         fs.rmSync(path.join(dir, f), { force: true }) // left by a daemon that died
         continue
       }
-      await request(conn, { argv: ["daemon", "stop"], cwd: "/", env: {}, pid: process.pid, stdinIsTTY: false, stdout: { isTTY: false }, stderr: { isTTY: false } }, { out: () => {}, err: () => {} })
       say(`asked the daemon of an older build (pid ${other.pid}) to stop`)
     } catch {
       // not ours to clean up, or gone meanwhile
     }
   }
 }
-
-/** Whether a daemon answers on `socket`. */
-const answers = (socket: string): Promise<boolean> =>
-  new Promise((resolve) => {
-    const s = net.connect(socket)
-    s.once("error", () => resolve(false))
-    s.once("connect", () => {
-      s.destroy()
-      resolve(true)
-    })
-  })
 
 /** A writable that sends what is written as frames, dressed as the client's terminal or pipe. */
 const frameStream = (info: StreamInfo, send: (chunk: Uint8Array) => void): Writable & { isTTY: boolean; columns: number | undefined; rows: number | undefined } =>

@@ -19,6 +19,26 @@ export const connect = (socket: string): Promise<net.Socket | undefined> =>
     })
   })
 
+/** Whether something listens on `socket`. */
+export const answers = async (socket: string): Promise<boolean> => {
+  const s = await connect(socket)
+  s?.destroy()
+  return s !== undefined
+}
+
+/**
+ * Ask the daemon on `socket` to stop (once its current command ends, if it runs one); its answer
+ * goes to `io`. Undefined when no daemon listens there.
+ */
+export const askToStop = async (
+  socket: string,
+  io: { readonly out: (chunk: Buffer) => void; readonly err: (chunk: Buffer) => void }
+): Promise<Answer | undefined> => {
+  const s = await connect(socket)
+  if (s === undefined) return undefined
+  return request(s, { argv: ["daemon", "stop"], cwd: "/", env: {}, pid: process.pid, stdinIsTTY: false, stdout: { isTTY: false }, stderr: { isTTY: false } }, io)
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**

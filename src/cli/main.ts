@@ -27,7 +27,7 @@ import { PARSER_PRESETS } from "../tasks/ParseStage.ts"
 import { formatCacheTable, formatEntry, formatSize } from "./CacheTable.ts"
 import { liveView, plainView } from "./View.ts"
 import { daemonInfo, serveDaemon, stopAfterThisCommand } from "./Daemon.ts"
-import { connect, envRecord, request } from "./DaemonClient.ts"
+import { answers, askToStop } from "./DaemonClient.ts"
 import { daemonDir, daemonPaths, type DaemonPaths } from "./DaemonProtocol.ts"
 import { watchLauncher } from "../runtime/ParentWatch.ts"
 import * as Streams from "../runtime/Streams.ts"
@@ -445,9 +445,7 @@ const daemonStatus = Command.make(
   Effect.fn("cli.daemon.status")(function*(args) {
     const d = daemonInfo()
     const paths = d === undefined ? localDaemonPaths() : undefined
-    const probe = paths === undefined ? undefined : yield* Effect.promise(() => connect(paths.socket))
-    probe?.destroy()
-    const running = d !== undefined || probe !== undefined
+    const running = d !== undefined || (paths !== undefined && (yield* Effect.promise(() => answers(paths.socket))))
     const view = d !== undefined
       ? { running: true, served_this: true, pid: d.pid, uptime_s: Math.round((Date.now() - d.startedAt) / 1000), commands: d.served, idle_stop_s: d.idleMs / 1000, socket: d.socket, log: d.log }
       : { running, served_this: false, socket: paths?.socket ?? null, log: paths?.log ?? null, reason: paths === undefined ? "started from source: a daemon serves only a fresh start-up snapshot" : process.env.FLOW_NO_DAEMON === "1" ? "FLOW_NO_DAEMON=1" : running ? "the daemon was busy" : "no daemon is running" }
@@ -467,14 +465,10 @@ const daemonStop = Command.make(
       return yield* Console.log(`stopping daemon pid ${process.pid}`)
     }
     const paths = localDaemonPaths()
-    const socket = paths === undefined ? undefined : yield* Effect.promise(() => connect(paths.socket))
-    if (socket === undefined) return yield* Console.log("no daemon is running")
-    const answer = yield* Effect.promise(() =>
-      request(socket, {
-        argv: ["daemon", "stop"], cwd: process.cwd(), env: envRecord(process.env), pid: process.pid, stdinIsTTY: false,
-        stdout: { isTTY: false }, stderr: { isTTY: false }
-      }, { out: (b) => Streams.stdout().write(b.toString("utf8")), err: (b) => Streams.stderr().write(b.toString("utf8")) }))
-    if (answer.busy) return yield* fail("the daemon is busy with a command; stop it when that ends")
+    const answer = paths === undefined ? undefined : yield* Effect.promise(() =>
+      askToStop(paths.socket, { out: (b) => Streams.stdout().write(b.toString("utf8")), err: (b) => Streams.stderr().write(b.toString("utf8")) }))
+    if (answer === undefined) return yield* Console.log("no daemon is running")
+    if (answer.busy) return yield* fail("the daemon did not answer within 1 s; try again when its current step ends")
   }, handleErrors)
 ).pipe(Command.withDescription("Stop this checkout's daemon (the next command starts a new one)"))
 

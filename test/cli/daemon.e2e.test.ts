@@ -180,6 +180,10 @@ describe("daemon", () => {
       expect(newer.pid).not.toBe(older.pid)
       await until("the older daemon to stop", () => !fs.existsSync(older.log.replace(/\.log$/, ".sock")))
       expect(fs.readFileSync(older.log, "utf8")).toMatch(/stopping: flow daemon stop/)
+      // `flow daemon stop` from a process of its own reaches the daemon too.
+      expect(flowD(["daemon", "stop"], { FLOW_NO_DAEMON: "1" }).stdout).toBe(`stopping daemon pid ${newer.pid}\n`)
+      await until("the newer daemon to stop", () => !status().running)
+      expect(flowD(["daemon", "stop"], { FLOW_NO_DAEMON: "1" }).stdout).toBe("no daemon is running\n")
     } finally {
       flowD(["daemon", "stop"])
       fs.utimesSync(stamp, built, built)
