@@ -18,11 +18,17 @@ const writeAged = (file: string, text: string, agoMs: number) => {
   const t = (Date.now() - agoMs) / 1000
   fs.utimesSync(file, t, t)
 }
-/** Replace the remembered digest of `file` in the memo with `fake`. */
-const tamperMemo = (memo: string, file: string, fake: string) => {
+const FAKE = "f".repeat(64)
+/**
+ * Replace the remembered digest of `file` in the memo with FAKE and forget this process's state,
+ * as a new process would start: a FAKE digest back shows the memo was trusted, the real one that
+ * the file was hashed again.
+ */
+const plantFakeInMemo = (memo: string, file: string) => {
   const m = JSON.parse(fs.readFileSync(memo, "utf8")) as Record<string, { sha256: string }>
-  m[file]!.sha256 = fake
+  m[file]!.sha256 = FAKE
   fs.writeFileSync(memo, JSON.stringify(m))
+  forgetDigests()
 }
 
 describe("fileDigest with a memo file", () => {
@@ -35,17 +41,15 @@ describe("fileDigest with a memo file", () => {
     expect(fs.existsSync(memo)).toBe(true)
     // A new process (forgotten in-memory state) reads the memo instead of the file: shown by
     // planting a different digest in the memo, which is then what comes back.
-    tamperMemo(memo, file, "f".repeat(64))
-    forgetDigests()
-    expect(fileDigest(file, memo).sha256).toBe("f".repeat(64))
+    plantFakeInMemo(memo, file)
+    expect(fileDigest(file, memo).sha256).toBe(FAKE)
   })
 
   it("hashes again when size, mtime or inode change", () => {
     const { file, memo } = setup()
     writeAged(file, "aaaa\n", 60_000)
     fileDigest(file, memo)
-    tamperMemo(memo, file, "f".repeat(64))
-    forgetDigests()
+    plantFakeInMemo(memo, file)
     // Same size, new content, new mtime (still old enough to be trusted once hashed).
     writeAged(file, "bbbb\n", 30_000)
     expect(fileDigest(file, memo).sha256).toBe(sha("bbbb\n"))
@@ -63,8 +67,7 @@ describe("fileDigest with a memo file", () => {
     const { file, memo } = setup()
     writeAged(file, "fresh\n", 0)
     fileDigest(file, memo)
-    tamperMemo(memo, file, "f".repeat(64))
-    forgetDigests()
+    plantFakeInMemo(memo, file)
     expect(fileDigest(file, memo).sha256).toBe(sha("fresh\n"))
   })
 
