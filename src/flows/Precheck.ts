@@ -6,6 +6,7 @@
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import { parseCsv } from "../presets/Csv.ts"
+import { contextRows } from "../sequences/StreamChunks.ts"
 import { describeSource, sourcePath } from "../tasks/SourceStage.ts"
 import type { Digests } from "./Plan.ts"
 import { ConfigError, isSessionDataset, type DatasetConfig } from "./Registry.ts"
@@ -40,7 +41,7 @@ export const precheckDatasets = (
       }
       const grouping = dataset.grouping
       const split = dataset.split
-      if (grouping.type === "stream_chunks" && grouping.continuous_context !== false && grouping.continuous_context !== 0 &&
+      if (grouping.type === "stream_chunks" && contextRows(grouping.continuous_context, grouping.chunk_size) > 0 &&
         split.type === "raw" && split.straddle_policy === "split_partial") {
         return Effect.fail(new ConfigError({
           file,

@@ -30,12 +30,16 @@ export interface StreamChunks {
   readonly context: Int32Array
 }
 
+/** Context rows per chunk that `continuous_context` asks for: true = a whole chunk, false = none. */
+export const contextRows = (continuousContext: boolean | number | undefined, chunkSize: number): number =>
+  continuousContext === true ? chunkSize : continuousContext === false || continuousContext === undefined ? 0 : continuousContext
+
 /** Cut the rows into chunks [c·size, min((c+1)·size, n)), each prefixed with up to k earlier rows as context. */
 export const streamChunks = (parsed: ParsedLog, templated: TemplatedLog, opts: StreamChunkOptions): StreamChunks => {
   const size = opts.chunkSize
   if (!Number.isSafeInteger(size) || size < 1) throw new Error(`streamChunks: chunk_size must be an integer >= 1, got ${String(size)}`)
   const cc = opts.continuousContext ?? false
-  const k = cc === true ? size : cc === false ? 0 : cc
+  const k = contextRows(cc, size)
   if (!Number.isSafeInteger(k) || k < 0) {
     throw new Error(`streamChunks: continuous_context must be true, false or an integer >= 0 (context rows), got ${String(cc)}`)
   }
