@@ -67,6 +67,12 @@ export const daemonPaths = (input: { readonly root: string; readonly execPath: s
   return { dir: input.dir, socket: path.join(input.dir, `${id}.sock`), log: path.join(input.dir, `${id}.log`) }
 }
 
+/** `daemonPaths` for the checkout `root` and the snapshot built in `buildDir` (undefined when it has no stamp). */
+export const daemonPathsOf = (root: string, buildDir: string, dir: string): DaemonPaths | undefined => {
+  const stamp = fs.statSync(path.join(buildDir, "stamp"), { throwIfNoEntry: false })
+  return stamp === undefined ? undefined : daemonPaths({ root, execPath: process.execPath, stampMtimeMs: stamp.mtimeMs, dir })
+}
+
 /**
  * 64 bits of FNV-1a (two 32-bit lanes) as 16 hex digits: a name, not a digest (node:crypto would
  * add ~9 ms to the client's start).

@@ -13,10 +13,9 @@
  *
  * Usage (from bin/flow): node .build/client.cjs ROOT BUILD_DIR [flow arguments...]
  */
-import * as fs from "node:fs"
 import * as path from "node:path"
 import { connect, envRecord, request, startDaemon } from "./DaemonClient.ts"
-import { daemonDir, daemonPaths, privateDir } from "./DaemonProtocol.ts"
+import { daemonDir, daemonPathsOf, privateDir } from "./DaemonProtocol.ts"
 
 const [root = "", build = "", ...args] = process.argv.slice(2)
 const blob = path.join(build, "flow.blob")
@@ -34,16 +33,11 @@ const runHere = (note?: string): never => {
 
 const main = async (): Promise<void> => {
   if (process.env.FLOW_NO_DAEMON === "1" || args.includes("--wizard")) runHere()
-  let stampMtimeMs: number
-  try {
-    stampMtimeMs = fs.statSync(path.join(build, "stamp")).mtimeMs
-  } catch {
-    return runHere()
-  }
   const dir = daemonDir()
+  const paths = daemonPathsOf(root, build, dir)
+  if (paths === undefined) return runHere()
   const unusable = privateDir(dir)
   if (unusable !== undefined) return runHere(unusable)
-  const paths = daemonPaths({ root, execPath: process.execPath, stampMtimeMs, dir })
   let socket = await connect(paths.socket)
   if (socket === undefined) {
     if (args[0] === "daemon") return runHere() // status / stop: do not start one to ask it

@@ -6,7 +6,6 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Config, Console, Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import * as fs from "node:fs"
 import * as module from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -28,7 +27,7 @@ import { formatCacheTable, formatEntry, formatSize } from "./CacheTable.ts"
 import { liveView, plainView } from "./View.ts"
 import { daemonInfo, serveDaemon, stopAfterThisCommand } from "./Daemon.ts"
 import { answers, askToStop } from "./DaemonClient.ts"
-import { daemonDir, daemonPaths, type DaemonPaths } from "./DaemonProtocol.ts"
+import { daemonDir, daemonPathsOf, type DaemonPaths } from "./DaemonProtocol.ts"
 import { watchLauncher } from "../runtime/ParentWatch.ts"
 import * as Streams from "../runtime/Streams.ts"
 import { projectRoot, setProjectRoot, setSnapshotDir, snapshotDir } from "../runtime/ProjectRoot.ts"
@@ -431,12 +430,7 @@ const cache = Command.make("cache").pipe(
 /** Where this checkout's daemon listens, when this process started from the snapshot (the daemon serves only that). */
 const localDaemonPaths = (): DaemonPaths | undefined => {
   const dir = snapshotDir()
-  if (dir === undefined) return undefined
-  try {
-    return daemonPaths({ root: projectRoot(), execPath: process.execPath, stampMtimeMs: fs.statSync(path.join(dir, "stamp")).mtimeMs, dir: daemonDir() })
-  } catch {
-    return undefined
-  }
+  return dir === undefined ? undefined : daemonPathsOf(projectRoot(), dir, daemonDir())
 }
 
 const daemonStatus = Command.make(
