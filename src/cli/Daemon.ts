@@ -33,7 +33,7 @@ import { keepWorkersWarm, prewarmWorkers } from "../flows/WorkerPool.ts"
 import { projectRoot, setDaemon } from "../runtime/ProjectRoot.ts"
 import { setStreams } from "../runtime/Streams.ts"
 import { answers, askToStop } from "./DaemonClient.ts"
-import { encodeFrame, FrameReader, PROTOCOL_VERSION, type DaemonRequest, type FrameType, type StreamInfo } from "./DaemonProtocol.ts"
+import { DEFAULT_IDLE_MS, encodeFrame, FrameReader, idleMsFrom, PROTOCOL_VERSION, type DaemonRequest, type FrameType, type StreamInfo } from "./DaemonProtocol.ts"
 
 const MAX_RSS_BYTES = 2 * 2 ** 30
 const LOG_MAX_BYTES = 1 << 20
@@ -58,12 +58,6 @@ export const stopAfterThisCommand = (): void => {
   if (info !== undefined) info.stopAfterThis = true
 }
 
-/** Idle seconds from FLOW_DAEMON_IDLE (default 900). */
-export const idleMsFrom = (value: string | undefined): number => {
-  const n = value === undefined || value.trim() === "" ? NaN : Number(value)
-  return Number.isFinite(n) && n > 0 ? n * 1000 : 900_000
-}
-
 /**
  * Serve `program` (the CLI, reading its arguments from `Stdio`) on the Unix socket `socket` until
  * idle. Never returns; exits the process when done.
@@ -79,7 +73,7 @@ export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown
   keepStoresOpen(true)
   keepWorkersWarm(true)
   setDaemon()
-  const state = { socket, log, startedAt: Date.now(), idleMs: idleMsFrom(process.env.FLOW_DAEMON_IDLE), served: 0, stopAfterThis: false }
+  const state = { socket, log, startedAt: Date.now(), idleMs: idleMsFrom(process.env.FLOW_DAEMON_IDLE) ?? DEFAULT_IDLE_MS, served: 0, stopAfterThis: false }
   info = state
   const home = process.cwd()
   const daemonEnv = { ...process.env }

@@ -52,6 +52,18 @@ export interface DaemonPaths {
   readonly log: string
 }
 
+export const DEFAULT_IDLE_MS = 900_000
+
+/**
+ * The daemon's idle time from `FLOW_DAEMON_IDLE` (seconds, > 0): the default when unset or empty,
+ * undefined when it is not such a number (the client refuses it, naming the variable).
+ */
+export const idleMsFrom = (value: string | undefined): number | undefined => {
+  if (value === undefined || value.trim() === "") return DEFAULT_IDLE_MS
+  const n = Number(value)
+  return Number.isFinite(n) && n > 0 ? n * 1000 : undefined
+}
+
 /** The daemon folder of this user (not created). */
 export const daemonDir = (env: NodeJS.ProcessEnv = process.env): string =>
   env.FLOW_DAEMON_DIR !== undefined && env.FLOW_DAEMON_DIR !== ""

@@ -15,7 +15,7 @@
  */
 import * as path from "node:path"
 import { connect, envRecord, request, startDaemon } from "./DaemonClient.ts"
-import { daemonDir, daemonPathsOf, privateDir } from "./DaemonProtocol.ts"
+import { daemonDir, daemonPathsOf, idleMsFrom, privateDir } from "./DaemonProtocol.ts"
 
 const [root = "", build = "", ...args] = process.argv.slice(2)
 const blob = path.join(build, "flow.blob")
@@ -36,6 +36,11 @@ const main = async (): Promise<void> => {
   const dir = daemonDir()
   const paths = daemonPathsOf(root, build, dir)
   if (paths === undefined) return runHere()
+  if (idleMsFrom(process.env.FLOW_DAEMON_IDLE) === undefined) {
+    process.stderr.write(`flow: FLOW_DAEMON_IDLE must be a number of seconds above 0 (got ${JSON.stringify(process.env.FLOW_DAEMON_IDLE)})\n`)
+    process.exitCode = 2
+    return
+  }
   const unusable = privateDir(dir)
   if (unusable !== undefined) return runHere(unusable)
   let socket = await connect(paths.socket)

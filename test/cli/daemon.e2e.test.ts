@@ -146,13 +146,18 @@ describe("daemon", () => {
     expect(flowD(["cache", "ls", "--json", "--cache-dir", cache]).stdout).toMatch(/"stage": "evaluate"/)
   }, 120_000)
 
-  it("is not used from a folder other users can open, and stops when idle", async () => {
+  it("is not used from a folder other users can open, refuses a FLOW_DAEMON_IDLE that is not seconds, and stops when idle", async () => {
     const open = tmpDir("logflow-daemon-open-")
     fs.chmodSync(open, 0o755)
     const r = flowD(["--version"], { FLOW_DAEMON_DIR: open })
     expect(r.code).toBe(0)
     expect(r.stderr).toMatch(/can be opened by other users.*running without the daemon/)
     expect(fs.readdirSync(open)).toEqual([])
+
+    const bad = flowD(["--version"], { FLOW_DAEMON_IDLE: "15min" })
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toBe('flow: FLOW_DAEMON_IDLE must be a number of seconds above 0 (got "15min")\n')
+    expect(bad.stdout).toBe("")
 
     const idle = tmpDir("logflow-daemon-idle-")
     fs.chmodSync(idle, 0o700)
