@@ -16,14 +16,14 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Schema } from "effect"
-import { deepLog, type DeepLogModel, onnxRanks, vocabularyOfModel } from "../src/detectors/DeepLog.ts"
-import type { SequenceView } from "../src/detectors/Detector.ts"
+import { deepLog, type DeepLogModel, onnxRanks, vocabularyOfModel } from "../src/detectors/deeplog/DeepLog.ts"
+import type { SequenceView } from "../src/detectors/base/Detector.ts"
 import { unflattenWeights } from "../src/detectors/deeplog/NativeLstm.ts"
 import { type EpochCurve, rankTargets } from "../src/detectors/deeplog/Training.ts"
 import { windowsOf } from "../src/detectors/deeplog/Windows.ts"
 import { metricBlock } from "../src/eval/Metrics.ts"
 import { concatSessionFiles, readSessionFile } from "../src/sequences/SessionFile.ts"
-import { SPLIT_TEST, SPLIT_TRAIN } from "../src/tasks/Artifacts.ts"
+import { SPLIT_TEST, SPLIT_TRAIN } from "../src/artifacts/Sequences.ts"
 
 const root = path.resolve(import.meta.dirname, "..")
 const dataRoot = process.env.FLOW_DATA_ROOT ?? path.resolve(root, "../shared/data")

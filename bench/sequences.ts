@@ -23,8 +23,8 @@ import { groupByEntity } from "../src/sequences/GroupByEntity.ts"
 import { applyEntityLabels, parseEntityLabelCsv } from "../src/sequences/Labels.ts"
 import { chronologicalSplit } from "../src/sequences/Split.ts"
 import { sequenceStats } from "../src/sequences/Stats.ts"
-import type { ParsedLog, TemplatedLog } from "../src/tasks/Artifacts.ts"
-import { SPLIT_TRAIN } from "../src/tasks/Artifacts.ts"
+import type { ParsedLog, TemplatedLog } from "../src/artifacts/Log.ts"
+import { SPLIT_TRAIN } from "../src/artifacts/Sequences.ts"
 
 const root = path.resolve(import.meta.dirname, "..")
 const dataRoot = process.env.FLOW_DATA_ROOT ?? path.resolve(root, "../shared/data")

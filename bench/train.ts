@@ -14,7 +14,7 @@ import * as path from "node:path"
 import type { LstmShape } from "../src/detectors/deeplog/LstmTypes.ts"
 import { Adam, forward, initWeights, lossAndGradients } from "../src/detectors/deeplog/NativeLstm.ts"
 import type { GradientFn } from "../src/detectors/deeplog/Training.ts"
-import { mulberry32 } from "../src/sequences/Split.ts"
+import { mulberry32 } from "../src/artifacts/Random.ts"
 
 const root = path.resolve(import.meta.dirname, "..")
 const shape: LstmShape = { inputKind: "ids", inputSize: 30, hidden: 64, layers: 2, outputSize: 28 }

@@ -2,9 +2,9 @@
  * Cache garbage collection policy: which entries `flow cache gc` removes. Pure: given every
  * entry's metadata and the holds of running flows, it picks entries older (by last use) than a
  * cut-off and then the least recently used ones until the cache fits a size budget. An entry a
- * live hold names is never picked.
+ * live hold names (`liveHeldKeys` in Leases.ts) is never picked.
  */
-import type { EntryMeta, Hold } from "./ArtifactStore.ts"
+import type { EntryMeta } from "./ArtifactStore.ts"
 
 export interface GcPolicy {
   /** Remove entries not used for this many days. */
@@ -14,23 +14,6 @@ export interface GcPolicy {
   /** Now, in ms since the epoch. */
   readonly now: number
 }
-
-/** A hold is live while its process runs (same host) or its heartbeat is recent (other hosts). */
-export const isLiveHold = (hold: Hold, now: number, host: string, pidAlive: (pid: number) => boolean): boolean =>
-  hold.host === host ? pidAlive(hold.pid) : now - hold.heartbeatAt < STALE_HOLD_MS
-
-/** Whether a process with this pid runs on this host (EPERM: it runs, as another user). */
-export const pidAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
-
-/** Holds older than this without a heartbeat are considered dead on other hosts. */
-export const STALE_HOLD_MS = 60_000
 
 /** Keys to remove, with the reason for each, least recently used first. */
 export const selectGarbage = (

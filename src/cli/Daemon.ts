@@ -27,7 +27,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import * as util from "node:util"
 import { Writable } from "node:stream"
-import { closeKeptStores, keepStoresOpen } from "../cache/ArtifactStore.ts"
+import { makeWarmState, WarmState } from "../runtime/WarmState.ts"
 import { forgetEnvironment } from "../flows/Results.ts"
 import { keepWorkersWarm, prewarmWorkers } from "../flows/WorkerPool.ts"
 import { projectRoot, setDaemon } from "../runtime/ProjectRoot.ts"
@@ -62,7 +62,7 @@ export const stopAfterThisCommand = (): void => {
  * Serve `program` (the CLI, reading its arguments from `Stdio`) on the Unix socket `socket` until
  * idle. Never returns; exits the process when done.
  */
-export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown, NodeServices.NodeServices>): void => {
+export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown, NodeServices.NodeServices | WarmState>): void => {
   const log = socket.replace(/\.sock$/, ".log")
   const about = socket.replace(/\.sock$/, ".json")
   try {
@@ -70,7 +70,8 @@ export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown
   } catch {
     // no log yet
   }
-  keepStoresOpen(true)
+  // What every command finds warm: registries, digests, plans, open caches, idle workers.
+  const warm = makeWarmState({ kept: true })
   keepWorkersWarm(true)
   setDaemon()
   const state = { socket, log, startedAt: Date.now(), idleMs: idleMsFrom(process.env.FLOW_DAEMON_IDLE) ?? DEFAULT_IDLE_MS, served: 0, stopAfterThis: false }
@@ -96,7 +97,7 @@ export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown
       fs.rmSync(about, { force: true })
     }
     server.close()
-    void closeKeptStores().finally(() => process.exit(0))
+    void warm.close().finally(() => process.exit(0))
   }
   const armIdle = (): void => {
     clearTimeout(idle)
@@ -190,6 +191,7 @@ export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown
       Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: req.env })),
       Effect.provideService(Stdio.Stdio, stdio),
       Effect.provideService(Console.Console, streamConsole(out, err, req.stdout.isTTY)),
+      Effect.provideService(WarmState, warm),
       Effect.provide(NodeServices.layer)
     )
     const fiber = Effect.runFork(main)

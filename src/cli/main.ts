@@ -11,7 +11,10 @@ import * as os from "node:os"
 import * as path from "node:path"
 import * as v8 from "node:v8"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
-import { isLiveHold, pidAlive, selectGarbage } from "../cache/Gc.ts"
+import { selectGarbage } from "../cache/Gc.ts"
+import { Leases, liveHeldKeys } from "../cache/Leases.ts"
+import * as LmdbCache from "../cache/LmdbCache.ts"
+import { WarmState } from "../runtime/WarmState.ts"
 import { FlowEvents } from "../flows/Events.ts"
 import { exportRunOnnx } from "../flows/ExportOnnx.ts"
 import { inspectDataset } from "../flows/Inspect.ts"
@@ -84,11 +87,10 @@ const flowOptions = (a: SelectionArgs, extra: Partial<FlowOptions> = {}): FlowOp
   force: false,
   ...extra
 })
-const storeLayer = (dir: string) => ArtifactStore.layerLmdb(path.resolve(dir))
-const withStore = <A, E>(dir: string, f: (store: ArtifactStore["Service"]) => Effect.Effect<A, E>) =>
+const storeLayer = (dir: string) => LmdbCache.layer(path.resolve(dir))
+const withStore = <A, E>(dir: string, f: (store: ArtifactStore["Service"], leases: Leases["Service"]) => Effect.Effect<A, E>) =>
   Effect.gen(function*() {
-    const store = yield* ArtifactStore
-    return yield* f(store)
+    return yield* f(yield* ArtifactStore, yield* Leases)
   }).pipe(Effect.provide(storeLayer(dir)))
 
 const runCommand = Command.make(
@@ -375,11 +377,10 @@ const cacheGc = Command.make(
     const olderThanDays = Option.getOrUndefined(args.olderThan)
     const maxSizeBytes = Option.getOrUndefined(args.maxSize)
     if (olderThanDays === undefined && maxSizeBytes === undefined) return yield* fail("give --older-than DAYS and/or --max-size BYTES")
-    const result = yield* withStore(args.cacheDir, (s) =>
+    const result = yield* withStore(args.cacheDir, (s, leases) =>
       Effect.gen(function*() {
         const now = Date.now()
-        const live = (yield* s.holds()).filter((h) => isLiveHold(h, now, os.hostname(), pidAlive))
-        const held = new Set(live.flatMap((h) => h.keys))
+        const held = liveHeldKeys(yield* leases.holds(), now)
         const garbage = selectGarbage(yield* s.list(), held, {
           now,
           ...(olderThanDays === undefined ? {} : { olderThanDays }),
@@ -498,7 +499,7 @@ const program = flow.pipe(Command.run({ version: "0.1.0" }))
 const runCli = (): void => {
   watchLauncher()
   program.pipe(
-    Effect.provide(NodeServices.layer),
+    Effect.provide(Layer.mergeAll(NodeServices.layer, WarmState.layer)),
     NodeRuntime.runMain
   )
 }

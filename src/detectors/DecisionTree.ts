@@ -8,9 +8,10 @@
  * anomaly fraction).
  */
 import { Effect, Schema } from "effect"
-import { closedStruct } from "../config/ClosedStruct.ts"
-import type { Detector, FitResult, SequenceView } from "./Detector.ts"
-import { type DenseMatrix, type FeatureModel, fitFeatures, labelledRows, normalizationField, termWeightingField, transformFeatures } from "./Features.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
+import type { Detector, SequenceView } from "./base/Detector.ts"
+import type { FitResult } from "../artifacts/Model.ts"
+import { type DenseMatrix, type FeatureModel, fitFeatures, labelledRows, normalizationField, termWeightingField, transformFeatures } from "./base/Features.ts"
 
 /** Hyperparameters of `decision_tree`. */
 export const DecisionTreeConfig = closedStruct({

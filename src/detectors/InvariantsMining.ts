@@ -8,9 +8,10 @@
 import { Effect, Schema } from "effect"
 import { EVD, Matrix } from "ml-matrix"
 import { PCA as MlPca } from "ml-pca"
-import { closedStruct } from "../config/ClosedStruct.ts"
-import type { Detector, FitResult, SequenceView } from "./Detector.ts"
-import { type DenseMatrix, type FeatureModel, fitFeatures, normalizationField, termWeightingField, trainingRows, trainOnField, transformFeatures } from "./Features.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
+import type { Detector, SequenceView } from "./base/Detector.ts"
+import type { FitResult } from "../artifacts/Model.ts"
+import { type DenseMatrix, type FeatureModel, fitFeatures, normalizationField, termWeightingField, trainingRows, trainOnField, transformFeatures } from "./base/Features.ts"
 
 /** Hyperparameters of `invariants_mining`. */
 export const InvariantsMiningConfig = closedStruct({

@@ -6,10 +6,11 @@
  * scikit-learn's conventions. Unsupervised; loglizer's demo uses raw counts and contamination 0.03.
  */
 import { Effect, Schema } from "effect"
-import { closedStruct } from "../config/ClosedStruct.ts"
-import { mulberry32 } from "../sequences/Split.ts"
-import type { Detector, FitResult, SequenceView } from "./Detector.ts"
-import { type DenseMatrix, type FeatureModel, fitFeatures, normalizationField, seedField, termWeightingField, trainingRows, trainOnField, transformFeatures } from "./Features.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
+import { mulberry32 } from "../artifacts/Random.ts"
+import type { Detector, SequenceView } from "./base/Detector.ts"
+import type { FitResult } from "../artifacts/Model.ts"
+import { type DenseMatrix, type FeatureModel, fitFeatures, normalizationField, seedField, termWeightingField, trainingRows, trainOnField, transformFeatures } from "./base/Features.ts"
 
 /** Hyperparameters of `isolation_forest`. */
 export const IsolationForestConfig = closedStruct({

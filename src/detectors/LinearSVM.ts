@@ -6,10 +6,11 @@
  * step per coordinate plus a line search), with a seeded random coordinate order per pass.
  */
 import { Effect, Schema } from "effect"
-import { closedStruct } from "../config/ClosedStruct.ts"
-import { mulberry32, shuffleInPlace } from "../sequences/Split.ts"
-import type { Detector, FitResult, SequenceView } from "./Detector.ts"
-import { type DenseMatrix, type FeatureModel, fitFeatures, labelledRows, normalizationField, seedField, termWeightingField, transformFeatures } from "./Features.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
+import { mulberry32, shuffleInPlace } from "../artifacts/Random.ts"
+import type { Detector, SequenceView } from "./base/Detector.ts"
+import type { FitResult } from "../artifacts/Model.ts"
+import { type DenseMatrix, type FeatureModel, fitFeatures, labelledRows, normalizationField, seedField, termWeightingField, transformFeatures } from "./base/Features.ts"
 
 const PositiveFinite = Schema.Finite.check(Schema.isGreaterThan(0))
 

@@ -7,9 +7,10 @@
  * or opens a new one. No suitable clustering package is installed, so the linkage is written here.
  */
 import { Effect, Schema } from "effect"
-import { closedStruct } from "../config/ClosedStruct.ts"
-import type { Detector, FitResult, SequenceView } from "./Detector.ts"
-import { type DenseMatrix, type FeatureModel, fitFeatures, normalizationField, rowOf, termWeightingField, trainingRows, trainOnField, transformFeatures } from "./Features.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
+import type { Detector, SequenceView } from "./base/Detector.ts"
+import type { FitResult } from "../artifacts/Model.ts"
+import { type DenseMatrix, type FeatureModel, fitFeatures, normalizationField, rowOf, termWeightingField, trainingRows, trainOnField, transformFeatures } from "./base/Features.ts"
 
 /** Offline mode keeps a condensed n(n−1)/2 distance matrix; refuse more rows than this. */
 const OFFLINE_MAX_ROWS = 20_000

@@ -7,9 +7,10 @@
  */
 import { Effect, Schema } from "effect"
 import { Matrix, solve } from "ml-matrix"
-import { closedStruct } from "../config/ClosedStruct.ts"
-import type { Detector, FitResult, SequenceView } from "./Detector.ts"
-import { type DenseMatrix, type FeatureModel, fitFeatures, labelledRows, normalizationField, termWeightingField, transformFeatures } from "./Features.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
+import type { Detector, SequenceView } from "./base/Detector.ts"
+import type { FitResult } from "../artifacts/Model.ts"
+import { type DenseMatrix, type FeatureModel, fitFeatures, labelledRows, normalizationField, termWeightingField, transformFeatures } from "./base/Features.ts"
 
 const PositiveFinite = Schema.Finite.check(Schema.isGreaterThan(0))
 

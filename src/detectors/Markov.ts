@@ -6,9 +6,11 @@
  * A baseline for the sequence models (DeepLog's view of logs without the LSTM).
  */
 import { Effect, Schema } from "effect"
-import { closedStruct } from "../config/ClosedStruct.ts"
-import { type Detector, firstOwnEvent, type FitResult, type NextEventHits, type SequenceView } from "./Detector.ts"
-import { trainingRows, trainOnField } from "./Features.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
+import { type Detector, type SequenceView, firstOwnEvent } from "./base/Detector.ts"
+import type { FitResult } from "../artifacts/Model.ts"
+import type { NextEventHits } from "../artifacts/Scores.ts"
+import { trainingRows, trainOnField } from "./base/Features.ts"
 
 /** Context padding before the first event. */
 const START = -1

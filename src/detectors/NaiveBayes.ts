@@ -5,9 +5,10 @@
  * so long sequences neither underflow nor turn into NaN.
  */
 import { Effect, Schema } from "effect"
-import { closedStruct } from "../config/ClosedStruct.ts"
-import type { Detector, FitResult, SequenceView } from "./Detector.ts"
-import { LABEL_ANOMALY, LABEL_NORMAL } from "../tasks/Artifacts.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
+import type { Detector, SequenceView } from "./base/Detector.ts"
+import type { FitResult } from "../artifacts/Model.ts"
+import { LABEL_ANOMALY, LABEL_NORMAL } from "../artifacts/Sequences.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 

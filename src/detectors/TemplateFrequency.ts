@@ -5,8 +5,9 @@
  * reference for how a detector is written.
  */
 import { Effect, Schema } from "effect"
-import { closedStruct } from "../config/ClosedStruct.ts"
-import type { Detector, FitResult, SequenceView } from "./Detector.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
+import type { Detector, SequenceView } from "./base/Detector.ts"
+import type { FitResult } from "../artifacts/Model.ts"
 
 /** Hyperparameters of `template_frequency`. */
 export const TemplateFrequencyConfig = closedStruct({

@@ -4,9 +4,9 @@
  * `UnknownDetectorError` stay in `Detector.ts`, which detectors import only as types, so this
  * module is the one place that imports every detector (no import cycle).
  */
-import { type AnyDetector, UnknownDetectorError } from "./Detector.ts"
+import { type AnyDetector, UnknownDetectorError } from "./base/Detector.ts"
 import { decisionTree } from "./DecisionTree.ts"
-import { deepLog } from "./DeepLog.ts"
+import { deepLog } from "./deeplog/DeepLog.ts"
 import { invariantsMining } from "./InvariantsMining.ts"
 import { isolationForest } from "./IsolationForest.ts"
 import { linearSvm } from "./LinearSVM.ts"

@@ -5,22 +5,7 @@
  * Unlabelled items (label −1) are skipped. Every ratio has an explicit value for its 0/0 case
  * and an undefined score metric is `null` with a reason, so results are safe to write as JSON.
  */
-
-/** Confusion matrix and the ratios derived from it. */
-export interface BinaryMetrics {
-  readonly tp: number
-  readonly fp: number
-  readonly tn: number
-  readonly fn: number
-  /** tp / (tp + fp); 0 when nothing was predicted anomalous. */
-  readonly precision: number
-  /** tp / (tp + fn); 0 when there are no anomalies. */
-  readonly recall: number
-  /** 2·tp / (2·tp + fp + fn), the harmonic mean of precision and recall; 0 when tp = 0. */
-  readonly f1: number
-  /** (tp + tn) / items; 0 when there are no labelled items. */
-  readonly accuracy: number
-}
+import type { BinaryMetrics } from "../artifacts/Metrics.ts"
 
 /**
  * Metrics over the items with label 0 (normal) or 1 (anomaly); other labels are skipped. A

@@ -1,3 +1,4 @@
+import type { Threshold } from "../artifacts/Model.ts"
 /**
  * Decision thresholds chosen from scores: a fixed value, a percentile of normal validation scores,
  * mean + k·σ (3-sigma), median + k·MAD, or the threshold with the best F1 on a validation split.
@@ -20,19 +21,6 @@ export type ThresholdSpec =
   | { readonly kind: "mad"; readonly k?: number }
   /** The threshold that maximises F1 on labelled validation scores [`best_f1`]. */
   | { readonly kind: "best_f1" }
-
-/** A chosen threshold and how it was obtained. */
-export interface Threshold {
-  readonly kind: ThresholdSpec["kind"]
-  /** Anomalous iff score > value. */
-  readonly value: number
-  /** How the value was derived, in words (kind, statistic, how many scores, which split). */
-  readonly basis: string
-  /** True when labels chose the value beyond selecting normal scores (best_f1): report it as validation-tuned. */
-  readonly tunedOnLabels: boolean
-  /** best_f1 only: the F1 the threshold reaches on the validation scores it was tuned on. */
-  readonly validationF1?: number
-}
 
 /** A threshold, or why none can be chosen. */
 export type ThresholdResult =

@@ -9,7 +9,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
 import { decodeValue } from "../cache/Codec.ts"
-import type { DeepLogModel } from "../detectors/DeepLog.ts"
+import type { DeepLogModel } from "../detectors/deeplog/DeepLog.ts"
 import { onnxNames } from "../detectors/deeplog/Onnx.ts"
 
 export interface ExportedOnnx {

@@ -7,7 +7,8 @@
  */
 import { Deferred, Duration, Effect, Option, Schedule, Semaphore } from "effect"
 import * as os from "node:os"
-import { ArtifactStore, type Claim } from "../cache/ArtifactStore.ts"
+import { ArtifactStore } from "../cache/ArtifactStore.ts"
+import { type Claim, holdKeys, Leases } from "../cache/Leases.ts"
 import type { Node } from "../tasks/Task.ts"
 import { FlowEvents } from "./Events.ts"
 import { checkpointWriter, clearCheckpoints, latestCheckpoint } from "./Checkpoints.ts"
@@ -65,13 +66,9 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
   yield* events.emit({ _tag: "Planned", runs: plan.runs.length, nodes: plan.nodes.length })
 
   const forced = forcedKeys(plan, options)
-  // Claim every key of the plan, so `cache gc` in another process leaves them alone.
-  const holder = `${os.hostname()}:${process.pid}:${Date.now()}`
-  const hold = (now: number) =>
-    store.hold({ holder, pid: process.pid, host: os.hostname(), startedAt: now, heartbeatAt: now, keys: plan.nodes.map((n) => n.key) })
-  yield* hold(Date.now()).pipe(Effect.ignore)
-  yield* Effect.addFinalizer(() => store.release(holder).pipe(Effect.ignore))
-  yield* Effect.forkScoped(Effect.repeat(Effect.suspend(() => hold(Date.now())).pipe(Effect.ignore), Schedule.spaced(Duration.seconds(HEARTBEAT_S))))
+  // Hold every key of the plan, so `cache gc` in another process leaves them alone.
+  const leases = yield* Leases
+  const holder = yield* holdKeys(plan.nodes.map((n) => n.key))
   const labels = nodeLabels(plan)
   const logs = new Map<string, Array<string>>()
   const log = (key: string, line: string) => {
@@ -145,7 +142,7 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
     Effect.gen(function*() {
       let waiting = false
       for (;;) {
-        const c = yield* store.claim(n.key, holder, forced.has(n.key)).pipe(Effect.orElseSucceed((): Claim => ({ _tag: "Claimed" })))
+        const c = yield* leases.claim(n.key, holder, forced.has(n.key)).pipe(Effect.orElseSucceed((): Claim => ({ _tag: "Claimed" })))
         if (c._tag !== "Busy") return c._tag
         if (!waiting) {
           waiting = true
@@ -191,7 +188,7 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
             )
           })
         outcome = yield* withRetry.pipe(
-          Effect.ensuring(store.unclaim(n.key, holder).pipe(Effect.ignore)),
+          Effect.ensuring(leases.unclaim(n.key, holder).pipe(Effect.ignore)),
           Effect.catch((e: unknown) => {
             const error = errorText(e)
             log(n.key, `${n.stage.name} ${n.key.slice(0, 12)} failed: ${error}`)
@@ -252,7 +249,6 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
   return report
 })
 
-const HEARTBEAT_S = 10
 const CLAIM_POLL_MS = 200
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))

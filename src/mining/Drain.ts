@@ -19,11 +19,12 @@
  * and the bounded cache, whatever the stream's length.
  */
 import { Buffer, isAscii } from "node:buffer"
-import type { StringColumn, Template, TemplatedLog } from "../tasks/Artifacts.ts"
+import type { StringColumn } from "../artifacts/Columns.ts"
+import type { Template, TemplatedLog } from "../artifacts/Log.ts"
 import { ContentCache } from "./ContentCache.ts"
 import { type DrainMask, LogMasker, PARAM_STR, type TokenizeOptions } from "./Masker.ts"
 import { groupF1 } from "./Accuracy.ts"
-import type { MinerState, MinerStateOptions, TreeState } from "./MinerState.ts"
+import { checkState, type MinerState, type MinerStateOptions, type TreeState } from "./MinerState.ts"
 import { type TemplateMerge, TemplateTable } from "./TemplateTable.ts"
 
 export { type DrainMask, PARAM_STR } from "./Masker.ts"
@@ -587,3 +588,9 @@ const checkId = (id: number, count: number): number => {
   if (!Number.isInteger(id) || id < 0 || id >= count) throw new Error(`MinerState: tree refers to unknown cluster ${id}`)
   return id
 }
+
+/** Snapshot a miner. */
+export const toState = (drain: Drain): MinerState => drain.toState()
+
+/** Rebuild a miner from a snapshot (validating its shape); it continues exactly where the snapshot was taken. */
+export const fromState = (state: unknown): Drain => Drain.fromState(checkState(state))

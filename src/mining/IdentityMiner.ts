@@ -4,7 +4,8 @@
  * 0..k-1 in order of first occurrence, like `mineTemplates`.
  */
 import { Buffer, isAscii } from "node:buffer"
-import type { StringColumn, Template, TemplatedLog } from "../tasks/Artifacts.ts"
+import type { StringColumn } from "../artifacts/Columns.ts"
+import type { Template, TemplatedLog } from "../artifacts/Log.ts"
 
 /** One template per distinct content (byte-exact). */
 export const mineIdentity = (contents: StringColumn): TemplatedLog => {

@@ -7,7 +7,7 @@
  * template covers is unseen (-1). The state is only read, never changed.
  */
 import { Buffer, isAscii } from "node:buffer"
-import type { StringColumn } from "../tasks/Artifacts.ts"
+import type { StringColumn } from "../artifacts/Columns.ts"
 import { ContentCache } from "./ContentCache.ts"
 import { LogMasker, PARAM_STR } from "./Masker.ts"
 import { checkState, type MinerState } from "./MinerState.ts"

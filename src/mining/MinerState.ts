@@ -1,11 +1,11 @@
 /**
  * The miner's state as a plain JSON-able value (Drain3's persisted snapshot), so a mine stage can
  * cache it with logflow's Codec and a later stage can match new lines against it
- * (`matchTemplates`) or resume mining (`fromState`). It holds the normalised options, the
+ * (`matchTemplates`) or resume mining (`fromState` in Drain.ts). It holds the normalised options, the
  * clusters, the prefix tree, the LRU order, the template table, and, for matching, the compact
  * template list and one token pattern per live template. The content cache is not kept.
  */
-import { Drain } from "./Drain.ts"
+import type { TemplatedLog } from "../artifacts/Log.ts"
 import type { DrainMask } from "./Masker.ts"
 import type { TemplateMerge, TemplateTableState } from "./TemplateTable.ts"
 
@@ -55,12 +55,6 @@ export interface MinerState {
   readonly patterns: ReadonlyArray<{ readonly templateId: number; readonly tokens: ReadonlyArray<string> }>
 }
 
-/** Snapshot a miner. */
-export const toState = (drain: Drain): MinerState => drain.toState()
-
-/** Rebuild a miner from a snapshot (validating its shape); it continues exactly where the snapshot was taken. */
-export const fromState = (state: unknown): Drain => Drain.fromState(checkState(state))
-
 /** Check the outer shape of a decoded state and return it typed; deeper checks happen on use. */
 export const checkState = (state: unknown): MinerState => {
   const s = state as Partial<MinerState> | null
@@ -72,4 +66,9 @@ export const checkState = (state: unknown): MinerState => {
     if (s[key] === undefined || s[key] === null || typeof s[key] !== "object") throw new Error(`MinerState: missing ${key}`)
   }
   return s as MinerState
+}
+
+/** Mined templates plus the miner's state (absent for the identity miner). */
+export interface MinedLog extends TemplatedLog {
+  readonly state?: MinerState
 }

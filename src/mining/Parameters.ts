@@ -6,8 +6,9 @@
  * to the line first, as the miner did. `extractParameterColumn` does it for a whole mined column.
  */
 import { Buffer, isAscii } from "node:buffer"
-import type { StringColumn, TemplatedLog } from "../tasks/Artifacts.ts"
-import { packStrings } from "../tasks/StringColumn.ts"
+import type { StringColumn } from "../artifacts/Columns.ts"
+import type { TemplatedLog } from "../artifacts/Log.ts"
+import { packStrings } from "../artifacts/Columns.ts"
 import type { TokenizeOptions } from "./Masker.ts"
 
 /** One parameter: its text, and the mask name (`*` for `<*>`). */

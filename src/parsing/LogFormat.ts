@@ -8,7 +8,8 @@
  * sampled with its reason, and never reaches the columns.
  */
 import { Buffer, isAscii, isUtf8 } from "node:buffer"
-import type { DictColumn, ParsedLog, StringColumn } from "../tasks/Artifacts.ts"
+import type { DictColumn, StringColumn } from "../artifacts/Columns.ts"
+import type { ParsedLog } from "../artifacts/Log.ts"
 import { timestampColumn, type TimestampSpec } from "./Timestamp.ts"
 import { hashRange, sameRange, ViewOf } from "./ByteRange.ts"
 

@@ -5,8 +5,8 @@
  * does not fit its pattern. Every distinct field value is parsed once and rows combine the parts
  * with integer arithmetic, so no Date object is built per line. Wall-clock times are read as UTC.
  */
-import type { DictColumn, StringColumn } from "../tasks/Artifacts.ts"
-import { packStrings, stringAt, stringCount } from "../tasks/StringColumn.ts"
+import type { DictColumn, StringColumn } from "../artifacts/Columns.ts"
+import { packStrings, stringAt, stringCount } from "../artifacts/Columns.ts"
 
 /** One header field that carries part of the time, and its pattern. */
 export interface TimestampPart {

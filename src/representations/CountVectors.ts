@@ -4,7 +4,7 @@
  * invariant mining, log clustering and the count-based baselines. Stored sparse as CSR typed
  * arrays (a sequence touches few templates); `denseCounts` expands when a model wants a matrix.
  */
-import type { Sequences } from "../tasks/Artifacts.ts"
+import type { Sequences } from "../artifacts/Sequences.ts"
 import type { Vocabulary } from "./Vocabulary.ts"
 
 /** Compressed sparse rows: row i's nonzeros are `indices/data[indptr[i] .. indptr[i+1])`, columns ascending. */

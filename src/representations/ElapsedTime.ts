@@ -3,7 +3,8 @@
  * previous event of the same sequence (DeepLog's time-interval parameter, LogAnomaly's and
  * PLELog's timing features). Aligned with `Sequences.events`; needs `ParsedLog.timestamps`.
  */
-import type { ParsedLog, Sequences } from "../tasks/Artifacts.ts"
+import type { ParsedLog } from "../artifacts/Log.ts"
+import type { Sequences } from "../artifacts/Sequences.ts"
 
 /**
  * `out[p] = t(rows[p]) − t(rows[p−1])` within a sequence; the first event of each sequence gets

@@ -3,7 +3,7 @@
  * models (DeepLog, LogAnomaly) that read events one by one. Out-of-vocabulary templates become
  * a fixed code (default -1) rather than being dropped, so positions are preserved.
  */
-import type { Sequences } from "../tasks/Artifacts.ts"
+import type { Sequences } from "../artifacts/Sequences.ts"
 import type { Vocabulary } from "./Vocabulary.ts"
 
 /** Event columns per sequence: sequence i is `columns[offsets[i] .. offsets[i+1])`. */

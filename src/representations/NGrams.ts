@@ -4,7 +4,7 @@
  * Phrases are interned in a table of int tuples (open-addressing hash over typed arrays), so no
  * string is built per n-gram; `phraseText` renders one when needed.
  */
-import type { Sequences } from "../tasks/Artifacts.ts"
+import type { Sequences } from "../artifacts/Sequences.ts"
 
 /** Options of `ngramPhrases`; config spelling in brackets. */
 export interface NGramOptions {

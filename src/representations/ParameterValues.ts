@@ -5,7 +5,8 @@
  * DeepLog's parameter-value model and of per-slot statistics. The per-row parameters come from
  * the parameter extractor (src/mining), in the minimal columnar form `RowParameters`.
  */
-import type { StringColumn, TemplatedLog } from "../tasks/Artifacts.ts"
+import type { StringColumn } from "../artifacts/Columns.ts"
+import type { TemplatedLog } from "../artifacts/Log.ts"
 
 /** Parameters of every parsed row: row r's values are `values[offsets[r] .. offsets[r+1])`, in slot order. */
 export interface RowParameters {

@@ -4,7 +4,7 @@
  * deployed detector would see them). Lookup is a dense Int32Array over template ids, which are
  * small non-negative integers (mined ids, or the numbers of a session file's `T<n>`).
  */
-import type { Sequences } from "../tasks/Artifacts.ts"
+import type { Sequences } from "../artifacts/Sequences.ts"
 
 /** Template ids in column order, and the reverse lookup. */
 export interface Vocabulary {

@@ -5,7 +5,7 @@
  * context must not see them either, or a chunk would be scored (and trained on) for events that
  * belong to, and are labelled with, its predecessor.
  */
-import type { Sequences } from "../tasks/Artifacts.ts"
+import type { Sequences } from "../artifacts/Sequences.ts"
 
 /** The sequences without each one's first `context[i]` events (ids and labels unchanged). */
 export const withoutContext = (seqs: Sequences, context: Int32Array): Sequences => {

@@ -5,8 +5,9 @@
  * `lineNo - 1`, so lines that did not parse leave holes and windows stay aligned to the file).
  * Windows start at `alignmentOffset + k·step` (k = 0, 1, ...) and cover `size` positions.
  */
-import type { ParsedLog, Sequences, TemplatedLog } from "../tasks/Artifacts.ts"
-import { LABEL_UNKNOWN } from "../tasks/Artifacts.ts"
+import type { ParsedLog, TemplatedLog } from "../artifacts/Log.ts"
+import type { Sequences } from "../artifacts/Sequences.ts"
+import { LABEL_UNKNOWN } from "../artifacts/Sequences.ts"
 import { prefixedIntegerIds } from "./Ids.ts"
 
 /** What a window position counts: parsed rows or raw line numbers. */

@@ -10,9 +10,11 @@
  * string is built per row. Any other pattern runs the RegExp per row. Both give the same result
  * (a test checks it on real HDFS data and on row-edge cases).
  */
-import type { ParsedLog, Sequences, StringColumn, TemplatedLog } from "../tasks/Artifacts.ts"
-import { LABEL_UNKNOWN } from "../tasks/Artifacts.ts"
-import { packStrings } from "../tasks/StringColumn.ts"
+import type { ParsedLog, TemplatedLog } from "../artifacts/Log.ts"
+import type { Sequences } from "../artifacts/Sequences.ts"
+import type { StringColumn } from "../artifacts/Columns.ts"
+import { LABEL_UNKNOWN } from "../artifacts/Sequences.ts"
+import { packStrings } from "../artifacts/Columns.ts"
 
 /** Options of `groupByEntity`; config spelling in brackets. */
 export interface GroupByEntityOptions {

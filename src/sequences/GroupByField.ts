@@ -3,9 +3,10 @@
  * one sequence per distinct value, rows in log order, sequences ordered by first row. Works on the
  * dictionary codes directly, so no string is built per row.
  */
-import type { ParsedLog, Sequences, TemplatedLog } from "../tasks/Artifacts.ts"
-import { LABEL_UNKNOWN } from "../tasks/Artifacts.ts"
-import { packStrings, stringAt, stringCount } from "../tasks/StringColumn.ts"
+import type { ParsedLog, TemplatedLog } from "../artifacts/Log.ts"
+import type { Sequences } from "../artifacts/Sequences.ts"
+import { LABEL_UNKNOWN } from "../artifacts/Sequences.ts"
+import { packStrings, stringAt, stringCount } from "../artifacts/Columns.ts"
 
 /** Sequences keyed by a header field's value. Throws naming `field` when the log has no such field. */
 export const groupByField = (parsed: ParsedLog, templated: TemplatedLog, field: string): Sequences => {

@@ -3,7 +3,7 @@
  * written straight into one ASCII StringColumn blob without building a string per sequence.
  * Use it for windows and chunks, whose ids are positions rather than names from the log.
  */
-import type { StringColumn } from "../tasks/Artifacts.ts"
+import type { StringColumn } from "../artifacts/Columns.ts"
 
 /** Ids `<prefix><value>` for each (safe, possibly negative) integer value. */
 export const prefixedIntegerIds = (prefix: string, values: ArrayLike<number>): StringColumn => {

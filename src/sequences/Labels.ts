@@ -5,9 +5,11 @@
  * or a fraction of them). Labels are codes LABEL_UNKNOWN / LABEL_NORMAL / LABEL_ANOMALY in an
  * Int8Array per sequence; these functions return new label arrays and never mutate their input.
  */
-import type { ParsedLog, Sequences, StringColumn } from "../tasks/Artifacts.ts"
-import { LABEL_ANOMALY, LABEL_NORMAL, LABEL_UNKNOWN } from "../tasks/Artifacts.ts"
-import { stringAt, stringCount } from "../tasks/StringColumn.ts"
+import type { ParsedLog } from "../artifacts/Log.ts"
+import type { Sequences } from "../artifacts/Sequences.ts"
+import type { StringColumn } from "../artifacts/Columns.ts"
+import { LABEL_ANOMALY, LABEL_NORMAL, LABEL_UNKNOWN } from "../artifacts/Sequences.ts"
+import { stringAt, stringCount } from "../artifacts/Columns.ts"
 
 /** Options of `parseEntityLabelCsv`; config spelling in brackets. */
 export interface EntityLabelCsvOptions {

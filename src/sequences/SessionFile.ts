@@ -7,9 +7,9 @@
  *   space-separated integer log keys, no ids; the label (and split) is that of the whole file,
  *   so a dataset is several files read separately and joined with `concatSessionFiles`.
  */
-import type { Sequences } from "../tasks/Artifacts.ts"
-import { LABEL_ANOMALY, LABEL_NORMAL, LABEL_UNKNOWN, SPLIT_TEST, SPLIT_TRAIN } from "../tasks/Artifacts.ts"
-import { packStrings } from "../tasks/StringColumn.ts"
+import type { Sequences } from "../artifacts/Sequences.ts"
+import { LABEL_ANOMALY, LABEL_NORMAL, LABEL_UNKNOWN, SPLIT_TEST, SPLIT_TRAIN } from "../artifacts/Sequences.ts"
+import { packStrings } from "../artifacts/Columns.ts"
 
 /** How to read a session file; config spelling in brackets. */
 export type SessionFileOptions =

@@ -3,8 +3,8 @@
  * statistics and label histograms, overall and per split. Everything returned is small and
  * JSON-safe (an empty selection gives count 0 and zeros, never NaN).
  */
-import type { Sequences } from "../tasks/Artifacts.ts"
-import { SPLIT_IGNORED, SPLIT_TEST, SPLIT_TRAIN } from "../tasks/Artifacts.ts"
+import type { Sequences } from "../artifacts/Sequences.ts"
+import { SPLIT_IGNORED, SPLIT_TEST, SPLIT_TRAIN } from "../artifacts/Sequences.ts"
 import { labelHistogram, type LabelHistogram } from "./Labels.ts"
 
 /** Sequence lengths (events per sequence). */

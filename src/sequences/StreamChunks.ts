@@ -8,8 +8,9 @@
  * scored, so a detector with a history of up to k events sees an unbroken stream across chunk
  * boundaries. `true` means k = chunkSize (the whole previous chunk), `false` or 0 means none.
  */
-import type { ParsedLog, Sequences, TemplatedLog } from "../tasks/Artifacts.ts"
-import { LABEL_UNKNOWN } from "../tasks/Artifacts.ts"
+import type { ParsedLog, TemplatedLog } from "../artifacts/Log.ts"
+import type { Sequences } from "../artifacts/Sequences.ts"
+import { LABEL_UNKNOWN } from "../artifacts/Sequences.ts"
 import { prefixedIntegerIds } from "./Ids.ts"
 
 /** Options of `streamChunks`; config spelling in brackets. */

@@ -4,8 +4,9 @@
  * line-labelled logs whose natural unit is a period of time (BGL, Thunderbird: loglizer's
  * "sliding windows" of, e.g., 6 h every 1 h). Needs `ParsedLog.timestamps`.
  */
-import type { ParsedLog, Sequences, TemplatedLog } from "../tasks/Artifacts.ts"
-import { LABEL_UNKNOWN } from "../tasks/Artifacts.ts"
+import type { ParsedLog, TemplatedLog } from "../artifacts/Log.ts"
+import type { Sequences } from "../artifacts/Sequences.ts"
+import { LABEL_UNKNOWN } from "../artifacts/Sequences.ts"
 import { prefixedIntegerIds } from "./Ids.ts"
 
 /** Options of `timeWindows`; config spelling in brackets. */

@@ -8,53 +8,19 @@
  * and its reason, and never a NaN.
  */
 import { Effect, Schema } from "effect"
-import { closedStruct } from "../config/ClosedStruct.ts"
-import { binaryMetrics, scoreMetrics, type BinaryMetrics } from "../eval/Metrics.ts"
-import { LABEL_ANOMALY, LABEL_NORMAL, type SplitSequences } from "./Artifacts.ts"
-import { splitSequences } from "./SplitStage.ts"
-import type { LabelledSequences } from "./LabelStage.ts"
-import type { ScoredSequences } from "./ScoreStage.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
+import { binaryMetrics, scoreMetrics } from "../eval/Metrics.ts"
+import { LABEL_ANOMALY, LABEL_NORMAL, type SplitSequences } from "../artifacts/Sequences.ts"
+import { splitSequences } from "../artifacts/Sequences.ts"
+import type { LabelledSequences } from "../artifacts/Sequences.ts"
+import type { ScoredSequences } from "../artifacts/Scores.ts"
 import { defineStage } from "./Task.ts"
+import type { MetricBlock, Metrics } from "../artifacts/Metrics.ts"
 
 export const EvaluateParams = closedStruct({
   scope: Schema.Literals(["sequence", "window", "stream"]).pipe(Schema.withDecodingDefaultKey(Effect.succeed("sequence" as const)))
 })
 export type EvaluateParams = typeof EvaluateParams.Type
-
-/** One metric block. */
-export type MetricBlock =
-  | ({
-    readonly scope: string
-    readonly status: "valid"
-    readonly threshold: number
-    /** How the threshold was chosen, when not by the detector itself. */
-    readonly threshold_basis?: string
-    readonly evaluated: number
-    /** Threshold-free, from the scores; null with `threshold_free_reason` when undefined (one class only). */
-    readonly auroc: number | null
-    readonly auprc: number | null
-    readonly threshold_free_reason?: string
-  } & BinaryMetrics)
-  | { readonly scope: string; readonly status: "invalid" | "not_applicable"; readonly reason: string }
-  | ({ readonly scope: "event"; readonly status: "diagnostic_only"; readonly reason: string; readonly evaluated: number } & BinaryMetrics)
-  | {
-    readonly scope: "next_event"
-    readonly status: "valid"
-    readonly evaluated_events: number
-    /** Top-k accuracy per k, over the events of the normal test sequences. */
-    readonly top_k_accuracy: Readonly<Record<string, number>>
-  }
-  | {
-    readonly scope: "detector"
-    readonly status: "diagnostic_only"
-    /** Detector-specific counts over the test split (DeepLog: anomalous events, unseen keys). */
-    readonly counts: Readonly<Record<string, number>>
-  }
-
-export interface Metrics {
-  readonly headline: MetricBlock
-  readonly scopes: Readonly<Record<string, MetricBlock>>
-}
 
 export const evaluateStage = defineStage<EvaluateParams, readonly [LabelledSequences, SplitSequences, ScoredSequences], Metrics>({
   name: "evaluate",

@@ -6,16 +6,19 @@
  * detector fits on the rest and the threshold is chosen on the held-out scores (never on test).
  */
 import { Effect, Schema } from "effect"
-import { closedStruct } from "../config/ClosedStruct.ts"
-import type { AnyDetector, DetectorInputs } from "../detectors/Detector.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
+import type { AnyDetector, DetectorInputs } from "../detectors/base/Detector.ts"
 import { getDetector } from "../detectors/registry.ts"
-import type { Representation } from "./RepresentStage.ts"
-import { chooseThreshold, type Threshold, type ThresholdSpec } from "../eval/Thresholds.ts"
+import type { Representation } from "../artifacts/Representation.ts"
+import { type ThresholdSpec, chooseThreshold } from "../eval/Thresholds.ts"
 import { hasContext, withoutContext } from "../sequences/Context.ts"
-import { SPLIT_TRAIN, type Sequences, type SplitSequences } from "./Artifacts.ts"
-import type { LabelledSequences } from "./LabelStage.ts"
-import { splitSequences } from "./SplitStage.ts"
-import { defineStage } from "./Task.ts"
+import { SPLIT_TRAIN, type Sequences, type SplitSequences } from "../artifacts/Sequences.ts"
+import type { LabelledSequences } from "../artifacts/Sequences.ts"
+import { splitSequences } from "../artifacts/Sequences.ts"
+import { defineStage, type StageContext } from "./Task.ts"
+import { decodeValue, encodeValue } from "../cache/Codec.ts"
+import type { FitOutput } from "../artifacts/Model.ts"
+import { indexesWithTag } from "../artifacts/Sequences.ts"
 
 const ValidationFraction = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true })).pipe(
   Schema.withDecodingDefaultKey(Effect.succeed(0.2))
@@ -48,18 +51,16 @@ export const DetectorParams = closedStruct({
 })
 export type DetectorParams = typeof DetectorParams.Type
 
-/** A fitted model (with the threshold chosen for it, when not the detector's own), or why there is none. */
-export type FitOutput =
-  | { readonly status: "ok"; readonly model: unknown; readonly threshold?: Threshold; readonly report?: Readonly<Record<string, unknown>> }
-  | { readonly status: "invalid"; readonly reason: string }
-
-/** Indexes of the sequences with split tag `tag`. */
-export const indexesWithTag = (split: Uint8Array, tag: number): Int32Array => {
-  let n = 0
-  for (let i = 0; i < split.length; i++) if (split[i] === tag) n++
-  const out = new Int32Array(n)
-  for (let i = 0, j = 0; i < split.length; i++) if (split[i] === tag) out[j++] = i
-  return out
+/** The checkpoint an earlier attempt left, decoded; one whose bytes do not decode is reported and ignored. */
+const resumeOf = (ctx: StageContext): { step: number; state: unknown } | undefined => {
+  const resume = ctx.checkpoint?.resume
+  if (resume === undefined) return undefined
+  try {
+    return { step: resume.step, state: decodeValue(resume.bytes) }
+  } catch (e) {
+    ctx.progress(0, `checkpoint unusable (${e instanceof Error ? e.message : String(e)}); training from scratch`)
+    return undefined
+  }
 }
 
 const spec = (t: ThresholdParams): ThresholdSpec | undefined => {
@@ -116,8 +117,8 @@ export const fitStage = defineStage<DetectorParams, readonly [LabelledSequences,
         : detector.fitAsync(seqs, rows, params.config, {
           inputs,
           progress: ctx.progress,
-          resume: ctx.checkpoint?.resume,
-          ...(ctx.checkpoint === undefined ? {} : { checkpoint: ctx.checkpoint.save })
+          resume: resumeOf(ctx),
+          ...(ctx.checkpoint === undefined ? {} : { checkpoint: (step: number, state: unknown) => ctx.checkpoint!.save(step, encodeValue(state)) })
         })
     const s = params.threshold === undefined ? undefined : spec(params.threshold)
     if (s === undefined || s.kind === "fixed") {

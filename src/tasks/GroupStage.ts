@@ -4,14 +4,15 @@
  * chunks. Sequences come out ordered by first row and unlabelled; stage `label` attaches labels.
  */
 import { Effect, Schema } from "effect"
-import { closedStruct } from "../config/ClosedStruct.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import { fixedWindows } from "../sequences/FixedWindow.ts"
 import { groupByEntity } from "../sequences/GroupByEntity.ts"
 import { groupByField } from "../sequences/GroupByField.ts"
 import { streamChunks } from "../sequences/StreamChunks.ts"
 import { timeWindows } from "../sequences/TimeWindow.ts"
-import type { ParsedLog, Sequences, TemplatedLog } from "./Artifacts.ts"
+import type { ParsedLog, TemplatedLog } from "../artifacts/Log.ts"
 import { defineStage } from "./Task.ts"
+import type { GroupedSequences } from "../artifacts/Sequences.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 
@@ -46,15 +47,6 @@ export const GroupParams = Schema.Union([
   })
 ])
 export type GroupParams = typeof GroupParams.Type
-
-/** Sequences plus what the grouping knows about them. */
-export interface GroupedSequences {
-  readonly sequences: Sequences
-  /** Stream chunks: leading context events per sequence (not to be labelled or scored). */
-  readonly context?: Int32Array
-  /** Time windows: rows without a timestamp (in no window). */
-  readonly untimed?: number
-}
 
 export const groupStage = defineStage<GroupParams, readonly [ParsedLog, TemplatedLog], GroupedSequences>({
   name: "group",

@@ -5,12 +5,15 @@
  * unsupervised runs still score).
  */
 import { Effect, Schema } from "effect"
-import { closedStruct } from "../config/ClosedStruct.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import { applyEntityLabels, applyLineLabels, labelHistogram, lineLabels, parseEntityLabelCsv } from "../sequences/Labels.ts"
-import { LABEL_UNKNOWN, type ParsedLog, type Sequences } from "./Artifacts.ts"
-import type { GroupedSequences } from "./GroupStage.ts"
-import { readSourceText, SourceParams, type SourceFile } from "./SourceStage.ts"
+import { LABEL_UNKNOWN } from "../artifacts/Sequences.ts"
+import type { ParsedLog } from "../artifacts/Log.ts"
+import type { GroupedSequences } from "../artifacts/Sequences.ts"
+import { SourceParams, readSourceText } from "./SourceStage.ts"
+import type { SourceFile } from "../artifacts/Source.ts"
 import { defineStage } from "./Task.ts"
+import type { LabelledSequences } from "../artifacts/Sequences.ts"
 
 export const LabelParams = Schema.Union([
   closedStruct({
@@ -34,16 +37,6 @@ export const LabelParams = Schema.Union([
   closedStruct({ type: Schema.Literal("none") })
 ])
 export type LabelParams = typeof LabelParams.Type
-
-/** Sequences with labels, and how many could not be labelled. */
-export interface LabelledSequences {
-  readonly sequences: Sequences
-  readonly unlabeled: number
-  /** Leading context events per sequence (stream chunks), carried from the grouping. */
-  readonly context?: Int32Array
-  /** Per parsed row, when labels are per line (raw-entry splits count normal entries with it). */
-  readonly rowLabels?: Int8Array
-}
 
 export const labelStage = defineStage<
   LabelParams,

@@ -7,12 +7,12 @@
  * miner state, so match-only inference can reuse the model.
  */
 import { Effect, Schema } from "effect"
-import { closedStruct } from "../config/ClosedStruct.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import { mineTemplatesWithState, type DrainOptions } from "../mining/Drain.ts"
 import { mineIdentity } from "../mining/IdentityMiner.ts"
-import type { MinerState } from "../mining/MinerState.ts"
+import type { MinedLog } from "../mining/MinerState.ts"
 import { MINER_SYSTEMS, minerPreset } from "../presets/miners.ts"
-import type { ParsedLog, TemplatedLog } from "./Artifacts.ts"
+import type { ParsedLog } from "../artifacts/Log.ts"
 import { defineStage } from "./Task.ts"
 
 const RegexSource = Schema.String.check(
@@ -74,11 +74,6 @@ export const drainOptions = (p: MineParams): DrainOptions => {
     maxContentLength: p.max_content_length
   }
   return { ...base, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) }
-}
-
-/** Mined templates plus the miner's state (absent for the identity miner). */
-export interface MinedLog extends TemplatedLog {
-  readonly state?: MinerState
 }
 
 export const mineStage = defineStage<MineParams, readonly [ParsedLog], MinedLog>({

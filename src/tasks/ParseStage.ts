@@ -6,12 +6,13 @@
  * them. Lines that do not parse are counted and sampled for the manifest, never fatal.
  */
 import { Schema } from "effect"
-import { closedStruct } from "../config/ClosedStruct.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import { compileFormat, parseLog, type ParseOptions } from "../parsing/LogFormat.ts"
 import { compileTimestamp, type TimestampSpec } from "../parsing/Timestamp.ts"
 import { getPreset, SYSTEMS } from "../presets/Presets.ts"
-import type { ParsedLog } from "./Artifacts.ts"
-import { readSourceBytes, type SourceFile } from "./SourceStage.ts"
+import type { ParsedLog } from "../artifacts/Log.ts"
+import { readSourceBytes } from "./SourceStage.ts"
+import type { SourceFile } from "../artifacts/Source.ts"
 import { defineStage } from "./Task.ts"
 
 const check = (f: () => unknown) => {

@@ -8,7 +8,7 @@
  * - `elapsed_time`: milliseconds between consecutive events of a sequence (needs timestamps).
  */
 import { Schema } from "effect"
-import { closedStruct } from "../config/ClosedStruct.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import { extractParameterColumn } from "../mining/Parameters.ts"
 import { countVectors } from "../representations/CountVectors.ts"
 import { elapsedTimes } from "../representations/ElapsedTime.ts"
@@ -16,11 +16,13 @@ import { eventColumns } from "../representations/EventSequences.ts"
 import { ngramPhrases } from "../representations/NGrams.ts"
 import { parameterMatrices } from "../representations/ParameterValues.ts"
 import { buildVocabulary } from "../representations/Vocabulary.ts"
-import { SPLIT_TRAIN, type ParsedLog, type SplitSequences } from "./Artifacts.ts"
-import type { LabelledSequences } from "./LabelStage.ts"
-import type { MinedLog } from "./MineStage.ts"
-import { splitSequences } from "./SplitStage.ts"
+import { SPLIT_TRAIN, type SplitSequences } from "../artifacts/Sequences.ts"
+import type { ParsedLog } from "../artifacts/Log.ts"
+import type { LabelledSequences } from "../artifacts/Sequences.ts"
+import type { MinedLog } from "../mining/MinerState.ts"
+import { splitSequences } from "../artifacts/Sequences.ts"
 import { defineStage } from "./Task.ts"
+import type { Representation } from "../artifacts/Representation.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 
@@ -37,13 +39,6 @@ export type RepresentParams = typeof RepresentParams.Type
 
 /** Whether a representation reads the parsed log and mined templates (raw-log datasets only). */
 export const needsLog = (p: RepresentParams): boolean => p.kind === "parameters" || p.kind === "elapsed_time"
-
-/** A representation and its shape. */
-export interface Representation {
-  readonly kind: RepresentParams["kind"]
-  readonly value: unknown
-  readonly shape: Readonly<Record<string, number>>
-}
 
 export const representStage = defineStage<
   RepresentParams,

@@ -3,34 +3,19 @@
  * their scores and 0/1 predictions and the threshold, or the fit's invalid reason passed on.
  */
 import { getDetector } from "../detectors/registry.ts"
-import { SPLIT_TEST, type SplitSequences } from "./Artifacts.ts"
-import type { NextEventHits } from "../detectors/Detector.ts"
+import { SPLIT_TEST, type SplitSequences } from "../artifacts/Sequences.ts"
 import { applyThreshold } from "../eval/Thresholds.ts"
-import { LABEL_NORMAL } from "./Artifacts.ts"
-import { DetectorParams, detectorInputs, detectorView, indexesWithTag, type FitOutput } from "./FitStage.ts"
-import type { Representation } from "./RepresentStage.ts"
-import type { LabelledSequences } from "./LabelStage.ts"
+import { LABEL_NORMAL } from "../artifacts/Sequences.ts"
+import { DetectorParams, detectorInputs, detectorView } from "./FitStage.ts"
+import { indexesWithTag } from "../artifacts/Sequences.ts"
+import type { FitOutput } from "../artifacts/Model.ts"
+import type { Representation } from "../artifacts/Representation.ts"
+import type { LabelledSequences } from "../artifacts/Sequences.ts"
 import { defineStage } from "./Task.ts"
+import type { ScoredSequences } from "../artifacts/Scores.ts"
 
-/** Scores of the test split, aligned with `which`. */
 /** The k of the top-k next-event accuracies reported for predictive detectors (DeepLog's g = 9 among them). */
 export const TOP_K: ReadonlyArray<number> = [1, 3, 5, 9]
-
-export type ScoredSequences =
-  | {
-    readonly status: "ok"
-    readonly which: Int32Array
-    readonly scores: Float64Array
-    readonly predictions: Uint8Array
-    readonly threshold: number
-    /** How the threshold was chosen, when not by the detector itself. */
-    readonly thresholdBasis?: string
-    /** Predictive detectors: top-k next-event hits over the normal test sequences. */
-    readonly nextEvent?: NextEventHits
-    /** Detector-specific diagnostic counts (DeepLog: anomalous and unseen events). */
-    readonly diagnostics?: Readonly<Record<string, number>>
-  }
-  | { readonly status: "invalid"; readonly reason: string }
 
 export const scoreStage = defineStage<
   DetectorParams,

@@ -5,13 +5,13 @@
  * so published session sets are evaluated without raw logs.
  */
 import { Schema } from "effect"
-import { closedStruct } from "../config/ClosedStruct.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import { labelHistogram } from "../sequences/Labels.ts"
 import { concatSessionFiles, readSessionFile, type SessionFile } from "../sequences/SessionFile.ts"
-import type { LabelledSequences } from "./LabelStage.ts"
-import { readSourceText, SourceParams, type SourceFile } from "./SourceStage.ts"
-import type { PredefinedSplit } from "./SplitStage.ts"
+import { SourceParams, readSourceText } from "./SourceStage.ts"
+import type { SourceFile } from "../artifacts/Source.ts"
 import { defineStage } from "./Task.ts"
+import type { Sessions } from "../artifacts/Sequences.ts"
 
 export const SessionsParams = Schema.Union([
   closedStruct({
@@ -33,11 +33,6 @@ export const SessionsParams = Schema.Union([
   })
 ])
 export type SessionsParams = typeof SessionsParams.Type
-
-/** Sessions as labelled sequences, with the file's split tags when it gives them. */
-export interface Sessions extends LabelledSequences, PredefinedSplit {
-  readonly vocabulary: Int32Array
-}
 
 /** The source files a sessions config reads, in order. */
 export const sessionSources = (p: SessionsParams): ReadonlyArray<SourceParams> =>

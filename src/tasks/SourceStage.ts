@@ -10,21 +10,12 @@ import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { createHash } from "node:crypto"
-import { closedStruct } from "../config/ClosedStruct.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import { catalogEntry, loghubCatalog, type LoghubSystem, type SourceArchive } from "../sources/catalog.ts"
 import type { DownloadProgress } from "../sources/Download.ts"
 import { fetchSource } from "../sources/Fetch.ts"
 import { defineStage } from "./Task.ts"
-
-/** A source file as later stages see it. */
-export interface SourceFile {
-  /** Path relative to its root. */
-  readonly path: string
-  /** `data`: the data root; `sources`: the fetched-sources folder of the cache. */
-  readonly root: "data" | "sources"
-  readonly sha256: string
-  readonly bytes: number
-}
+import type { SourceFile } from "../artifacts/Source.ts"
 
 const Hex64 = Schema.String.check(Schema.isPattern(/^[0-9a-f]{64}$/, { message: "Expected 64 lowercase hex digits (sha256)" }))
 const Hex32 = Schema.String.check(Schema.isPattern(/^[0-9a-f]{32}$/, { message: "Expected 32 lowercase hex digits (md5)" }))

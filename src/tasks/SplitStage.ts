@@ -11,13 +11,15 @@
  * With `train_on_normal_entities_only`, train-side sequences not known to be normal are ignored.
  */
 import { Effect, Schema } from "effect"
-import { closedStruct } from "../config/ClosedStruct.ts"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import { labelHistogram, rowLabelsFromSequences } from "../sequences/Labels.ts"
-import { chronologicalSplit, randomSplit, rawEntrySplit, type RawBoundary } from "../sequences/Split.ts"
+import { type RawBoundary, chronologicalSplit, randomSplit, rawEntrySplit } from "../sequences/Split.ts"
 import { lengthStats } from "../sequences/Stats.ts"
-import { LABEL_NORMAL, SPLIT_IGNORED, SPLIT_TEST, SPLIT_TRAIN, type ParsedLog, type Sequences, type SplitSequences } from "./Artifacts.ts"
-import type { LabelledSequences } from "./LabelStage.ts"
+import { LABEL_NORMAL, SPLIT_IGNORED, SPLIT_TEST, SPLIT_TRAIN, type Sequences, type SplitSequences } from "../artifacts/Sequences.ts"
+import type { ParsedLog } from "../artifacts/Log.ts"
+import type { LabelledSequences } from "../artifacts/Sequences.ts"
 import { defineStage } from "./Task.ts"
+import type { PredefinedSplit } from "../artifacts/Sequences.ts"
 
 const Fraction = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true }))
 
@@ -100,14 +102,6 @@ export const splitStage = defineStage<SplitParams, readonly [LabelledSequences, 
   },
   summarize: (out, params) => ({ split: params, summary: out.summary, ...(out.sequences === undefined ? {} : { resplit_sequences: out.sequences.labels.length }) })
 })
-
-/** The split a session file gives, as the split stage's second input for pre-sequenced datasets. */
-export interface PredefinedSplit {
-  readonly split: Uint8Array | undefined
-}
-
-/** The sequences a split's tags refer to. */
-export const splitSequences = (labelled: LabelledSequences, split: SplitSequences): Sequences => split.sequences ?? labelled.sequences
 
 /** Sequence counts and length statistics per split, for manifests and `flow inspect`. */
 export const splitStats = (seqs: Sequences, split: Uint8Array) => ({

@@ -5,7 +5,11 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { open } from "lmdb"
-import { ArtifactStore, CHUNK_BYTES, closeKeptStores, keepStoresOpen, type Provenance } from "../../src/cache/ArtifactStore.ts"
+import { ArtifactStore, CHUNK_BYTES, type Provenance } from "../../src/cache/ArtifactStore.ts"
+import { Leases } from "../../src/cache/Leases.ts"
+import * as LmdbCache from "../../src/cache/LmdbCache.ts"
+import * as MemoryCache from "../../src/cache/MemoryCache.ts"
+import { makeWarmState, WarmState } from "../../src/runtime/WarmState.ts"
 import { sha256 } from "../../src/cache/CacheKey.ts"
 
 const prov = (stage: string): Provenance => ({
@@ -20,21 +24,14 @@ const prov = (stage: string): Provenance => ({
 const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "logflow-store-"))
 
 // One contract, every layer.
-const layers: ReadonlyArray<[string, () => Layer.Layer<ArtifactStore, unknown>]> = [
-  ["memory", () => ArtifactStore.layerMemory],
-  ["lmdb", () => ArtifactStore.layerLmdb(tmpDir())],
-  ["lmdb, kept open (daemon)", () => kept(tmpDir())]
+const layers: ReadonlyArray<[string, () => Layer.Layer<ArtifactStore | Leases, unknown>]> = [
+  ["memory", () => MemoryCache.layer],
+  ["lmdb", () => LmdbCache.layer(tmpDir())],
+  ["lmdb, kept open (daemon)", () => kept(tmpDir(), makeWarmState({ kept: true }))]
 ]
 
-/** The store layer as the daemon builds it: kept open after release. */
-const kept = (dir: string) => {
-  keepStoresOpen(true)
-  try {
-    return ArtifactStore.layerLmdb(dir)
-  } finally {
-    keepStoresOpen(false)
-  }
-}
+/** The cache layer as the daemon builds it: kept open in its warm state after release. */
+const kept = (dir: string, warm: WarmState["Service"]) => LmdbCache.layer(dir).pipe(Layer.provide(Layer.succeed(WarmState, warm)))
 
 for (const [name, layer] of layers) {
   describe(`ArtifactStore (${name})`, () => {
@@ -98,7 +95,7 @@ for (const [name, layer] of layers) {
 
     it.effect("holds are registered, listed and released", () =>
       Effect.gen(function*() {
-        const store = yield* ArtifactStore
+        const store = yield* Leases
         const h = { holder: "h1", pid: 1, host: "x", startedAt: 1, heartbeatAt: 2, keys: ["a", "b"] }
         yield* store.hold(h)
         yield* store.hold({ ...h, holder: "h2", keys: ["c"] })
@@ -111,7 +108,8 @@ for (const [name, layer] of layers) {
 
     it.effect("a claim lets one live flow compute a key; the others wait until it is put, a dead flow's claim is taken over", () =>
       Effect.gen(function*() {
-        const store = yield* ArtifactStore
+        const store = yield* Leases
+        const artifacts = yield* ArtifactStore
         const hold = (holder: string, pid: number) => ({ holder, pid, host: os.hostname(), startedAt: 1, heartbeatAt: Date.now(), keys: ["k"] })
         yield* store.hold(hold("me", process.pid))
         yield* store.hold(hold("other", process.pid)) // another flow of a live process (the daemon and a client, say)
@@ -120,7 +118,7 @@ for (const [name, layer] of layers) {
         const busy = yield* store.claim("k", "other", false)
         assert.strictEqual(busy._tag, "Busy")
         assert.strictEqual(busy._tag === "Busy" ? busy.by.holder : "", "me")
-        yield* store.put("k", prov("parse"), new Uint8Array([1]))
+        yield* artifacts.put("k", prov("parse"), new Uint8Array([1]))
         assert.deepStrictEqual(yield* store.claim("k", "other", false), { _tag: "Present" })
         assert.deepStrictEqual(yield* store.claim("k", "other", true), { _tag: "Claimed" }) // a forced recompute
         yield* store.unclaim("k", "me") // not its claim: nothing happens
@@ -151,7 +149,7 @@ describe("ArtifactStore (lmdb) durability", () => {
       yield* Effect.gen(function*() {
         const store = yield* ArtifactStore
         yield* store.put("k", prov("parse"), new Uint8Array([1, 2, 3]))
-      }).pipe(Effect.provide(ArtifactStore.layerLmdb(dir)))
+      }).pipe(Effect.provide(LmdbCache.layer(dir)))
       // Corrupt the stored chunk behind the store's back.
       const root = open({ path: dir, maxDbs: 8, compression: false })
       const chunks = root.openDB<Buffer, string>({ name: "chunks", encoding: "binary" })
@@ -160,7 +158,7 @@ describe("ArtifactStore (lmdb) durability", () => {
       const got = yield* Effect.gen(function*() {
         const store = yield* ArtifactStore
         return yield* store.get("k")
-      }).pipe(Effect.provide(ArtifactStore.layerLmdb(dir)))
+      }).pipe(Effect.provide(LmdbCache.layer(dir)))
       assert.isTrue(Option.isNone(got))
     })
   })
@@ -183,7 +181,7 @@ describe("ArtifactStore (lmdb) durability", () => {
         const metas = yield* store.list()
         const reads = yield* Effect.forEach(metas, (m) => store.get(m.key))
         return { metas, reads }
-      }).pipe(Effect.scoped, Effect.provide(ArtifactStore.layerLmdb(path.join(dir, "db"))))
+      }).pipe(Effect.scoped, Effect.provide(LmdbCache.layer(path.join(dir, "db"))))
     )
     assert.isAtLeast(entries.metas.length, 3)
     for (const [i, r] of entries.reads.entries()) {
@@ -196,21 +194,22 @@ describe("ArtifactStore (lmdb) durability", () => {
   })
 })
 
-describe("ArtifactStore (lmdb) kept open between commands", () => {
+describe("LmdbCache kept open between commands", () => {
   it.effect("the next command finds the last one's hits, and a removed cache folder is opened afresh", () =>
     Effect.gen(function*() {
       const dir = tmpDir()
+      const warm = makeWarmState({ kept: true })
       const first = yield* Effect.gen(function*() {
         const store = yield* ArtifactStore
         yield* store.put("a", prov("parse"), new Uint8Array([1]))
         yield* store.touch("a") // committed in the background
         return store
-      }).pipe(Effect.provide(kept(dir)))
+      }).pipe(Effect.provide(kept(dir, warm)))
       const second = yield* Effect.gen(function*() {
         const store = yield* ArtifactStore
         assert.strictEqual(Option.getOrThrow(yield* store.meta("a")).hits, 1)
         return store
-      }).pipe(Effect.provide(kept(dir)))
+      }).pipe(Effect.provide(kept(dir, warm)))
       assert.strictEqual(second, first) // the same open store
       fs.rmSync(dir, { recursive: true, force: true })
       yield* Effect.gen(function*() {
@@ -218,8 +217,8 @@ describe("ArtifactStore (lmdb) kept open between commands", () => {
         assert.notStrictEqual(store, first)
         assert.isFalse(yield* store.has("a"))
         yield* store.put("b", prov("mine"), new Uint8Array([2]))
-      }).pipe(Effect.provide(kept(dir)))
-      yield* Effect.promise(() => closeKeptStores())
+      }).pipe(Effect.provide(kept(dir, warm)))
+      yield* Effect.promise(() => warm.close())
       // Closed: what was written is on disk for any other process.
       const db = open({ path: dir, maxDbs: 8 })
       try {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest"
-import type { EntryMeta, Hold } from "../../src/cache/ArtifactStore.ts"
-import { isLiveHold, selectGarbage, STALE_HOLD_MS } from "../../src/cache/Gc.ts"
+import type { EntryMeta } from "../../src/cache/ArtifactStore.ts"
+import { selectGarbage } from "../../src/cache/Gc.ts"
+import { type Hold, isLiveHold, STALE_HOLD_MS } from "../../src/cache/Leases.ts"
 
 const DAY = 86_400_000
 const now = 100 * DAY

@@ -1,8 +1,8 @@
 import { DecisionTreeClassifier, type TreeNode } from "ml-cart"
 import { describe, expect, it } from "vitest"
 import { type DecisionNode, decisionTree, type DecisionTreeModel, growDecisionTree } from "../../src/detectors/DecisionTree.ts"
-import type { DenseMatrix } from "../../src/detectors/Features.ts"
-import { mulberry32 } from "../../src/sequences/Split.ts"
+import type { DenseMatrix } from "../../src/detectors/base/Features.ts"
+import { mulberry32 } from "../../src/artifacts/Random.ts"
 import { counts, decodeConfig, fitOk, range, view } from "./fixtures.ts"
 
 /** The split columns of a tree in pre-order, leaves as -1 (ours or ml-cart's). */

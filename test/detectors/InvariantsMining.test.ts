@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { fitFeatures } from "../../src/detectors/Features.ts"
+import { fitFeatures } from "../../src/detectors/base/Features.ts"
 import { integerInvariant, invariantsMining, type InvariantsMiningModel, roundHalfEven } from "../../src/detectors/InvariantsMining.ts"
 import { counts, decodeConfig, fitOk, range, view } from "./fixtures.ts"
 

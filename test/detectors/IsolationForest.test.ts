@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { averagePathLength, isolationForest, type IsolationForestModel, linearQuantile } from "../../src/detectors/IsolationForest.ts"
-import { mulberry32 } from "../../src/sequences/Split.ts"
+import { mulberry32 } from "../../src/artifacts/Random.ts"
 import { counts, decodeConfig, fitOk, range, view } from "./fixtures.ts"
 
 describe("isolation_forest config", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { linearSvm, type LinearSvmModel } from "../../src/detectors/LinearSVM.ts"
-import { mulberry32 } from "../../src/sequences/Split.ts"
+import { mulberry32 } from "../../src/artifacts/Random.ts"
 import { counts, decodeConfig, fitOk, range, view } from "./fixtures.ts"
 
 // One template, counts 0 (normal) and 2 (anomalous): z0 = b, z1 = 2w + b.

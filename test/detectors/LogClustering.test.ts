@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
-import type { DenseMatrix } from "../../src/detectors/Features.ts"
+import type { DenseMatrix } from "../../src/detectors/base/Features.ts"
 import { completeLinkageClusters, cosineDistance, logClustering, type LogClusteringModel } from "../../src/detectors/LogClustering.ts"
-import { mulberry32 } from "../../src/sequences/Split.ts"
+import { mulberry32 } from "../../src/artifacts/Random.ts"
 import { counts, decodeConfig, fitOk, range, view } from "./fixtures.ts"
 
 // Raw counts of templates (1, 2): (5,0), (10,0), (0,5), (0,15), (6,5). Cosine distances: the first two

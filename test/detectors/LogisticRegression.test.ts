@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
-import { fitFeatures } from "../../src/detectors/Features.ts"
+import { fitFeatures } from "../../src/detectors/base/Features.ts"
 import { logisticRegression, type LogisticRegressionModel } from "../../src/detectors/LogisticRegression.ts"
-import { mulberry32 } from "../../src/sequences/Split.ts"
+import { mulberry32 } from "../../src/artifacts/Random.ts"
 import { counts, decodeConfig, fitOk, range, view } from "./fixtures.ts"
 
 const raw = { term_weighting: "none" }

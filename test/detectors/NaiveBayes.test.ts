@@ -1,6 +1,6 @@
 import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import type { SequenceView } from "../../src/detectors/Detector.ts"
+import type { SequenceView } from "../../src/detectors/base/Detector.ts"
 import { naiveBayes, type NaiveBayesModel } from "../../src/detectors/NaiveBayes.ts"
 
 /** Builds a SequenceView from event lists and labels. */

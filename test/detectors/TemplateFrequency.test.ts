@@ -1,6 +1,6 @@
 import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import type { SequenceView } from "../../src/detectors/Detector.ts"
+import type { SequenceView } from "../../src/detectors/base/Detector.ts"
 import { getDetector, UnknownDetectorError } from "../../src/detectors/registry.ts"
 import { templateFrequency, type TemplateFrequencyModel } from "../../src/detectors/TemplateFrequency.ts"
 

@@ -1,7 +1,8 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Schema } from "effect"
-import type { Detector, FitResult, SequenceView } from "../../src/detectors/Detector.ts"
+import type { Detector, SequenceView } from "../../src/detectors/base/Detector.ts"
+import type { FitResult } from "../../src/artifacts/Model.ts"
 import { readSessionFile } from "../../src/sequences/SessionFile.ts"
 
 /** Builds a SequenceView from event lists and labels (default: all unknown). */

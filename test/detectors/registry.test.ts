@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import type { AnyDetector } from "../../src/detectors/Detector.ts"
+import type { AnyDetector } from "../../src/detectors/base/Detector.ts"
 import { detectors, getDetector, UnknownDetectorError } from "../../src/detectors/registry.ts"
 import { decodeConfig, range, view } from "./fixtures.ts"
 

@@ -1,15 +1,5 @@
 import { describe, expect, it } from "vitest"
-import {
-  applyThreshold,
-  bestF1Threshold,
-  chooseThreshold,
-  fixedThreshold,
-  interpolatedQuantile,
-  madThreshold,
-  percentileThreshold,
-  sigmaThreshold,
-  type ThresholdResult
-} from "../../src/eval/Thresholds.ts"
+import { type ThresholdResult, applyThreshold, bestF1Threshold, chooseThreshold, fixedThreshold, interpolatedQuantile, madThreshold, percentileThreshold, sigmaThreshold } from "../../src/eval/Thresholds.ts"
 
 const value = (r: ThresholdResult): number => {
   if (r.status !== "ok") throw new Error(r.reason)

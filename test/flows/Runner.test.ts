@@ -4,7 +4,7 @@ import * as os from "node:os"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { ArtifactStore } from "../../src/cache/ArtifactStore.ts"
+import * as MemoryCache from "../../src/cache/MemoryCache.ts"
 import { FlowEvents, type FlowEvent } from "../../src/flows/Events.ts"
 import { buildPlan, resolveSources } from "../../src/flows/Plan.ts"
 import { loadRegistry } from "../../src/flows/Registry.ts"
@@ -29,7 +29,7 @@ describe("runPlan", () => {
       const forced = yield* runPlan(plan, { ...options, force: true })
       return { first, second, forced }
     }).pipe(
-      Effect.provide(Layer.mergeAll(ArtifactStore.layerMemory, WorkerPool.layerInline, FlowEvents.layerCallback((e) => events.push(e))))
+      Effect.provide(Layer.mergeAll(MemoryCache.layer, WorkerPool.layerInline, FlowEvents.layerCallback((e) => events.push(e))))
     )
     const { first, second, forced } = await Effect.runPromise(program)
     expect(first.counts).toEqual({ cached: 0, done: plan.nodes.length, failed: 0, skipped: 0 })

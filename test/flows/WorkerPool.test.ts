@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest"
 import { decodeValue, encodeValue } from "../../src/cache/Codec.ts"
 import type { StageJob } from "../../src/flows/Execute.ts"
 import { keepWorkersWarm, prewarmWorkers, warmWorkerCount, WorkerPool } from "../../src/flows/WorkerPool.ts"
-import type { ParsedLog } from "../../src/tasks/Artifacts.ts"
+import type { ParsedLog } from "../../src/artifacts/Log.ts"
 import { fileDigest } from "../../src/tasks/SourceStage.ts"
 import { dataRoot } from "../cli/helpers.ts"
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { Drain, groupingAccuracy, groupingF1, mineTemplates } from "../../src/mining/Drain.ts"
 import { drainBaseline } from "../../src/presets/miners.ts"
-import { packStrings } from "../../src/tasks/StringColumn.ts"
+import { packStrings } from "../../src/artifacts/Columns.ts"
 import { loadLoghub } from "./loghub.ts"
 
 const ids = (drain: Drain, lines: ReadonlyArray<string>): Array<number> => lines.map((l) => drain.addLogMessage(l).clusterId)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { mineIdentity } from "../../src/mining/IdentityMiner.ts"
-import { packStrings, unpackStrings } from "../../src/tasks/StringColumn.ts"
+import { packStrings, unpackStrings } from "../../src/artifacts/Columns.ts"
 import { loadLoghub } from "./loghub.ts"
 
 describe("mineIdentity", () => {

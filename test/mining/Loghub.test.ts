@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { groupingAccuracy, groupingF1, mineTemplates } from "../../src/mining/Drain.ts"
 import { minerPreset } from "../../src/presets/miners.ts"
-import { stringAt } from "../../src/tasks/StringColumn.ts"
+import { stringAt } from "../../src/artifacts/Columns.ts"
 import { DRAIN_PUBLISHED_GA, loadLoghub, SYSTEMS, type LoghubSystem } from "./loghub.ts"
 
 /**

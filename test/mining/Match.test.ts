@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest"
 import { mineTemplatesWithState } from "../../src/mining/Drain.ts"
 import { matchTemplates, TemplateMatcher } from "../../src/mining/Match.ts"
 import { minerPreset } from "../../src/presets/miners.ts"
-import { packStrings, unpackStrings } from "../../src/tasks/StringColumn.ts"
+import { packStrings, unpackStrings } from "../../src/artifacts/Columns.ts"
 import { compileFormat, parseLog } from "../../src/parsing/LogFormat.ts"
 import { LOGHUB_FORMATS, loadLoghub, readData } from "./loghub.ts"
 

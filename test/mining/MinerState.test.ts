@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest"
 import { decodeValue, encodeValue } from "../../src/cache/Codec.ts"
-import { Drain, mineTemplates, mineTemplatesWithState } from "../../src/mining/Drain.ts"
+import { Drain, fromState, mineTemplates, mineTemplatesWithState, toState } from "../../src/mining/Drain.ts"
 import { matchTemplates } from "../../src/mining/Match.ts"
-import { checkState, fromState, toState } from "../../src/mining/MinerState.ts"
+import { checkState } from "../../src/mining/MinerState.ts"
 import { minerPreset } from "../../src/presets/miners.ts"
-import { packStrings, unpackStrings } from "../../src/tasks/StringColumn.ts"
+import { packStrings, unpackStrings } from "../../src/artifacts/Columns.ts"
 import { loadLoghub, SYSTEMS } from "./loghub.ts"
 
 describe("MinerState", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest"
 import { mineTemplates } from "../../src/mining/Drain.ts"
 import { extractParameterColumn, extractParameters, ParameterExtractor } from "../../src/mining/Parameters.ts"
 import { minerPreset } from "../../src/presets/miners.ts"
-import { stringAt, unpackStrings } from "../../src/tasks/StringColumn.ts"
+import { stringAt, unpackStrings } from "../../src/artifacts/Columns.ts"
 import { loadLoghub, SYSTEMS } from "./loghub.ts"
 
 const values = (template: string, content: string, system: string): Array<string> | undefined =>

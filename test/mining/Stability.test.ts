@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { groupingAccuracy, groupingF1, mineTemplates } from "../../src/mining/Drain.ts"
 import { drainBaseline, minerPreset } from "../../src/presets/miners.ts"
-import type { StringColumn } from "../../src/tasks/Artifacts.ts"
+import type { StringColumn } from "../../src/artifacts/Columns.ts"
 import { loadLoghub } from "./loghub.ts"
 
 /** The column repeated `times` times, without building one string per line. */

@@ -7,7 +7,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { compileFormat, parseLog } from "../../src/parsing/LogFormat.ts"
 import { formatPresets, type System, SYSTEMS } from "../../src/presets/formats.ts"
-import type { StringColumn } from "../../src/tasks/Artifacts.ts"
+import type { StringColumn } from "../../src/artifacts/Columns.ts"
 
 export { SYSTEMS }
 export type LoghubSystem = System

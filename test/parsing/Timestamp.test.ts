@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { packStrings } from "../../src/tasks/StringColumn.ts"
+import { packStrings } from "../../src/artifacts/Columns.ts"
 import { compileTimestamp, daysFromCivil, timestampColumn, timestampOf, type TimestampSpec } from "../../src/parsing/Timestamp.ts"
 
 /** Dictionary columns from plain per-row values. */

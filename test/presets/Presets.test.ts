@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest"
 import { compileFormat, parseLog } from "../../src/parsing/LogFormat.ts"
 import { compileTimestamp } from "../../src/parsing/Timestamp.ts"
 import { getPreset, PRESET_NAMES, presets } from "../../src/presets/Presets.ts"
-import { dictValueAt, unpackStrings } from "../../src/tasks/StringColumn.ts"
+import { dictValueAt, unpackStrings } from "../../src/artifacts/Columns.ts"
 import { fieldOf, loghubLog, loghubStructured } from "./helpers.ts"
 
 const SIXTEEN = [

@@ -5,8 +5,8 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { ParsedLog } from "../../src/tasks/Artifacts.ts"
-import { dictValueAt } from "../../src/tasks/StringColumn.ts"
+import type { ParsedLog } from "../../src/artifacts/Log.ts"
+import { dictValueAt } from "../../src/artifacts/Columns.ts"
 
 export const dataRoot = (): string => process.env.FLOW_DATA_ROOT ?? path.resolve(import.meta.dirname, "../../../shared/data")
 

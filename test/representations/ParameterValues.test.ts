@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { parameterMatrices, positionValues } from "../../src/representations/ParameterValues.ts"
-import type { TemplatedLog } from "../../src/tasks/Artifacts.ts"
-import { packStrings, stringAt } from "../../src/tasks/StringColumn.ts"
+import type { TemplatedLog } from "../../src/artifacts/Log.ts"
+import { packStrings, stringAt } from "../../src/artifacts/Columns.ts"
 
 // Rows (template: parameters): 0 A: 10 x; 1 B: 7; 2 A: -2.5 y; 3 A: 3 (mismatched); 4 B: 08; 5 C: (none)
 const templated: TemplatedLog = {

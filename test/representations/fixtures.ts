@@ -1,6 +1,6 @@
 /** Small hand-built Sequences for the representation tests. */
-import type { Sequences } from "../../src/tasks/Artifacts.ts"
-import { packStrings } from "../../src/tasks/StringColumn.ts"
+import type { Sequences } from "../../src/artifacts/Sequences.ts"
+import { packStrings } from "../../src/artifacts/Columns.ts"
 
 /** Sequences whose i-th sequence has the given events (rows = event positions unless given). */
 export const eventSequences = (events: Array<Array<number>>, rows?: Array<Array<number>>): Sequences => {

@@ -5,9 +5,9 @@ import { markov } from "../../src/detectors/Markov.ts"
 import { getDetector } from "../../src/detectors/registry.ts"
 import { vocabularyOf, windowsOf } from "../../src/detectors/deeplog/Windows.ts"
 import { withoutContext } from "../../src/sequences/Context.ts"
-import { LABEL_NORMAL, type Sequences } from "../../src/tasks/Artifacts.ts"
+import { LABEL_NORMAL, type Sequences } from "../../src/artifacts/Sequences.ts"
 import { detectorView } from "../../src/tasks/FitStage.ts"
-import { packStrings } from "../../src/tasks/StringColumn.ts"
+import { packStrings } from "../../src/artifacts/Columns.ts"
 import { decodeConfig } from "../detectors/fixtures.ts"
 
 /** Sequences of template ids; rows number the events in order. */

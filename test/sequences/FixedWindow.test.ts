@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest"
 import { fixedWindows } from "../../src/sequences/FixedWindow.ts"
 import { applyLineLabels, labelHistogram } from "../../src/sequences/Labels.ts"
-import { LABEL_ANOMALY, LABEL_UNKNOWN } from "../../src/tasks/Artifacts.ts"
-import { stringAt, stringCount, unpackStrings } from "../../src/tasks/StringColumn.ts"
+import { LABEL_ANOMALY, LABEL_UNKNOWN } from "../../src/artifacts/Sequences.ts"
+import { stringAt, stringCount, unpackStrings } from "../../src/artifacts/Columns.ts"
 import { bglLog, parsedLog, seqRows, templatedLog } from "./fixtures.ts"
 
 /** Independent count of windows [s, s + size) holding a raw line whose first token is not "-". */

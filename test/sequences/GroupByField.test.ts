@@ -3,7 +3,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { compileFormat, parseLog } from "../../src/parsing/LogFormat.ts"
 import { groupByField } from "../../src/sequences/GroupByField.ts"
-import { stringAt } from "../../src/tasks/StringColumn.ts"
+import { stringAt } from "../../src/artifacts/Columns.ts"
 
 const BGL = "<Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> <Component> <Level> <Content>"
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest"
 import { applyEntityLabels, applyLineLabels, labelHistogram, lineLabels, parseEntityLabelCsv, rowLabelsFromSequences } from "../../src/sequences/Labels.ts"
-import type { Sequences } from "../../src/tasks/Artifacts.ts"
-import { LABEL_ANOMALY, LABEL_NORMAL, LABEL_UNKNOWN } from "../../src/tasks/Artifacts.ts"
-import { packStrings } from "../../src/tasks/StringColumn.ts"
+import type { Sequences } from "../../src/artifacts/Sequences.ts"
+import { LABEL_ANOMALY, LABEL_NORMAL, LABEL_UNKNOWN } from "../../src/artifacts/Sequences.ts"
+import { packStrings } from "../../src/artifacts/Columns.ts"
 import { parsedLog } from "./fixtures.ts"
 
 const opts = { entityColumn: "BlockId", labelColumn: "Label", anomalyValues: ["Anomaly"], normalValues: ["Normal"] }

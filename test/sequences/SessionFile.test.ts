@@ -1,8 +1,8 @@
 import * as fs from "node:fs"
 import { describe, expect, it } from "vitest"
 import { concatSessionFiles, readSessionFile } from "../../src/sequences/SessionFile.ts"
-import { LABEL_ANOMALY, LABEL_NORMAL, LABEL_UNKNOWN, SPLIT_TEST, SPLIT_TRAIN } from "../../src/tasks/Artifacts.ts"
-import { stringAt, stringCount, unpackStrings } from "../../src/tasks/StringColumn.ts"
+import { LABEL_ANOMALY, LABEL_NORMAL, LABEL_UNKNOWN, SPLIT_TEST, SPLIT_TRAIN } from "../../src/artifacts/Sequences.ts"
+import { stringAt, stringCount, unpackStrings } from "../../src/artifacts/Columns.ts"
 import { dataPath, readLines } from "./fixtures.ts"
 
 const seqEvents = (s: { offsets: Int32Array; events: Int32Array }, i: number) => Array.from(s.events.subarray(s.offsets[i]!, s.offsets[i + 1]!))

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest"
-import { chronologicalSplit, mulberry32, randomSplit, rawEntrySplit, type StraddlePolicy } from "../../src/sequences/Split.ts"
-import type { Sequences } from "../../src/tasks/Artifacts.ts"
-import { SPLIT_IGNORED, SPLIT_TEST, SPLIT_TRAIN } from "../../src/tasks/Artifacts.ts"
-import { packStrings, unpackStrings } from "../../src/tasks/StringColumn.ts"
+import { type StraddlePolicy, chronologicalSplit, randomSplit, rawEntrySplit } from "../../src/sequences/Split.ts"
+import { mulberry32 } from "../../src/artifacts/Random.ts"
+import type { Sequences } from "../../src/artifacts/Sequences.ts"
+import { SPLIT_IGNORED, SPLIT_TEST, SPLIT_TRAIN } from "../../src/artifacts/Sequences.ts"
+import { packStrings, unpackStrings } from "../../src/artifacts/Columns.ts"
 import { seqRows } from "./fixtures.ts"
 
 const T = SPLIT_TRAIN, X = SPLIT_TEST, I = SPLIT_IGNORED

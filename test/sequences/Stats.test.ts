@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest"
 import { groupByEntity } from "../../src/sequences/GroupByEntity.ts"
 import { lengthStats, sequenceStats } from "../../src/sequences/Stats.ts"
-import type { Sequences } from "../../src/tasks/Artifacts.ts"
-import { packStrings } from "../../src/tasks/StringColumn.ts"
+import type { Sequences } from "../../src/artifacts/Sequences.ts"
+import { packStrings } from "../../src/artifacts/Columns.ts"
 import { hdfsLog } from "./fixtures.ts"
 
 const ofLengths = (lengths: Array<number>, labels: Array<number>): Sequences => {

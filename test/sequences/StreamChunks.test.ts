@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { applyLineLabels } from "../../src/sequences/Labels.ts"
 import { streamChunks } from "../../src/sequences/StreamChunks.ts"
-import { unpackStrings } from "../../src/tasks/StringColumn.ts"
+import { unpackStrings } from "../../src/artifacts/Columns.ts"
 import { parsedLog, seqRows, templatedLog } from "./fixtures.ts"
 
 const parsed = parsedLog(["a", "b", "c", "d", "e", "f", "g"], { Label: ["-", "-", "-", "X", "-", "-", "-"] })

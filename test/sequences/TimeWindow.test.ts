@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest"
 import { applyLineLabels } from "../../src/sequences/Labels.ts"
 import { timeWindows } from "../../src/sequences/TimeWindow.ts"
-import { LABEL_ANOMALY } from "../../src/tasks/Artifacts.ts"
-import { unpackStrings } from "../../src/tasks/StringColumn.ts"
+import { LABEL_ANOMALY } from "../../src/artifacts/Sequences.ts"
+import { unpackStrings } from "../../src/artifacts/Columns.ts"
 import { bglLog, parsedLog, seqRows, templatedLog } from "./fixtures.ts"
 
 const log = (ts: Array<number>) => ({

@@ -5,8 +5,9 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { DictColumn, ParsedLog, TemplatedLog } from "../../src/tasks/Artifacts.ts"
-import { packStrings } from "../../src/tasks/StringColumn.ts"
+import type { DictColumn } from "../../src/artifacts/Columns.ts"
+import type { ParsedLog, TemplatedLog } from "../../src/artifacts/Log.ts"
+import { packStrings } from "../../src/artifacts/Columns.ts"
 
 /** Absolute path of a file under FLOW_DATA_ROOT. */
 export const dataPath = (rel: string): string => {

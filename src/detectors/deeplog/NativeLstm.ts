@@ -28,7 +28,7 @@
  */
 
 import type { LstmLayerWeights, LstmShape, LstmWeights } from "./LstmTypes.ts"
-import { mulberry32 } from "../../sequences/Split.ts"
+import { mulberry32 } from "../../artifacts/Random.ts"
 
 export type { LstmLayerWeights, LstmShape, LstmWeights }
 

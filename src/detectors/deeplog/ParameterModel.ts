@@ -42,7 +42,7 @@
 
 import { Adam, flattenWeights, forward, initWeights, lossAndGradients, parameterCount, unflattenWeights } from "./NativeLstm.ts"
 import type { LstmShape, LstmWeights } from "./LstmTypes.ts"
-import { seededPermutation } from "../../sequences/Split.ts"
+import { seededPermutation } from "../../artifacts/Random.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Public types

@@ -6,7 +6,7 @@
  * history only (every other row).
  */
 import type { ParameterMatrices } from "../../representations/ParameterValues.ts"
-import { type DetectorInputs, firstOwnEvent, type SequenceView } from "../Detector.ts"
+import { type DetectorInputs, type SequenceView, firstOwnEvent } from "../base/Detector.ts"
 import { type ParameterSeries, ROLE_CONTEXT } from "./ParameterModel.ts"
 
 const isMatrices = (v: unknown): v is ParameterMatrices =>

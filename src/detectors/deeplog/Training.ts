@@ -5,8 +5,7 @@
  * per epoch, and a checkpoint (weights, Adam moments, curves) after every epoch. Resuming from
  * the checkpoint of epoch e gives bit-identical weights to an uninterrupted run.
  */
-import { decodeValue, encodeValue } from "../../cache/Codec.ts"
-import { seededPermutation } from "../../sequences/Split.ts"
+import { seededPermutation } from "../../artifacts/Random.ts"
 import type { LstmShape, LstmWeights } from "./LstmTypes.ts"
 import { Adam, cloneWeights, flattenWeights, forward, initWeights, lossAndGradients, unflattenWeights } from "./NativeLstm.ts"
 import type { Windows } from "./Windows.ts"
@@ -249,32 +248,32 @@ export const rankFromLogits = (
 const epochSeed = (seed: number, epoch: number): number => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + epoch * 0x27d4eb2f) >>> 0
 
 
-/** Checkpoint bytes: the state plus the shape it belongs to (checked on load), and any `extra` data (typed arrays allowed). */
-export const encodeCheckpoint = (shape: LstmShape, state: TrainState, extra?: unknown): Uint8Array =>
-  encodeValue({
-    format: "logflow-deeplog-checkpoint/1",
-    shape,
-    epoch: state.epoch,
-    weights: flattenWeights(state.weights),
-    adam: { t: state.adam.t, m: flattenWeights(state.adam.m), v: flattenWeights(state.adam.v) },
-    curves: state.curves,
-    ...(extra === undefined ? {} : { extra })
-  })
+/**
+ * A checkpoint as plain data (fresh typed arrays, so the engine may encode it later): the state plus
+ * the shape it belongs to (checked on load), and any `extra` data (typed arrays allowed).
+ */
+export const checkpointValue = (shape: LstmShape, state: TrainState, extra?: unknown): unknown => ({
+  format: "logflow-deeplog-checkpoint/1",
+  shape,
+  epoch: state.epoch,
+  weights: flattenWeights(state.weights),
+  adam: { t: state.adam.t, m: flattenWeights(state.adam.m), v: flattenWeights(state.adam.v) },
+  curves: state.curves,
+  ...(extra === undefined ? {} : { extra })
+})
 
-/** The `extra` data stored with a checkpoint (undefined when none). */
-export const checkpointExtra = (bytes: Uint8Array): unknown => (decodeValue(bytes) as { extra?: unknown }).extra
-
-/** Decode checkpoint bytes; throws when they are not a checkpoint of this shape. */
-export const decodeCheckpoint = (shape: LstmShape, bytes: Uint8Array): TrainState => {
-  const v = decodeValue(bytes) as {
+/** Read a checkpoint back; throws when it is not a checkpoint of this shape. */
+export const readCheckpoint = (shape: LstmShape, value: unknown): { readonly state: TrainState; readonly extra: unknown } => {
+  const v = (value ?? {}) as {
     format?: unknown
     shape?: unknown
     epoch?: unknown
     weights?: unknown
     adam?: { t?: unknown; m?: unknown; v?: unknown }
     curves?: unknown
+    extra?: unknown
   }
-  if (v.format !== "logflow-deeplog-checkpoint/1") throw new Error("not a DeepLog checkpoint")
+  if (typeof v !== "object" || v.format !== "logflow-deeplog-checkpoint/1") throw new Error("not a DeepLog checkpoint")
   if (JSON.stringify(v.shape) !== JSON.stringify(shape)) throw new Error(`checkpoint is for model shape ${JSON.stringify(v.shape)}, not ${JSON.stringify(shape)}`)
   if (typeof v.epoch !== "number" || !(v.weights instanceof Float32Array) || v.adam === undefined || typeof v.adam.t !== "number" ||
     !(v.adam.m instanceof Float32Array) || !(v.adam.v instanceof Float32Array) || !Array.isArray(v.curves)) {
@@ -282,9 +281,12 @@ export const decodeCheckpoint = (shape: LstmShape, bytes: Uint8Array): TrainStat
   }
   // Copies: decoded views may alias the cache's buffer, and training writes weights in place.
   return {
-    epoch: v.epoch,
-    weights: unflattenWeights(shape, v.weights.slice()),
-    adam: { t: v.adam.t, m: unflattenWeights(shape, v.adam.m.slice()), v: unflattenWeights(shape, v.adam.v.slice()) },
-    curves: v.curves as ReadonlyArray<EpochCurve>
+    state: {
+      epoch: v.epoch,
+      weights: unflattenWeights(shape, v.weights.slice()),
+      adam: { t: v.adam.t, m: unflattenWeights(shape, v.adam.m.slice()), v: unflattenWeights(shape, v.adam.v.slice()) },
+      curves: v.curves as ReadonlyArray<EpochCurve>
+    },
+    extra: v.extra
   }
 }

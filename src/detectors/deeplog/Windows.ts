@@ -5,7 +5,7 @@
  * padding before a sequence's first event (PAD = K) and for a key never seen in training (UNSEEN =
  * K + 1), so the model's input size is K + 2.
  */
-import { firstOwnEvent, type SequenceView } from "../Detector.ts"
+import { type SequenceView, firstOwnEvent } from "../base/Detector.ts"
 
 /** The keys seen in training and the input indexes of padding and unseen keys. */
 export interface Vocabulary {

@@ -12,7 +12,7 @@ import {
   parameterCount,
   unflattenWeights
 } from "../../../src/detectors/deeplog/NativeLstm.ts"
-import { mulberry32 } from "../../../src/sequences/Split.ts"
+import { mulberry32 } from "../../../src/artifacts/Random.ts"
 
 // ---------------------------------------------------------------------------------------------
 // An independent float64 reference of the model: one sequence at a time, one-hot ids, plain

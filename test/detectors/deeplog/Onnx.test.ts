@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest"
 import onnxProto from "onnx-proto"
 import { exportOnnx, OnnxScorer, referenceForward } from "../../../src/detectors/deeplog/Onnx.ts"
 import type { LstmShape, LstmWeights } from "../../../src/detectors/deeplog/LstmTypes.ts"
-import { mulberry32 } from "../../../src/sequences/Split.ts"
+import { mulberry32 } from "../../../src/artifacts/Random.ts"
 
 const { onnx } = onnxProto
 

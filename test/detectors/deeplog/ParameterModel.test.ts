@@ -7,7 +7,7 @@ import {
   scoreParameterModel,
   twoSidedZ
 } from "../../../src/detectors/deeplog/ParameterModel.ts"
-import { mulberry32 } from "../../../src/sequences/Split.ts"
+import { mulberry32 } from "../../../src/artifacts/Random.ts"
 
 const CONFIG: ParameterModelConfig = {
   history: 4,

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest"
 import { tfjsGradients, useBackend } from "../../../bench/lib/tfjsLstm.ts"
 import type { LstmShape, LstmWeights } from "../../../src/detectors/deeplog/LstmTypes.ts"
 import { Adam, initWeights, lossAndGradients, weightArrays } from "../../../src/detectors/deeplog/NativeLstm.ts"
-import { mulberry32 } from "../../../src/sequences/Split.ts"
+import { mulberry32 } from "../../../src/artifacts/Random.ts"
 
 const shape: LstmShape = { inputKind: "ids", inputSize: 7, hidden: 5, layers: 2, outputSize: 5 }
 const B = 9

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { fitFeatures, labelledRows, trainingRows, transformFeatures } from "../../src/detectors/Features.ts"
-import { counts, range, view } from "./fixtures.ts"
+import { fitFeatures, labelledRows, trainingRows, transformFeatures } from "../../../src/detectors/base/Features.ts"
+import { counts, range, view } from "../fixtures.ts"
 
 // Train s0..s2: counts over templates (1, 2, 3) = (2, 1, 0), (0, 1, 1), (1, 0, 0). Test s3: [1, 4, 4, 3].
 const data = view([counts([1, 2], [2, 1]), [2, 3], [1], [1, 4, 4, 3]], [0, 0, 1, -1])

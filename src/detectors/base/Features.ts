@@ -6,9 +6,9 @@
  * `transformFeatures` (with the JSON `FeatureModel`) in `score`.
  */
 import { Effect, Schema } from "effect"
-import { countVectors, denseCounts } from "../representations/CountVectors.ts"
-import { vocabularyOf, type Vocabulary } from "../representations/Vocabulary.ts"
-import { LABEL_ANOMALY, LABEL_NORMAL, type Sequences } from "../tasks/Artifacts.ts"
+import { countVectors, denseCounts } from "../../representations/CountVectors.ts"
+import { vocabularyOf, type Vocabulary } from "../../representations/Vocabulary.ts"
+import { LABEL_ANOMALY, LABEL_NORMAL, type Sequences } from "../../artifacts/Sequences.ts"
 import type { SequenceView } from "./Detector.ts"
 
 /** `term_weighting`: "tf-idf" multiplies column j by idf_j; "none" keeps raw counts. */

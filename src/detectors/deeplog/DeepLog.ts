@@ -15,12 +15,14 @@
  */
 import { Effect, Schema } from "effect"
 import { createHash } from "node:crypto"
-import { closedStruct } from "../config/ClosedStruct.ts"
-import type { Detector, DetectorInputs, DetectorScores, FitContext, FitResult, NextEventHits, NextEventRequest, SequenceView } from "./Detector.ts"
-import { trainingRows, trainOnField } from "./Features.ts"
-import type { LstmShape } from "./deeplog/LstmTypes.ts"
-import { flattenWeights, unflattenWeights } from "./deeplog/NativeLstm.ts"
-import { exportOnnx, OnnxScorer } from "./deeplog/Onnx.ts"
+import { closedStruct } from "../../artifacts/ClosedStruct.ts"
+import type { Detector, DetectorInputs, DetectorScores, FitContext, NextEventRequest, SequenceView } from "../base/Detector.ts"
+import type { FitResult } from "../../artifacts/Model.ts"
+import type { NextEventHits } from "../../artifacts/Scores.ts"
+import { trainingRows, trainOnField } from "../base/Features.ts"
+import type { LstmShape } from "./LstmTypes.ts"
+import { flattenWeights, unflattenWeights } from "./NativeLstm.ts"
+import { exportOnnx, OnnxScorer } from "./Onnx.ts"
 import {
   fitParameterModel,
   type ParameterFitHooks,
@@ -30,22 +32,21 @@ import {
   ROLE_TRAIN,
   scoreParameterModel,
   type TemplateParameterModel
-} from "./deeplog/ParameterModel.ts"
-import { parameterSeries, sequencesWithRows } from "./deeplog/ParameterSeries.ts"
+} from "./ParameterModel.ts"
+import { parameterSeries, sequencesWithRows } from "./ParameterSeries.ts"
 import {
-  checkpointExtra,
-  decodeCheckpoint,
+  readCheckpoint,
   distinctHistories,
   type EpochCurve,
-  encodeCheckpoint,
+  checkpointValue,
   rankFromLogits,
   rankTargets,
   type TrainHooks,
   trainNextKey,
   trainNextKeySync,
   type TrainState
-} from "./deeplog/Training.ts"
-import { classCount, type Vocabulary, vocabularyOf, vocabularyOfKeys, type Windows, windowsOf } from "./deeplog/Windows.ts"
+} from "./Training.ts"
+import { classCount, type Vocabulary, vocabularyOf, vocabularyOfKeys, type Windows, windowsOf } from "./Windows.ts"
 
 const PositiveInt = (fallback: number) =>
   Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).pipe(Schema.withDecodingDefaultKey(Effect.succeed(fallback)))
@@ -349,9 +350,9 @@ export const deepLog: Detector<DeepLogConfig, DeepLogModel> = {
     let doneParameters: ReadonlyArray<TemplateParameterModel> = []
     if (ctx.resume !== undefined) {
       try {
-        resume = decodeCheckpoint(p.shape, ctx.resume.bytes)
-        if (resume.epoch > config.epochs) resume = undefined
-        const extra = checkpointExtra(ctx.resume.bytes) as { parameterModels?: ReadonlyArray<TemplateParameterModel> } | undefined
+        const read = readCheckpoint(p.shape, ctx.resume.state)
+        resume = read.state.epoch > config.epochs ? undefined : read.state
+        const extra = read.extra as { parameterModels?: ReadonlyArray<TemplateParameterModel> } | undefined
         if (resume !== undefined && resume.epoch === config.epochs && config.parameter_detection_enabled) doneParameters = extra?.parameterModels ?? []
       } catch (e) {
         ctx.progress(0, `checkpoint unusable (${e instanceof Error ? e.message : String(e)}); training from scratch`)
@@ -372,7 +373,7 @@ export const deepLog: Detector<DeepLogConfig, DeepLogModel> = {
         const eta = doneHere > 0 ? (elapsed / doneHere) * (total - done) : 0
         ctx.progress(done / total, `epoch ${epoch}/${epochs} step ${step}/${steps} loss ${lastLoss.toFixed(4)} ETA ${fmtEta(eta)}`)
       },
-      checkpoint: (state) => ctx.checkpoint?.(state.epoch, encodeCheckpoint(p.shape, state))
+      checkpoint: (state) => ctx.checkpoint?.(state.epoch, checkpointValue(p.shape, state))
     }
     const state = await trainNextKey(p.shape, p.trainWindows, p.validation, trainOptions(config), hooks)
     // The parameter-value models, one template at a time, each followed by a checkpoint.
@@ -383,7 +384,7 @@ export const deepLog: Detector<DeepLogConfig, DeepLogModel> = {
         ctx.progress(1, `parameter models ${done}/${total}`)
         if (model === undefined || finished.includes(model)) return
         finished.push(model)
-        ctx.checkpoint?.(config.epochs + done, encodeCheckpoint(p.shape, state, { parameterModels: finished }))
+        ctx.checkpoint?.(config.epochs + done, checkpointValue(p.shape, state, { parameterModels: finished }))
       }
     })
     return finish(p, config, state, parameters, resume === undefined ? null : resume.epoch, (performance.now() - t0) / 1000)

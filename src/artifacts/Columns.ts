@@ -1,8 +1,24 @@
 /**
- * Pack and unpack string arrays as one UTF-8 blob with offsets (the `StringColumn` artifact
- * shape). Use it for any per-row or per-sequence text that has to live in the cache.
+ * Text columns: strings packed as one UTF-8 blob with offsets (`StringColumn`) and
+ * dictionary-encoded fields (`DictColumn`). Use them for any per-row or per-sequence text that has
+ * to live in the cache or cross a thread: one blob, not one JS string per row.
  */
-import type { DictColumn, StringColumn } from "./Artifacts.ts"
+
+/** Strings packed as one UTF-8 blob plus start offsets (length n + 1). */
+export interface StringColumn {
+  readonly blob: Uint8Array
+  readonly offsets: Int32Array
+}
+
+/**
+ * A dictionary-encoded header field: codes index into `values`, the distinct values packed as
+ * one UTF-8 blob (a field whose values are all distinct, like a time with microseconds, costs
+ * bytes, not one JS string per line).
+ */
+export interface DictColumn {
+  readonly values: StringColumn
+  readonly codes: Int32Array
+}
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()

@@ -6,6 +6,8 @@
  * a detector up from an experiment file.
  */
 import type { Schema } from "effect"
+import type { FitResult } from "../../artifacts/Model.ts"
+import type { NextEventHits } from "../../artifacts/Scores.ts"
 
 /** The columns of `Sequences` a detector reads (a `Sequences` value is a `SequenceView`). */
 export interface SequenceView {
@@ -25,16 +27,6 @@ export interface SequenceView {
 
 /** The first event of sequence s that is not context. */
 export const firstOwnEvent = (data: SequenceView, s: number): number => data.offsets[s]! + (data.context?.[s] ?? 0)
-
-/** Outcome of `fit`: a model, or the reason the training set cannot produce one. */
-export type FitResult<Model> =
-  | {
-    readonly status: "ok"
-    readonly model: Model
-    /** A small JSON report for the run's manifest (e.g. training curves under `curves`, one point per epoch). */
-    readonly report?: Readonly<Record<string, unknown>>
-  }
-  | { readonly status: "invalid"; readonly reason: string }
 
 /** Output of `score`, aligned with the `which` indexes it was given. */
 export interface DetectorScores {
@@ -77,10 +69,13 @@ export interface FitContext {
   readonly inputs?: DetectorInputs | undefined
   /** Report progress (0..1) with a short message (epoch, loss, ETA). */
   readonly progress: (fraction: number, message?: string) => void
-  /** The newest intact checkpoint an interrupted attempt left, if any. */
-  readonly resume?: { readonly step: number; readonly bytes: Uint8Array } | undefined
-  /** Store a checkpoint for `step` (kept in the cache until the fit's output is stored). */
-  readonly checkpoint?: (step: number, bytes: Uint8Array) => void
+  /** The newest intact checkpoint an interrupted attempt left, if any: the value given to `checkpoint`, as decoded. */
+  readonly resume?: { readonly step: number; readonly state: unknown } | undefined
+  /**
+   * Store a checkpoint for `step` (kept in the cache until the fit's output is stored): plain data
+   * (JSON values, typed arrays), encoded at once, so its arrays may be reused afterwards.
+   */
+  readonly checkpoint?: (step: number, state: unknown) => void
 }
 
 /**
@@ -125,13 +120,6 @@ export interface Detector<Config, Model> {
   predictNext?(model: Model, data: SequenceView, which: Int32Array, ks: ReadonlyArray<number>): NextEventHits
   /** The same as `predictNext` on a faster asynchronous scorer; the score stage prefers it. */
   predictNextAsync?(model: Model, data: SequenceView, which: Int32Array, ks: ReadonlyArray<number>): Promise<NextEventHits>
-}
-
-/** Top-k next-event hits: `hits[j]` events had their true next event in the top `ks[j]`. */
-export interface NextEventHits {
-  readonly ks: ReadonlyArray<number>
-  readonly events: number
-  readonly hits: ReadonlyArray<number>
 }
 
 /**

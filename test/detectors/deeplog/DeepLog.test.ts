@@ -1,12 +1,12 @@
 // DeepLog: config, what it learns, bad input, ONNX vs native scores on real HDFS sessions,
 // deterministic training and checkpoint resume (including a corrupt checkpoint).
 import { describe, expect, it } from "vitest"
-import { deepLog, type DeepLogModel, onnxRanks, vocabularyOfModel } from "../../src/detectors/DeepLog.ts"
-import { unflattenWeights, forward } from "../../src/detectors/deeplog/NativeLstm.ts"
-import { OnnxScorer } from "../../src/detectors/deeplog/Onnx.ts"
-import { rankTargets } from "../../src/detectors/deeplog/Training.ts"
-import { windowsOf } from "../../src/detectors/deeplog/Windows.ts"
-import { decodeConfig, hdfs100k, range, view } from "./fixtures.ts"
+import { deepLog, type DeepLogModel, onnxRanks, vocabularyOfModel } from "../../../src/detectors/deeplog/DeepLog.ts"
+import { unflattenWeights, forward } from "../../../src/detectors/deeplog/NativeLstm.ts"
+import { OnnxScorer } from "../../../src/detectors/deeplog/Onnx.ts"
+import { rankTargets } from "../../../src/detectors/deeplog/Training.ts"
+import { windowsOf } from "../../../src/detectors/deeplog/Windows.ts"
+import { decodeConfig, hdfs100k, range, view } from "../fixtures.ts"
 
 const small = { hidden_size: 8, num_layers: 1, history_size: 3, top_g: 2, epochs: 6, batch_size: 16, learning_rate: 0.02, validation_fraction: 0 }
 
@@ -120,8 +120,8 @@ describe("deeplog", () => {
   it("resumes from a checkpoint to the same weights as an uninterrupted run; an unusable checkpoint restarts", async () => {
     const g = grammar()
     const config = decodeConfig(deepLog, { ...small, epochs: 4 })
-    const saved = new Map<number, Uint8Array>()
-    const ctx = { progress: () => {}, checkpoint: (step: number, bytes: Uint8Array) => void saved.set(step, bytes) }
+    const saved = new Map<number, unknown>()
+    const ctx = { progress: () => {}, checkpoint: (step: number, state: unknown) => void saved.set(step, state) }
     const full = await deepLog.fitAsync!(g.data, g.train, config, ctx)
     if (full.status !== "ok") throw new Error(full.reason)
     expect([...saved.keys()]).toEqual([1, 2, 3, 4])
@@ -129,7 +129,7 @@ describe("deeplog", () => {
     const sync = deepLog.fit(g.data, g.train, config)
     expect(sync.status === "ok" && [...sync.model.weights]).toEqual([...full.model.weights])
 
-    const resumed = await deepLog.fitAsync!(g.data, g.train, config, { ...ctx, resume: { step: 2, bytes: saved.get(2)! } })
+    const resumed = await deepLog.fitAsync!(g.data, g.train, config, { ...ctx, resume: { step: 2, state: saved.get(2)! } })
     if (resumed.status !== "ok") throw new Error(resumed.reason)
     expect(resumed.report?.resumed_from_epoch).toBe(2)
     expect(resumed.report?.weights_sha256).toBe(full.report?.weights_sha256)
@@ -139,7 +139,7 @@ describe("deeplog", () => {
     const messages: Array<string> = []
     const garbage = await deepLog.fitAsync!(g.data, g.train, config, {
       progress: (_f, m) => void (m !== undefined && messages.push(m)),
-      resume: { step: 3, bytes: new Uint8Array([1, 2, 3, 4]) }
+      resume: { step: 3, state: new Uint8Array([1, 2, 3, 4]) }
     })
     expect(garbage.status === "ok" && garbage.report?.resumed_from_epoch).toBe(null)
     expect(garbage.status === "ok" && garbage.report?.weights_sha256).toBe(full.report?.weights_sha256)
