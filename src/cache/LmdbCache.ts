@@ -2,9 +2,9 @@
  * The on-disk cache: one LMDB environment in a folder, shared by every process that opens it,
  * serving both the `ArtifactStore` (entries: metadata and value chunks) and the `Leases` (holds
  * and claims) over the same data, so a claim and the entry it waits for are decided in one
- * transaction. `layer(dir)` opens it for one command; in a process whose warm state is kept (the
- * daemon) the environment stays open for the next command instead, and is reopened when its
- * data file was removed or replaced (`rm -rf .cache`).
+ * transaction. `layer(dir)` opens it; with a `WarmState` it stays open in that state (until the
+ * command ends, or in the daemon for the next command) and is reopened when its data file was
+ * removed or replaced (`rm -rf .cache`); without one it is closed when the layer is released.
  */
 import { Context, Effect, Layer, Option } from "effect"
 import type { Database, RootDatabase } from "lmdb"
@@ -33,7 +33,7 @@ const close = async (c: OpenCache): Promise<void> => {
   await c.root.close()
 }
 
-/** Caches kept open between commands, by folder. */
+/** Caches kept open in a warm state, by folder. */
 const openCaches = memoSpec<string, OpenCache>("lmdb-caches", 8, close)
 
 /** The LMDB cache in `dir` (created if missing): an `ArtifactStore` and its `Leases`. */
@@ -41,7 +41,7 @@ export const layer = (dir: string): Layer.Layer<ArtifactStore | Leases, CacheErr
   Layer.effectContext(
     Effect.gen(function*() {
       const warm = yield* Effect.serviceOption(WarmState)
-      const cache = Option.isSome(warm) && warm.value.kept
+      const cache = Option.isSome(warm)
         ? yield* Effect.tryPromise({ try: () => keptCache(warm.value.memo(openCaches), dir), catch: (e) => openError(dir, e) })
         : yield* Effect.acquireRelease(Effect.try({ try: () => open(dir), catch: (e) => openError(dir, e) }), (c) => Effect.promise(() => close(c)))
       return Context.make(ArtifactStore, cache.store).pipe(Context.add(Leases, cache.leases))

@@ -71,7 +71,7 @@ export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown
     // no log yet
   }
   // What every command finds warm: registries, digests, plans, open caches, idle workers.
-  const warm = makeWarmState({ kept: true })
+  const warm = makeWarmState()
   keepWorkersWarm(true)
   setDaemon()
   const state = { socket, log, startedAt: Date.now(), idleMs: idleMsFrom(process.env.FLOW_DAEMON_IDLE) ?? DEFAULT_IDLE_MS, served: 0, stopAfterThis: false }

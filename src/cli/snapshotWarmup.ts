@@ -8,7 +8,7 @@
 import { Effect } from "effect"
 import * as path from "node:path"
 import * as v8 from "node:v8"
-import { loadRegistry } from "../flows/Registry.ts"
+import { loadRegistry } from "../config/Registry.ts"
 import { setNativeLibc } from "../runtime/ProjectRoot.ts"
 
 if (v8.startupSnapshot.isBuildingSnapshot()) {

@@ -7,12 +7,15 @@ import * as os from "node:os"
 import * as path from "node:path"
 import * as Streams from "../runtime/Streams.ts"
 import { formatProgress } from "../sources/Download.ts"
-import type { SourceContext } from "../tasks/SourceStage.ts"
+import type { SourceRoots } from "../config/Sources.ts"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
 import type { Node } from "../tasks/Task.ts"
-import { buildPlan, resolveSources, type Digests, type Plan } from "./Plan.ts"
-import { ConfigError, loadRegistry, selectRuns, type Registry, type RunSpec, type Selection } from "./Registry.ts"
-import { precheckDatasets } from "./Precheck.ts"
+import { type Plan, buildPlan } from "./Plan.ts"
+import { type Digests, resolveSources } from "../config/Sources.ts"
+import { ConfigError } from "../config/ConfigError.ts"
+import { type Registry, type Selection, loadRegistry, selectRuns } from "../config/Registry.ts"
+import type { RunSpec } from "../config/RunSpec.ts"
+import { precheckDatasets } from "../config/Precheck.ts"
 import { runPlan } from "./Runner.ts"
 import { WorkerPool } from "./WorkerPool.ts"
 
@@ -77,11 +80,11 @@ const planFor = (registry: Registry, selection: Selection, runs: ReadonlyArray<R
 const datasetFileOf = (registry: string, name: string): string => path.join(path.dirname(registry), "datasets", `${name}.toml`)
 
 /** Where sources are read and fetched, from the flow options. */
-export const sourceContext = (options: FlowOptions): SourceContext => ({
+export const sourceContext = (options: FlowOptions): SourceRoots => ({
   dataRoot: options.dataRoot,
   sourcesDir: path.join(options.cacheDir, "sources"),
   mirror: options.mirror,
-  digestMemo: path.join(options.cacheDir, "digests.json"),
+  digestFile: path.join(options.cacheDir, "digests.json"),
   onProgress: (name, p) => {
     const err = Streams.stderr()
     if (err.isTTY === true) err.write(`\r${name} ${formatProgress(p)}\x1b[K`)

@@ -6,18 +6,19 @@
 import { Effect, Option } from "effect"
 import { ArtifactStore, type EntryMeta } from "../cache/ArtifactStore.ts"
 import { decodeValue } from "../cache/Codec.ts"
-import type { SourceContext } from "../tasks/SourceStage.ts"
+import type { SourceRoots } from "../config/Sources.ts"
 import { splitSequences } from "../artifacts/Sequences.ts"
 import { splitStats } from "../tasks/SplitStage.ts"
 import type { Node } from "../tasks/Task.ts"
-import { buildDatasetPlan, datasetSources, resolveSourceList } from "./Plan.ts"
-import { precheckDatasets } from "./Precheck.ts"
-import { loadDatasetFile } from "./Registry.ts"
+import { buildDatasetPlan } from "./Plan.ts"
+import { datasetSources, resolveSourceList } from "../config/Sources.ts"
+import { precheckDatasets } from "../config/Precheck.ts"
+import { loadDatasetFile } from "../config/Dataset.ts"
 import { runPlan } from "./Runner.ts"
 
 export interface InspectOptions {
   readonly file: string
-  readonly sources: SourceContext
+  readonly sources: SourceRoots
   readonly maxWorkers: number
   readonly resultsDir: string
 }

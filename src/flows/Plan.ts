@@ -3,7 +3,6 @@
  * runs over the same dataset parse and mine it once. Building the DAG is pure given the source
  * digests; `resolveSources` computes those (and checks configured sha256s) before any stage runs.
  */
-import { Effect } from "effect"
 import { canonicalJson, sha256 } from "../cache/CacheKey.ts"
 import type { ParsedLog, TemplatedLog } from "../artifacts/Log.ts"
 import type { SplitSequences } from "../artifacts/Sequences.ts"
@@ -25,12 +24,15 @@ import { scoreStage } from "../tasks/ScoreStage.ts"
 import type { ScoredSequences } from "../artifacts/Scores.ts"
 import * as os from "node:os"
 import * as path from "node:path"
-import { type SourceContext, type SourceParams, describeSource, resolveSource, sourceStage } from "../tasks/SourceStage.ts"
+import { type SourceParams, describeSource } from "../sources/Source.ts"
+import { sourceStage } from "../tasks/SourceStage.ts"
 import type { SourceFile } from "../artifacts/Source.ts"
 import { splitStage } from "../tasks/SplitStage.ts"
 import { stages } from "../tasks/stages.ts"
 import { node, type Node } from "../tasks/Task.ts"
-import { isSessionDataset, type DatasetConfig, type RunSpec } from "./Registry.ts"
+import { type Digests, sourcesOf } from "../config/Sources.ts"
+import { type DatasetConfig, isSessionDataset } from "../config/Dataset.ts"
+import type { RunSpec } from "../config/RunSpec.ts"
 
 /** The nodes that turn a dataset config into labelled, split sequences. */
 export interface DatasetNodes {
@@ -67,28 +69,6 @@ export interface Plan {
   /** Every distinct node, upstream before downstream. */
   readonly nodes: ReadonlyArray<Node>
 }
-
-/** Resolved sources by `describeSource` name. */
-export type Digests = ReadonlyMap<string, SourceFile>
-
-/** Every source file a dataset reads. */
-export const datasetSources = (d: DatasetConfig): ReadonlyArray<SourceParams> =>
-  isSessionDataset(d) ? sessionSources(d.sessions) : [d.source, ...(d.labels.type === "entity_csv" ? [d.labels.source] : [])]
-
-/** Every source file the runs read. */
-export const sourcesOf = (runs: ReadonlyArray<RunSpec>): ReadonlyArray<SourceParams> => runs.flatMap((r) => datasetSources(r.dataset))
-
-/** Fetch (if needed) and digest every distinct source; fails naming the file, or both digests on a mismatch. */
-export const resolveSourceList = (ctx: SourceContext | string, sources: ReadonlyArray<SourceParams>) => {
-  const context: SourceContext = typeof ctx === "string" ? { dataRoot: ctx, sourcesDir: path.join(os.tmpdir(), "logflow-sources") } : ctx
-  const distinct = new Map(sources.map((s) => [describeSource(s), s]))
-  return Effect.forEach([...distinct], ([name, s]) => resolveSource(context, s).pipe(Effect.map((f) => [name, f] as const))).pipe(
-    Effect.map((files): Digests => new Map(files))
-  )
-}
-
-/** `resolveSourceList` over every source the runs read. */
-export const resolveSources = (ctx: SourceContext | string, runs: ReadonlyArray<RunSpec>) => resolveSourceList(ctx, sourcesOf(runs))
 
 /** Build the DAG for `runs`. Pure. */
 export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan => {

@@ -13,7 +13,7 @@ import type { Node } from "../tasks/Task.ts"
 import { FlowEvents } from "./Events.ts"
 import { checkpointWriter, clearCheckpoints, latestCheckpoint } from "./Checkpoints.ts"
 import type { Plan, PlannedRun } from "./Plan.ts"
-import type { StageRetry } from "./Registry.ts"
+import type { StageRetry } from "../config/Registry.ts"
 import { isComplete, writeFailure, writeResults } from "./Results.ts"
 import { WorkerPool } from "./WorkerPool.ts"
 

@@ -6,8 +6,9 @@
  * variables, so a command in its own process starts cold and the daemon's state is one value it
  * creates, hands to each command and closes when it stops.
  *
- * Use `WarmState.layer` for a command in its own process (state closed when the command ends),
- * `makeWarmState({ kept: true })` for state that outlives commands.
+ * A holder of a resource (an open cache, an idle worker) gives it back to its memo instead of
+ * releasing it, and the state releases what it holds when it is closed: at the end of a command in
+ * its own process (`WarmState.layer`), when the daemon stops (`makeWarmState`, `WarmState.layerOf`).
  */
 import { Context, Effect, Layer } from "effect"
 
@@ -39,8 +40,6 @@ export interface BoundedMemo<K, V> {
 }
 
 export interface WarmStateShape {
-  /** Whether this state outlives the command (the daemon's): resources may then be kept for the next one. */
-  readonly kept: boolean
   /** The memo declared by `spec` (created on first use). */
   memo<K, V>(spec: MemoSpec<K, V>): BoundedMemo<K, V>
   /** Dispose of every entry of every memo (the daemon when it stops; a command's state when it ends). */
@@ -51,12 +50,15 @@ export class WarmState extends Context.Service<WarmState, WarmStateShape>()("log
   /** Fresh state for one command, closed when the layer is released. */
   static readonly layer = Layer.effect(
     WarmState,
-    Effect.acquireRelease(Effect.sync(() => makeWarmState({ kept: false })), (s) => Effect.promise(() => s.close()))
+    Effect.acquireRelease(Effect.sync(() => makeWarmState()), (s) => Effect.promise(() => s.close()))
   )
+
+  /** State made and closed by its owner (the daemon's, kept between commands). */
+  static readonly layerOf = (state: WarmStateShape) => Layer.succeed(WarmState, state)
 }
 
-/** A new warm state. */
-export const makeWarmState = (options: { readonly kept: boolean }): WarmStateShape => {
+/** A new, empty warm state. */
+export const makeWarmState = (): WarmStateShape => {
   const memos = new Map<string, { readonly spec: MemoSpec<unknown, unknown>; readonly memo: BoundedMemo<unknown, unknown> & { drain(): Array<unknown> } }>()
   const pending = new Set<Promise<void>>()
   const release = (spec: MemoSpec<unknown, unknown>, value: unknown): void => {
@@ -108,7 +110,6 @@ export const makeWarmState = (options: { readonly kept: boolean }): WarmStateSha
     }
   }
   return {
-    kept: options.kept,
     memo: <K, V>(spec: MemoSpec<K, V>): BoundedMemo<K, V> => {
       let known = memos.get(spec.name)
       if (known === undefined) {

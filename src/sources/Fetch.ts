@@ -26,6 +26,8 @@ export interface FetchOptions {
   readonly retryDelayMs?: number | undefined
   /** Passed to `download` (default 60 s). */
   readonly idleTimeoutMs?: number | undefined
+  /** Fetches in progress: callers that share this map share the fetch of the same archive. */
+  readonly inflight?: Map<string, Promise<FetchedSource>> | undefined
 }
 
 export interface FetchedSource extends Digests {
@@ -44,7 +46,9 @@ export interface FetchedSource extends Digests {
  * copy with the wrong digest), `DownloadError` (after the last attempt) or `ExtractError`.
  */
 export const fetchSource = (entry: SourceArchive, opts: FetchOptions): Promise<FetchedSource> => {
-  // Callers in one process asking for the same result share one fetch (one .part, one extraction).
+  // Callers sharing `inflight` and asking for the same result share one fetch (one .part, one extraction).
+  const inflight = opts.inflight
+  if (inflight === undefined) return fetchOnce(entry, opts)
   const key = `${path.resolve(opts.cacheDir)}\0${entry.name}`
   const running = inflight.get(key)
   if (running !== undefined) return running
@@ -54,8 +58,6 @@ export const fetchSource = (entry: SourceArchive, opts: FetchOptions): Promise<F
 }
 
 // ---------------------------------------------------------------------------------------------
-
-const inflight = new Map<string, Promise<FetchedSource>>()
 
 const fetchOnce = async (entry: SourceArchive, opts: FetchOptions): Promise<FetchedSource> => {
   if (path.basename(entry.name) !== entry.name || entry.name.startsWith(".")) {

@@ -10,7 +10,7 @@ import { applyEntityLabels, applyLineLabels, labelHistogram, lineLabels, parseEn
 import { LABEL_UNKNOWN } from "../artifacts/Sequences.ts"
 import type { ParsedLog } from "../artifacts/Log.ts"
 import type { GroupedSequences } from "../artifacts/Sequences.ts"
-import { SourceParams, readSourceText } from "./SourceStage.ts"
+import { SourceParams, readSourceText } from "../sources/Source.ts"
 import type { SourceFile } from "../artifacts/Source.ts"
 import { defineStage } from "./Task.ts"
 import type { LabelledSequences } from "../artifacts/Sequences.ts"

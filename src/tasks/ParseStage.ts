@@ -11,7 +11,7 @@ import { compileFormat, parseLog, type ParseOptions } from "../parsing/LogFormat
 import { compileTimestamp, type TimestampSpec } from "../parsing/Timestamp.ts"
 import { getPreset, SYSTEMS } from "../presets/Presets.ts"
 import type { ParsedLog } from "../artifacts/Log.ts"
-import { readSourceBytes } from "./SourceStage.ts"
+import { readSourceBytes } from "../sources/Source.ts"
 import type { SourceFile } from "../artifacts/Source.ts"
 import { defineStage } from "./Task.ts"
 

@@ -15,6 +15,8 @@ export interface StageContext {
   readonly sourcesDir: string
   /** Mirror folder searched before downloading, if any. */
   readonly mirror?: string | undefined
+  /** File remembering source digests across runs (`<cache>/digests.json`), if any. */
+  readonly digestFile?: string | undefined
   /** Report progress (0..1) with an optional message; cheap, call it freely. */
   readonly progress: (fraction: number, message?: string) => void
   /**

@@ -27,7 +27,7 @@ const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "logflow-store-"))
 const layers: ReadonlyArray<[string, () => Layer.Layer<ArtifactStore | Leases, unknown>]> = [
   ["memory", () => MemoryCache.layer],
   ["lmdb", () => LmdbCache.layer(tmpDir())],
-  ["lmdb, kept open (daemon)", () => kept(tmpDir(), makeWarmState({ kept: true }))]
+  ["lmdb, kept open (daemon)", () => kept(tmpDir(), makeWarmState())]
 ]
 
 /** The cache layer as the daemon builds it: kept open in its warm state after release. */
@@ -198,7 +198,7 @@ describe("LmdbCache kept open between commands", () => {
   it.effect("the next command finds the last one's hits, and a removed cache folder is opened afresh", () =>
     Effect.gen(function*() {
       const dir = tmpDir()
-      const warm = makeWarmState({ kept: true })
+      const warm = makeWarmState()
       const first = yield* Effect.gen(function*() {
         const store = yield* ArtifactStore
         yield* store.put("a", prov("parse"), new Uint8Array([1]))

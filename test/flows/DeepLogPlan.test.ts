@@ -5,8 +5,9 @@ import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { buildPlan, resolveSources } from "../../src/flows/Plan.ts"
-import { loadRegistry } from "../../src/flows/Registry.ts"
+import { buildPlan } from "../../src/flows/Plan.ts"
+import { resolveSources } from "../../src/config/Sources.ts"
+import { loadRegistry } from "../../src/config/Registry.ts"
 import { copyConfigs, dataRoot } from "../cli/helpers.ts"
 
 const registryWith = (experiment: string, datasetEdit?: (s: string) => string) => {

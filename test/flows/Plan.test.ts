@@ -1,8 +1,11 @@
 // The plan: runs to one DAG where equal work is one node.
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { buildPlan, resolveSources } from "../../src/flows/Plan.ts"
-import { isSessionDataset, loadRegistry, type RunSpec } from "../../src/flows/Registry.ts"
+import { buildPlan } from "../../src/flows/Plan.ts"
+import { resolveSources } from "../../src/config/Sources.ts"
+import { isSessionDataset } from "../../src/config/Dataset.ts"
+import { loadRegistry } from "../../src/config/Registry.ts"
+import type { RunSpec } from "../../src/config/RunSpec.ts"
 import { dataRoot } from "../cli/helpers.ts"
 
 const registry = Effect.runSync(loadRegistry("configs/registry.toml"))

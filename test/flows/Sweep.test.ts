@@ -4,8 +4,10 @@ import { Effect, Exit } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { buildPlan, resolveSources } from "../../src/flows/Plan.ts"
-import { isSessionDataset, loadRegistry } from "../../src/flows/Registry.ts"
+import { buildPlan } from "../../src/flows/Plan.ts"
+import { resolveSources } from "../../src/config/Sources.ts"
+import { isSessionDataset } from "../../src/config/Dataset.ts"
+import { loadRegistry } from "../../src/config/Registry.ts"
 import { copyConfigs, dataRoot } from "../cli/helpers.ts"
 
 const SWEEP = `

@@ -8,7 +8,7 @@ import { decodeValue, encodeValue } from "../../src/cache/Codec.ts"
 import type { StageJob } from "../../src/flows/Execute.ts"
 import { keepWorkersWarm, prewarmWorkers, warmWorkerCount, WorkerPool } from "../../src/flows/WorkerPool.ts"
 import type { ParsedLog } from "../../src/artifacts/Log.ts"
-import { fileDigest } from "../../src/tasks/SourceStage.ts"
+import { fileDigest } from "../../src/sources/Source.ts"
 import { dataRoot } from "../cli/helpers.ts"
 
 const bglPath = "loghub-2k/BGL/BGL_2k.log"

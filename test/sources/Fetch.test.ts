@@ -109,11 +109,12 @@ describe("fetchSource", () => {
     expect(server.requests).toHaveLength(0)
   })
 
-  it("shares one fetch between concurrent callers", { timeout: 20_000 }, async () => {
+  it("shares one fetch between concurrent callers that share their fetches in progress", { timeout: 20_000 }, async () => {
     server = await serveArchives()
     const cacheDir = tempDir()
     const e = entry(server.base, "HDFS_v1.zip", { sha256: sha256(zip) })
-    const [x, y] = await Promise.all([fetchSource(e, { cacheDir }), fetchSource(e, { cacheDir })])
+    const inflight = new Map()
+    const [x, y] = await Promise.all([fetchSource(e, { cacheDir, inflight }), fetchSource(e, { cacheDir, inflight })])
     expect(x).toBe(y)
     expect(server.requests).toHaveLength(1)
   })

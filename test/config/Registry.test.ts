@@ -3,7 +3,10 @@ import { Effect, Exit } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { loadRegistry, selectRuns, type ConfigError } from "../../src/flows/Registry.ts"
+import { loadDatasetFile } from "../../src/config/Dataset.ts"
+import { loadRegistry, selectRuns } from "../../src/config/Registry.ts"
+import { makeWarmState, WarmState } from "../../src/runtime/WarmState.ts"
+import type { ConfigError } from "../../src/config/ConfigError.ts"
 import { copyConfigs } from "../cli/helpers.ts"
 
 const load = (file: string) => Effect.runSyncExit(loadRegistry(file))
@@ -22,10 +25,14 @@ describe("loadRegistry", () => {
     const dir = copyConfigs()
     const reg = path.join(dir, "registry.toml")
     await new Promise((r) => setTimeout(r, 2100)) // files changed in the last 2 s are always read again
-    const first = Effect.runSync(loadRegistry(reg))
-    expect(Effect.runSync(loadRegistry(reg))).toBe(first)
+    // What a process that stays up (the daemon) keeps between loads.
+    const warm = makeWarmState()
+    const loadWarm = (file: string) => Effect.runSync(loadRegistry(file).pipe(Effect.provideService(WarmState, warm)))
+    const first = loadWarm(reg)
+    expect(loadWarm(reg)).toBe(first)
+    expect(Effect.runSync(loadRegistry(reg))).not.toBe(first) // without a warm state: read again
     edit(dir, "models/naive_bayes.toml", (s) => s.replace(/smoothing = [\d.]+/, "smoothing = 2.0"))
-    const edited = Effect.runSync(loadRegistry(reg))
+    const edited = loadWarm(reg)
     expect(edited).not.toBe(first)
     expect(edited.runs.find((r) => r.name === "hdfs-nb.naive_bayes")!.model.config).toMatchObject({ smoothing: 2 })
     fs.rmSync(path.join(dir, "datasets", "bgl.toml"))
@@ -132,5 +139,47 @@ describe("loadRegistry", () => {
     expect(Exit.isSuccess(ok) && ok.value.map((r) => r.name)).toEqual(["hdfs-nb.naive_bayes", "bgl-freq.template_frequency"])
     expect(errorOf(sel(["baseline"], []))).toContain('unknown group "baseline" (known groups: baselines, bgl-freq')
     expect(errorOf(sel([], ["x"]))).toContain('experiments.x: unknown experiment "x"')
+  })
+
+  it("a dataset that extends another and changes grouping.type gets the child's grouping whole, not the parent's keys", () => {
+    const dir = copyConfigs()
+    fs.writeFileSync(path.join(dir, "datasets", "hdfs-windows.toml"), [
+      'extends = "hdfs"',
+      "[grouping]",
+      'type = "fixed_window"',
+      "window_size = 20",
+      "step = 20",
+      "[labels]",
+      'type = "none"'
+    ].join("\n"))
+    edit(dir, "registry.toml", (s) => s.replace('[experiments.hdfs-nb]\ndataset = "hdfs"', '[experiments.hdfs-nb]\ndataset = "hdfs-windows"'))
+    const reg = Effect.runSync(loadRegistry(path.join(dir, "registry.toml")))
+    const run = reg.runs.find((r) => r.name === "hdfs-nb.naive_bayes")!
+    expect("grouping" in run.dataset && run.dataset.grouping).toEqual({ type: "fixed_window", window_size: 20, step: 20, basis: "parsed", window_alignment_offset: 0 })
+    expect("labels" in run.dataset && run.dataset.labels).toEqual({ type: "none" })
+    // Tables of the same type still merge key by key.
+    fs.writeFileSync(path.join(dir, "datasets", "hdfs-split.toml"), ['extends = "hdfs"', "[split]", "train_fraction = 0.5"].join("\n"))
+    const child = Effect.runSync(loadDatasetFile(path.join(dir, "datasets", "hdfs-split.toml")))
+    expect(child.split).toMatchObject({ type: "chronological", train_fraction: 0.5, train_on_normal_entities_only: false })
+  })
+
+  it("reports every error of a load, each with its file and key, not only the first", () => {
+    const dir = copyConfigs()
+    edit(dir, "datasets/hdfs.toml", (s) => s.replace("train_fraction = 0.8", "train_fraction = 1.5").replace('[miner]\npreset = "HDFS"', '[miner]\npreset = "HDFS"\nsim_thresh = 0.5'))
+    edit(dir, "models/naive_bayes.toml", (s) => s.replace(/smoothing = [\d.]+/, "smoothing = -1"))
+    edit(dir, "registry.toml", (s) => s.replace('[experiments.bgl-nb]\ndataset = "bgl"', '[experiments.bgl-nb]\ndataset = "bgl"\nmodel_sets = ["nope"]'))
+    const msg = errorOf(load(path.join(dir, "registry.toml")))
+    expect(msg).toContain(`${dir}/datasets/hdfs.toml: miner.sim_thresh: unknown key "sim_thresh"`)
+    expect(msg).toContain(`${dir}/datasets/hdfs.toml: split.train_fraction:`)
+    expect(msg).toContain(`${dir}/models/naive_bayes.toml: smoothing:`)
+    expect(msg).toContain(`${dir}/registry.toml: experiments.bgl-nb.model_sets[0]: unknown model set "nope"`)
+    // Each once, though two experiments read the same dataset.
+    expect(msg.split("miner.sim_thresh").length - 1).toBe(1)
+    // The registry file's own errors come together too (it is checked before the files it names).
+    const dir2 = copyConfigs()
+    edit(dir2, "registry.toml", (s) => s.replace('max_workers = "auto"', 'max_workers = 0\nseeds = []'))
+    const msg2 = errorOf(load(path.join(dir2, "registry.toml")))
+    expect(msg2).toContain(`${dir2}/registry.toml: max_workers:`)
+    expect(msg2).toContain(`${dir2}/registry.toml: seeds`)
   })
 })

@@ -2,15 +2,26 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { beforeEach, describe, expect, it } from "vitest"
-import { fileDigest, forgetDigests } from "../../src/tasks/SourceStage.ts"
+import { describe, expect, it } from "vitest"
+import { type DigestMemo, digestMemo, fileDigest } from "../../src/sources/Source.ts"
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex")
+/**
+ * A file, a memo file, and a process's view of the memo: `digest` hashes through it, `restart`
+ * starts a new process (the memo is read from its file again).
+ */
 const setup = () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "logflow-digest-"))
   const file = path.join(dir, "a.log")
   const memo = path.join(dir, "cache", "digests.json")
-  return { dir, file, memo }
+  let current: DigestMemo = digestMemo(memo)
+  return {
+    dir,
+    file,
+    memo,
+    digest: (f: string) => fileDigest(f, current),
+    restart: () => void (current = digestMemo(memo))
+  }
 }
 /** Write `text` and date the file `agoMs` in the past. */
 const writeAged = (file: string, text: string, agoMs: number) => {
@@ -24,61 +35,63 @@ const FAKE = "f".repeat(64)
  * as a new process would start: a FAKE digest back shows the memo was trusted, the real one that
  * the file was hashed again.
  */
-const plantFakeInMemo = (memo: string, file: string) => {
-  const m = JSON.parse(fs.readFileSync(memo, "utf8")) as Record<string, { sha256: string }>
-  m[file]!.sha256 = FAKE
-  fs.writeFileSync(memo, JSON.stringify(m))
-  forgetDigests()
+const plantFakeInMemo = (t: ReturnType<typeof setup>) => {
+  const m = JSON.parse(fs.readFileSync(t.memo, "utf8")) as Record<string, { sha256: string }>
+  m[t.file]!.sha256 = FAKE
+  fs.writeFileSync(t.memo, JSON.stringify(m))
+  t.restart()
 }
 
 describe("fileDigest with a memo file", () => {
-  beforeEach(() => forgetDigests())
-
   it("hashes the content and remembers it for the next process", () => {
-    const { file, memo } = setup()
+    const t = setup()
+    const { file, memo } = t
     writeAged(file, "line one\nline two\n", 60_000)
-    expect(fileDigest(file, memo)).toEqual({ sha256: sha("line one\nline two\n"), bytes: 18 })
+    expect(t.digest(file)).toEqual({ sha256: sha("line one\nline two\n"), bytes: 18 })
     expect(fs.existsSync(memo)).toBe(true)
     // A new process (forgotten in-memory state) reads the memo instead of the file: shown by
     // planting a different digest in the memo, which is then what comes back.
-    plantFakeInMemo(memo, file)
-    expect(fileDigest(file, memo).sha256).toBe(FAKE)
+    plantFakeInMemo(t)
+    expect(t.digest(file).sha256).toBe(FAKE)
   })
 
   it("hashes again when size, mtime or inode change", () => {
-    const { file, memo } = setup()
+    const t = setup()
+    const { file } = t
     writeAged(file, "aaaa\n", 60_000)
-    fileDigest(file, memo)
-    plantFakeInMemo(memo, file)
+    t.digest(file)
+    plantFakeInMemo(t)
     // Same size, new content, new mtime (still old enough to be trusted once hashed).
     writeAged(file, "bbbb\n", 30_000)
-    expect(fileDigest(file, memo).sha256).toBe(sha("bbbb\n"))
+    expect(t.digest(file).sha256).toBe(sha("bbbb\n"))
     // Replaced by another file (new inode) with the same size and mtime as before.
     const other = `${file}.new`
     writeAged(other, "cccc\n", 30_000)
     const st = fs.statSync(file)
     fs.utimesSync(other, st.atime, st.mtime)
     fs.renameSync(other, file)
-    forgetDigests()
-    expect(fileDigest(file, memo).sha256).toBe(sha("cccc\n"))
+    t.restart()
+    expect(t.digest(file).sha256).toBe(sha("cccc\n"))
   })
 
   it("does not trust a digest taken within 2 s of the file's last change", () => {
-    const { file, memo } = setup()
+    const t = setup()
+    const { file } = t
     writeAged(file, "fresh\n", 0)
-    fileDigest(file, memo)
-    plantFakeInMemo(memo, file)
-    expect(fileDigest(file, memo).sha256).toBe(sha("fresh\n"))
+    t.digest(file)
+    plantFakeInMemo(t)
+    expect(t.digest(file).sha256).toBe(sha("fresh\n"))
   })
 
   it("ignores a corrupt memo and works without one", () => {
-    const { file, memo } = setup()
+    const t = setup()
+    const { file, memo } = t
     writeAged(file, "x\n", 60_000)
     fs.mkdirSync(path.dirname(memo), { recursive: true })
     fs.writeFileSync(memo, "{ not json")
-    expect(fileDigest(file, memo).sha256).toBe(sha("x\n"))
+    t.restart()
+    expect(t.digest(file).sha256).toBe(sha("x\n"))
     expect(JSON.parse(fs.readFileSync(memo, "utf8"))[file].sha256).toBe(sha("x\n"))
-    forgetDigests()
     expect(fileDigest(file).sha256).toBe(sha("x\n"))
   })
 })

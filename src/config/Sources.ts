@@ -1,0 +1,66 @@
+/**
+ * The sources a flow reads, resolved before any stage runs: every distinct source of the selected
+ * runs is fetched if needed and digested (a configured sha256 that does not match fails here,
+ * naming both digests), so the plan can salt its keys with the digests. Digests are remembered in
+ * the cache folder (`digests.json`) and, in a process that stays up, in its warm state.
+ */
+import { Effect, Option } from "effect"
+import * as os from "node:os"
+import * as path from "node:path"
+import type { SourceFile } from "../artifacts/Source.ts"
+import { memoSpec, WarmState } from "../runtime/WarmState.ts"
+import type { FetchedSource } from "../sources/Fetch.ts"
+import { type DigestMemo, describeSource, digestMemo, isFetched, resolveLocalSource, resolveSource, SourceError, type SourceContext, type SourceParams } from "../sources/Source.ts"
+import { sessionSources } from "../tasks/SessionsStage.ts"
+import { type DatasetConfig, isSessionDataset } from "./Dataset.ts"
+import type { RunSpec } from "./RunSpec.ts"
+
+/** Resolved sources by `describeSource` name. */
+export type Digests = ReadonlyMap<string, SourceFile>
+
+/** Where sources are read and fetched; `digestFile` remembers digests across runs (`<cache>/digests.json`). */
+export type SourceRoots = Omit<SourceContext, "digests" | "inflight"> & { readonly digestFile?: string | undefined }
+
+/** Every source file a dataset reads. */
+export const datasetSources = (d: DatasetConfig): ReadonlyArray<SourceParams> =>
+  isSessionDataset(d) ? sessionSources(d.sessions) : [d.source, ...(d.labels.type === "entity_csv" ? [d.labels.source] : [])]
+
+/** Every source file the runs read. */
+export const sourcesOf = (runs: ReadonlyArray<RunSpec>): ReadonlyArray<SourceParams> => runs.flatMap((r) => datasetSources(r.dataset))
+
+const digestMemos = memoSpec<string, DigestMemo>("source-digests", 16)
+
+/** The digest memo of `file`: the warm one when this process keeps one, else read from the file. */
+const memoFor = (file: string | undefined) =>
+  Effect.map(Effect.serviceOption(WarmState), (warm): DigestMemo => {
+    if (Option.isNone(warm) || file === undefined) return digestMemo(file)
+    const memos = warm.value.memo(digestMemos)
+    const known = memos.get(file)
+    if (known !== undefined) return known
+    const made = digestMemo(file)
+    memos.set(file, made)
+    return made
+  })
+
+/** Fetch (if needed) and digest every distinct source; fails naming the file, or both digests on a mismatch. */
+export const resolveSourceList = (
+  roots: SourceRoots | string,
+  sources: ReadonlyArray<SourceParams>
+): Effect.Effect<Digests, SourceError> =>
+  Effect.gen(function*() {
+    const base: SourceRoots = typeof roots === "string" ? { dataRoot: roots, sourcesDir: path.join(os.tmpdir(), "logflow-sources") } : roots
+    const context: SourceContext = { ...base, digests: yield* memoFor(base.digestFile), inflight: new Map<string, Promise<FetchedSource>>() }
+    const distinct = new Map(sources.map((s) => [describeSource(s), s]))
+    const asSourceError = (name: string) => (e: unknown) =>
+      e instanceof SourceError ? e : new SourceError({ path: name, message: e instanceof Error ? e.message : String(e) })
+    // Local files synchronously (no fiber suspends when nothing is fetched), archives and URLs by fetching.
+    const files = yield* Effect.forEach([...distinct], ([name, s]) =>
+      (isFetched(s)
+        ? Effect.tryPromise({ try: () => resolveSource(context, s), catch: asSourceError(name) })
+        : Effect.try({ try: () => resolveLocalSource(context, s), catch: asSourceError(name) })
+      ).pipe(Effect.map((f) => [name, f] as const)))
+    return new Map(files)
+  })
+
+/** `resolveSourceList` over every source the runs read. */
+export const resolveSources = (roots: SourceRoots | string, runs: ReadonlyArray<RunSpec>) => resolveSourceList(roots, sourcesOf(runs))

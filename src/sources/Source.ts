@@ -1,0 +1,236 @@
+/**
+ * Sources: the files a dataset reads, each identified by its content. A source is a local file
+ * under the data root (`path`), or a file inside an archive that is fetched first: a LogHub archive
+ * from the catalog (`archive = "HDFS"`) or any URL (`url`), served from a mirror folder when one
+ * has it, else downloaded with checksum verification and resume, then extracted. `resolveSource`
+ * fetches (if needed) and digests one; the digest salts every cache key downstream and is checked
+ * against the `sha256` the config gives, and a stage that reads a source checks it once more.
+ */
+import { Schema } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { createHash } from "node:crypto"
+import { closedStruct } from "../artifacts/ClosedStruct.ts"
+import type { SourceFile } from "../artifacts/Source.ts"
+import { catalogEntry, loghubCatalog, type LoghubSystem, type SourceArchive } from "./catalog.ts"
+import type { DownloadProgress } from "./Download.ts"
+import { type FetchedSource, fetchSource } from "./Fetch.ts"
+
+const Hex64 = Schema.String.check(Schema.isPattern(/^[0-9a-f]{64}$/, { message: "Expected 64 lowercase hex digits (sha256)" }))
+const Hex32 = Schema.String.check(Schema.isPattern(/^[0-9a-f]{32}$/, { message: "Expected 32 lowercase hex digits (md5)" }))
+
+export const SourceParams = closedStruct({
+  /** A file relative to the data root. */
+  path: Schema.optionalKey(Schema.NonEmptyString),
+  /** A LogHub system whose full archive is fetched (see src/sources/catalog.ts). */
+  archive: Schema.optionalKey(Schema.NonEmptyString),
+  /** Any URL of a file or a .zip / .tar.gz archive. */
+  url: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/, { message: "Expected an http(s) URL" }))),
+  /** Checksums of what `url` serves (verified on download; also how a mirror copy is recognised). */
+  url_sha256: Schema.optionalKey(Hex64),
+  url_md5: Schema.optionalKey(Hex32),
+  /** With `archive` or `url`: the file inside the fetched archive, e.g. "HDFS.log". */
+  file: Schema.optionalKey(Schema.NonEmptyString),
+  /** Expected sha256 of the file itself; a mismatch fails before any stage runs. */
+  sha256: Schema.optionalKey(Hex64)
+}).check(
+  Schema.makeFilter((p) => {
+    const given = (["path", "archive", "url"] as const).filter((k) => p[k] !== undefined)
+    if (given.length !== 1) return `give exactly one of path, archive or url (got ${given.length === 0 ? "none" : given.join(", ")})`
+    if (p.path !== undefined && (p.file !== undefined || p.url_sha256 !== undefined || p.url_md5 !== undefined)) {
+      return "file, url_sha256 and url_md5 go with archive or url, not with path"
+    }
+    if (p.archive !== undefined && !loghubCatalog.some((e) => e.system === p.archive)) {
+      return { path: ["archive"], issue: `unknown archive "${p.archive}" (known: ${loghubCatalog.map((e) => e.system).sort().join(", ")})` }
+    }
+    if (p.archive !== undefined && p.file === undefined) return { path: ["file"], issue: "archive sources need the file inside the archive" }
+    return true
+  })
+)
+export type SourceParams = typeof SourceParams.Type
+
+/** The file was missing, unreadable, could not be fetched, or is not the content the config expects. */
+export class SourceError extends Schema.TaggedError<SourceError>()("SourceError", {
+  path: Schema.String,
+  message: Schema.String
+}) {}
+
+/** Where sources are read from and fetched to. */
+export interface SourceContext {
+  readonly dataRoot: string
+  /** Folder for downloads and extracted archives (normally `<cache>/sources`). */
+  readonly sourcesDir: string
+  /** Mirror folder searched before downloading (`--mirror` / `FLOW_MIRROR`). */
+  readonly mirror?: string | undefined
+  /** Digests remembered across runs (see `fileDigest`); none: every file is hashed. */
+  readonly digests?: DigestMemo | undefined
+  /** Fetches in progress, shared by the sources resolved together (two files of one archive fetch it once). */
+  readonly inflight?: Map<string, Promise<FetchedSource>> | undefined
+  readonly onProgress?: ((name: string, p: DownloadProgress) => void) | undefined
+}
+
+interface KnownDigest {
+  readonly size: number
+  readonly mtimeMs: number
+  readonly ino: number
+  readonly sha256: string
+  /** When the file was hashed (ms since the epoch). */
+  readonly hashedAt: number
+}
+
+/** A remembered digest is trusted only for a file last modified this long before it was hashed. */
+const RACY_MS = 2000
+
+/**
+ * Remembered digests: per path, with the file's size, mtime and inode; loaded from and saved to
+ * `file` (the flow's `<cache>/digests.json`) when given. One per cache folder, kept in the
+ * process's warm state by the caller.
+ */
+export interface DigestMemo {
+  readonly file: string | undefined
+  readonly known: Map<string, KnownDigest>
+}
+
+/** A digest memo backed by `file` (read now; a missing or unreadable file starts it empty), or in memory only. */
+export const digestMemo = (file?: string): DigestMemo => {
+  const known = new Map<string, KnownDigest>()
+  if (file !== undefined) {
+    try {
+      const raw = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, KnownDigest>
+      for (const [k, v] of Object.entries(raw)) {
+        if (typeof v?.sha256 === "string" && typeof v.size === "number" && typeof v.mtimeMs === "number" && typeof v.ino === "number" && typeof v.hashedAt === "number") known.set(k, v)
+      }
+    } catch {
+      // missing or unreadable: start empty (the memo only saves time)
+    }
+  }
+  return { file, known }
+}
+
+/**
+ * sha256 of a file. Given a memo, digests are remembered per path with the file's size, mtime and
+ * inode, and (a memo with a file) across runs: a rerun over multi-GB logs does not read them again. Like make and git, this trusts that a file
+ * whose size, mtime and inode are unchanged has unchanged content; to rule out an edit within
+ * the clock's resolution, a digest is trusted only if the file was last modified at least 2 s
+ * before it was hashed. A stage that reads a source checks its digest again (readSourceBytes).
+ */
+export const fileDigest = (absPath: string, memo?: DigestMemo): { sha256: string; bytes: number } => {
+  const st = fs.statSync(absPath)
+  if (!st.isFile()) throw new Error(`${absPath} is not a regular file`)
+  const known = memo?.known.get(absPath)
+  if (
+    known !== undefined && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino &&
+    st.mtimeMs <= known.hashedAt - RACY_MS
+  ) {
+    return { sha256: known.sha256, bytes: st.size }
+  }
+  const hashedAt = Date.now()
+  const hash = createHash("sha256")
+  const fd = fs.openSync(absPath, "r")
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20)
+    let n: number
+    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n))
+  } finally {
+    fs.closeSync(fd)
+  }
+  const sha256 = hash.digest("hex")
+  memo?.known.set(absPath, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256, hashedAt })
+  if (memo?.file !== undefined) {
+    try {
+      fs.mkdirSync(path.dirname(memo.file), { recursive: true })
+      const tmp = `${memo.file}.${process.pid}.tmp`
+      fs.writeFileSync(tmp, JSON.stringify(Object.fromEntries(memo.known)))
+      fs.renameSync(tmp, memo.file)
+    } catch {
+      // a memo that cannot be written only costs the next run a re-read
+    }
+  }
+  return { sha256, bytes: st.size }
+}
+
+/** A short name for a source in messages and views. */
+export const describeSource = (p: SourceParams): string =>
+  p.path ?? `${p.archive ?? p.url ?? "?"}${p.file === undefined ? "" : `:${p.file}`}`
+
+/** The fetchable archive behind an `archive` or `url` source. */
+const archiveOf = (p: SourceParams): SourceArchive | undefined => {
+  if (p.archive !== undefined) return catalogEntry(p.archive as LoghubSystem)
+  if (p.url !== undefined) {
+    const name = decodeURIComponent(new URL(p.url).pathname.split("/").at(-1) ?? "") || "download"
+    return { name, url: p.url, sha256: p.url_sha256, md5: p.url_md5 }
+  }
+  return undefined
+}
+
+/** Whether a source must be fetched (an archive or a URL) before it can be read. */
+export const isFetched = (params: SourceParams): boolean => archiveOf(params) !== undefined
+
+/** Resolve and digest a local source (`path` under the data root); throws a `SourceError` naming the file. */
+export const resolveLocalSource = (ctx: SourceContext, params: SourceParams): SourceFile =>
+  digested(ctx, params, path.resolve(ctx.dataRoot, params.path!), { path: params.path!, root: "data" })
+
+/** Fetch (if needed), resolve and digest a source; rejects with a `SourceError` naming the file (and both digests on a mismatch). */
+export const resolveSource = async (ctx: SourceContext, params: SourceParams): Promise<SourceFile> => {
+  const archive = archiveOf(params)
+  if (archive === undefined) return resolveLocalSource(ctx, params)
+  const name = describeSource(params)
+  let fetched: FetchedSource
+  try {
+    fetched = await fetchSource(archive, {
+      cacheDir: ctx.sourcesDir,
+      mirror: ctx.mirror,
+      inflight: ctx.inflight,
+      onProgress: ctx.onProgress === undefined ? undefined : (p) => ctx.onProgress!(archive.name, p)
+    })
+  } catch (e) {
+    throw new SourceError({ path: name, message: `cannot fetch ${archive.url}: ${e instanceof Error ? e.message : String(e)}` })
+  }
+  const inside = fetched.files.length === 1 && params.file === undefined ? fetched.files[0]!.path : params.file
+  if (inside === undefined) {
+    throw new SourceError({
+      path: name,
+      message: `${archive.name} holds ${fetched.files.length} files; name one with file = "..." (${fetched.files.slice(0, 8).map((f) => f.path).join(", ")})`
+    })
+  }
+  const base = fs.statSync(fetched.path).isDirectory() ? fetched.path : path.dirname(fetched.path)
+  const abs = path.join(base, ...inside.split("/"))
+  return digested(ctx, params, abs, { path: path.relative(path.resolve(ctx.sourcesDir), abs).split(path.sep).join("/"), root: "sources" })
+}
+
+/** The resolved file with its digest, checked against the sha256 the config gives. */
+const digested = (ctx: SourceContext, params: SourceParams, abs: string, file: Omit<SourceFile, "sha256" | "bytes">): SourceFile => {
+  const name = describeSource(params)
+  let d: { sha256: string; bytes: number }
+  try {
+    d = fileDigest(abs, ctx.digests)
+  } catch (e) {
+    throw new SourceError({
+      path: name,
+      message: `cannot read source ${abs}: ${e instanceof Error ? e.message : String(e)}` +
+        (file.root === "data" ? " (is the data root right? use --data-root or FLOW_DATA_ROOT)" : "")
+    })
+  }
+  if (params.sha256 !== undefined && params.sha256 !== d.sha256) {
+    throw new SourceError({ path: name, message: `sha256 mismatch for ${name}: config expects ${params.sha256}, file has ${d.sha256}` })
+  }
+  return { ...file, sha256: d.sha256, bytes: d.bytes }
+}
+
+/** Absolute path of a resolved source. */
+export const sourcePath = (roots: { readonly dataRoot: string; readonly sourcesDir: string }, source: SourceFile): string =>
+  path.resolve(source.root === "sources" ? roots.sourcesDir : roots.dataRoot, source.path)
+
+/** Read a source file's bytes, checking it still has the digest the plan saw. */
+export const readSourceBytes = (roots: { readonly dataRoot: string; readonly sourcesDir: string }, source: SourceFile): Buffer => {
+  const buf = fs.readFileSync(sourcePath(roots, source))
+  const now = createHash("sha256").update(buf).digest("hex")
+  if (now !== source.sha256) {
+    throw new Error(`source ${source.path} changed while the flow ran: expected sha256 ${source.sha256}, now ${now}`)
+  }
+  return buf
+}
+
+/** Read a source file's text (UTF-8), checking its digest. */
+export const readSourceText = (roots: { readonly dataRoot: string; readonly sourcesDir: string }, source: SourceFile): string =>
+  readSourceBytes(roots, source).toString("utf8")
