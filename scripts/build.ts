@@ -13,7 +13,7 @@
  *
  * What a snapshot cannot hold is kept out of it: native addons (lmdb, onnxruntime-node) are
  * required on first use (src/runtime/ProjectRoot.ts), Intl.Segmenter is a stand-in while building
- * (src/cli/snapshotShims.ts), and node:crypto is bound lazily below, because worker threads
+ * (src/startup/SnapshotShims.ts), and node:crypto is bound lazily below, because worker threads
  * started by a process whose snapshot already initialised crypto abort when they load it.
  */
 import { spawnSync } from "node:child_process"
@@ -91,10 +91,10 @@ const build = async (): Promise<void> => {
   })
   // The daemon's client (bin/flow runs it when the snapshot is fresh): Node built-ins only, one
   // small script that starts in tens of milliseconds.
-  await bundleTo("src/cli/client.ts", path.join(outDir, "client.cjs"), { format: "cjs" })
+  await bundleTo("src/startup/client.ts", path.join(outDir, "client.cjs"), { format: "cjs" })
   // The stage worker as one ES module, and an entry that caches its compiled code: a worker
   // started by the snapshot loads in ~0.2-0.4 s instead of ~1 s for the sources.
-  await bundleTo("src/flows/stageWorker.ts", path.join(outDir, "stageWorker.mjs"), {
+  await bundleTo("src/executor/stageWorker.ts", path.join(outDir, "stageWorker.mjs"), {
     format: "esm",
     // CommonJS dependencies bundled into an ES module still call require() for Node's modules.
     banner: { js: "import { createRequire as __flowCreateRequire } from 'node:module'; const require = __flowCreateRequire(import.meta.url);" }
@@ -111,7 +111,7 @@ const build = async (): Promise<void> => {
       '  await import("./stageWorker.mjs")',
       "} catch {",
       "  // The bundle is missing or broken: the sources do the same work, only start slower.",
-      '  await import(pathToFileURL(path.join(workerData.projectRoot, "src", "flows", "stageWorker.ts")).href)',
+      '  await import(pathToFileURL(path.join(workerData.projectRoot, "src", "executor", "stageWorker.ts")).href)',
       "}",
       ""
     ].join("\n")

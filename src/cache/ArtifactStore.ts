@@ -13,13 +13,22 @@ import { sha256 } from "./CacheKey.ts"
 /** Values are split into chunks of this many bytes. */
 export const CHUNK_BYTES = 4 * 1024 * 1024
 
+/** Upstream keys by input name (entries written before inputs were named list the keys bare). */
+export type ProvenanceInputs = Readonly<Record<string, string | ReadonlyArray<string>>> | ReadonlyArray<string>
+
+/** Every upstream key of an entry. */
+export const inputKeysOf = (inputs: ProvenanceInputs): ReadonlyArray<string> =>
+  Array.isArray(inputs) ? inputs : Object.values(inputs).flatMap((v) => (typeof v === "string" ? [v] : v))
+
 /** What produced an entry: enough to explain a later miss. */
 export interface Provenance {
   readonly stage: string
   readonly version: string
   readonly params: unknown
-  /** The upstream keys, in the node's input order. */
-  readonly inputs: ReadonlyArray<string>
+  /** The upstream keys by input name. */
+  readonly inputs: ProvenanceInputs
+  /** Extra key material, e.g. a source file's content digest. */
+  readonly salt?: unknown
   /** Milliseconds the stage took to compute the value. */
   readonly computeMs: number
   /** A small JSON summary of the value (counts, settings) for manifests and `cache ls`. */
@@ -75,7 +84,8 @@ export const newMeta = (key: string, p: Provenance, value: Uint8Array): EntryMet
     stage: p.stage,
     version: p.version,
     params: p.params,
-    inputs: [...p.inputs],
+    inputs: p.inputs,
+    ...(p.salt === undefined ? {} : { salt: p.salt }),
     computeMs: p.computeMs,
     ...(p.summary === undefined ? {} : { summary: p.summary }),
     createdAt: now,

@@ -1,9 +1,14 @@
 /**
- * Cache keys: sha256 over canonical JSON (object keys sorted, no whitespace) of a stage's name,
- * code version, params and sorted upstream keys. Pure and deterministic across processes, so
- * the same inputs always land on the same cache entry.
+ * Cache keys: sha256 over canonical JSON (object keys sorted, no whitespace) of the engine and
+ * codec versions, a stage's name, code version, params, salt and named upstream keys. Pure and
+ * deterministic across processes, so the same inputs always land on the same cache entry; a
+ * change to how values are encoded or how keys are formed (the salts) gives every entry a new key.
  */
 import { createHash } from "node:crypto"
+import { CODEC_VERSION } from "./Codec.ts"
+
+/** Bump when the way keys are formed, or what the engine stores for a stage, changes for every stage. */
+export const ENGINE_VERSION = "2"
 
 /** JSON with object keys sorted recursively; rejects values JSON cannot represent exactly. */
 export const canonicalJson = (value: unknown): string => {
@@ -36,9 +41,20 @@ export interface KeyInputs {
   readonly stage: string
   readonly version: string
   readonly params: unknown
-  readonly inputs: ReadonlyArray<string>
+  /** Upstream keys by input name (a list where the input is a list: its order is kept). */
+  readonly inputs: Readonly<Record<string, string | ReadonlyArray<string>>>
+  /** Extra key material (a source file's content digest). */
+  readonly salt?: unknown
 }
 
-/** The cache key of a stage invocation. Upstream keys are sorted, so their order never matters. */
+/** The cache key of a stage invocation; throws (naming the path) when the params cannot be hashed exactly. */
 export const stageKey = (k: KeyInputs): string =>
-  sha256(canonicalJson({ stage: k.stage, version: k.version, params: k.params, inputs: [...k.inputs].sort() }))
+  sha256(canonicalJson({
+    engine: ENGINE_VERSION,
+    codec: CODEC_VERSION,
+    stage: k.stage,
+    version: k.version,
+    params: k.params,
+    inputs: k.inputs,
+    ...(k.salt === undefined ? {} : { salt: k.salt })
+  }))

@@ -6,6 +6,9 @@
  */
 
 const MAGIC = 0x3142464c // "LFB1" little-endian
+
+/** The encoding's version, part of every cache key: bump with MAGIC when the layout changes. */
+export const CODEC_VERSION = "LFB1"
 const ALIGN = 8
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()

@@ -9,12 +9,13 @@ import { decideClaim, type Hold, Leases } from "./Leases.ts"
 /** A new, empty in-memory cache. */
 export const layer: Layer.Layer<ArtifactStore | Leases> = Layer.effectContext(
   Effect.sync(() => {
-    const { store, leases } = make()
+    const { store, leases } = makeMemoryCache()
     return Context.make(ArtifactStore, store).pipe(Context.add(Leases, leases))
   })
 )
 
-const make = () => {
+/** A new, empty in-memory store and its leases. */
+export const makeMemoryCache = (): { readonly store: ArtifactStore["Service"]; readonly leases: Leases["Service"] } => {
   const entries = new Map<string, { meta: EntryMeta; value: Uint8Array }>()
   const holds = new Map<string, Hold>()
   const claims = new Map<string, string>()

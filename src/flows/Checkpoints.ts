@@ -6,9 +6,9 @@
  * runs; all are removed once N's output is stored.
  */
 import { Effect, Option } from "effect"
-import { type ArtifactStore, type EntryMeta } from "../cache/ArtifactStore.ts"
+import { type ArtifactStore, type EntryMeta, inputKeysOf } from "../cache/ArtifactStore.ts"
 import { stageKey } from "../cache/CacheKey.ts"
-import type { CheckpointSink } from "./Execute.ts"
+import type { CheckpointSink } from "../executor/Executor.ts"
 
 export const CHECKPOINT_STAGE = "checkpoint"
 
@@ -16,7 +16,7 @@ type Store = ArtifactStore["Service"]
 
 /** The cache key of node `nodeKey`'s checkpoint at `step`. */
 export const checkpointKey = (nodeKey: string, step: number): string =>
-  stageKey({ stage: CHECKPOINT_STAGE, version: "1", params: { step }, inputs: [nodeKey] })
+  stageKey({ stage: CHECKPOINT_STAGE, version: "1", params: { step }, inputs: { node: nodeKey } })
 
 const stepOf = (m: EntryMeta): number => {
   const p = m.params
@@ -28,7 +28,7 @@ export const checkpointsOf = (store: Store, nodeKey: string) =>
   store.list().pipe(
     Effect.map((metas) =>
       metas
-        .filter((m) => m.stage === CHECKPOINT_STAGE && m.inputs.length === 1 && m.inputs[0] === nodeKey)
+        .filter((m) => m.stage === CHECKPOINT_STAGE && inputKeysOf(m.inputs).length === 1 && inputKeysOf(m.inputs)[0] === nodeKey)
         .sort((a, b) => stepOf(b) - stepOf(a))
     )
   )
@@ -74,7 +74,7 @@ export const checkpointWriter = (
             stage: CHECKPOINT_STAGE,
             version: node.stage.version,
             params: { step },
-            inputs: [node.key],
+            inputs: { node: node.key },
             computeMs: 0,
             summary: { of: node.stage.name, step }
           }, bytes)

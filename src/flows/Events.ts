@@ -17,6 +17,8 @@ export type FlowEvent =
   | { readonly _tag: "StageDone"; readonly key: string; readonly stage: string; readonly label: string; readonly ms: number; readonly bytes: number }
   | { readonly _tag: "StageFailed"; readonly key: string; readonly stage: string; readonly label: string; readonly error: string }
   | { readonly _tag: "StageSkipped"; readonly key: string; readonly stage: string; readonly label: string; readonly reason: string }
+  /** Something the user should know about a stage that does not stop it (e.g. it runs uncached). */
+  | { readonly _tag: "StageWarning"; readonly key: string; readonly stage: string; readonly label: string; readonly message: string }
   | { readonly _tag: "RunWritten"; readonly run: string; readonly dir: string; readonly status: "written" | "complete" }
   | { readonly _tag: "RunFailed"; readonly run: string; readonly error: string }
 

@@ -1,23 +1,29 @@
 /**
- * One flow end to end: load and validate the registry, select runs, digest sources, build the
- * plan, then walk it. Every config or source problem surfaces here, before any stage runs.
+ * One flow end to end: load and validate the registry, select runs, resolve and digest sources,
+ * precheck the datasets, build the plan, then walk it. Every config or source problem surfaces
+ * in `prepareFlow`, before any stage runs. Commands that only show a plan (`flow list`, `flow
+ * plan`) prepare it without the data: sources that cannot be resolved are reported, and the nodes
+ * that depend on them are marked unresolved instead of failing the command.
  */
-import { Effect } from "effect"
+import { Effect, Layer, Option } from "effect"
 import * as os from "node:os"
 import * as path from "node:path"
-import * as Streams from "../runtime/Streams.ts"
-import { formatProgress } from "../sources/Download.ts"
-import type { SourceRoots } from "../config/Sources.ts"
+import type { SourceFile } from "../artifacts/Source.ts"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
-import type { Node } from "../tasks/Task.ts"
-import { type Plan, buildPlan } from "./Plan.ts"
-import { type Digests, resolveSources } from "../config/Sources.ts"
 import { ConfigError } from "../config/ConfigError.ts"
-import { type Registry, type Selection, loadRegistry, selectRuns } from "../config/Registry.ts"
-import type { RunSpec } from "../config/RunSpec.ts"
+import { datasetFile } from "../config/Dataset.ts"
 import { precheckDatasets } from "../config/Precheck.ts"
+import { loadRegistry, type Registry, type Selection, selectRuns } from "../config/Registry.ts"
+import type { RunSpec } from "../config/RunSpec.ts"
+import { type Digests, resolveSourceList, type SourceRoots, sourcesOf } from "../config/Sources.ts"
+import * as WorkerThreads from "../executor/WorkerThreads.ts"
+import { Terminal } from "../runtime/Terminal.ts"
+import { memoSpec, WarmState } from "../runtime/WarmState.ts"
+import { formatProgress } from "../sources/Download.ts"
+import { describeSource, type SourceParams } from "../sources/Source.ts"
+import { type Node, upstream } from "../tasks/Task.ts"
+import { buildPlan, type Plan } from "./Plan.ts"
 import { runPlan } from "./Runner.ts"
-import { WorkerPool } from "./WorkerPool.ts"
 
 export interface FlowOptions extends Selection {
   readonly registry: string
@@ -32,24 +38,38 @@ export interface FlowOptions extends Selection {
   readonly forceStage?: string | undefined
 }
 
-/** Registry, selection and plan, validated; nothing runs. */
-export const prepareFlow = Effect.fn("Flow.prepareFlow")(function*(options: FlowOptions) {
+/** A flow ready to run: its registry, plan and worker count. */
+export interface PreparedFlow {
+  readonly registry: Registry
+  readonly plan: Plan
+  readonly maxWorkers: number
+  /** Sources that could not be resolved, by name, with why (only when prepared `withoutData`). */
+  readonly unresolved: ReadonlyMap<string, string>
+}
+
+/**
+ * Registry, selection and plan, validated; nothing runs. `withoutData`: a source that cannot be
+ * resolved does not fail (the plan's nodes that read it are unresolved; see `unresolvedKeys`).
+ */
+export const prepareFlow = Effect.fn("Flow.prepareFlow")(function*(options: FlowOptions, mode: { readonly withoutData?: boolean } = {}) {
   const registry = yield* loadRegistry(options.registry)
   const runs = yield* selectRuns(registry, options)
-  const context = sourceContext(options)
-  const digests = yield* resolveSources(context, runs)
+  const roots = yield* sourceRoots(options)
+  const { digests, unresolved } = mode.withoutData === true
+    ? yield* resolveWhatExists(roots, sourcesOf(runs))
+    : { digests: yield* resolveSourceList(roots, sourcesOf(runs)), unresolved: new Map<string, string>() }
   const seen = new Set<string>()
   yield* precheckDatasets(
     runs.flatMap((r) => {
       const key = JSON.stringify(r.dataset)
       if (seen.has(key)) return []
       seen.add(key)
-      return [{ dataset: r.dataset, file: datasetFileOf(options.registry, r.datasetName) }]
+      return [{ dataset: r.dataset, file: datasetFile(path.dirname(options.registry), r.datasetName) }]
     }),
-    digests,
-    context
+    unresolved.size === 0 ? digests : new Map([...digests].filter(([name]) => !unresolved.has(name))),
+    roots
   )
-  const plan = planFor(registry, options, runs, digests)
+  const plan = yield* planFor(registry, options, runs, digests)
   if (options.forceStage !== undefined && !plan.nodes.some((n) => n.stage.name === options.forceStage)) {
     return yield* new ConfigError({
       file: options.registry,
@@ -57,39 +77,74 @@ export const prepareFlow = Effect.fn("Flow.prepareFlow")(function*(options: Flow
       detail: `--force-stage ${options.forceStage}: no such stage in the plan (stages: ${[...new Set(plan.nodes.map((n) => n.stage.name))].join(", ")})`
     })
   }
-  return { registry, plan, maxWorkers: effectiveWorkers(options.maxWorkers, registry) }
+  const prepared: PreparedFlow = { registry, plan, maxWorkers: effectiveWorkers(options.maxWorkers, registry), unresolved }
+  return prepared
 })
 
-// Plans built before, per registry (a registry loaded again from unchanged files is the same
-// object) and selection and source digests: buildPlan is pure, and the daemon plans the same
-// sweep at every rerun.
-const plans = new WeakMap<Registry, Map<string, Plan>>()
-const planFor = (registry: Registry, selection: Selection, runs: ReadonlyArray<RunSpec>, digests: Digests): Plan => {
-  let known = plans.get(registry)
-  if (known === undefined) plans.set(registry, known = new Map())
-  const key = JSON.stringify([selection.groups, selection.experiments, selection.runs ?? [], [...digests]])
-  const hit = known.get(key)
-  if (hit !== undefined) return hit
-  const plan = buildPlan(runs, digests)
-  if (known.size >= 16) known.clear()
-  known.set(key, plan)
-  return plan
+/** Digests of the sources that can be resolved, and why each other one cannot. */
+const resolveWhatExists = (roots: SourceRoots, sources: ReadonlyArray<SourceParams>) =>
+  Effect.gen(function*() {
+    const digests = new Map<string, SourceFile>()
+    const unresolved = new Map<string, string>()
+    for (const s of sources) {
+      const name = describeSource(s)
+      if (digests.has(name) || unresolved.has(name)) continue
+      const one = yield* Effect.result(resolveSourceList(roots, [s]))
+      if (one._tag === "Success") {
+        for (const [k, v] of one.success) digests.set(k, v)
+      } else {
+        unresolved.set(name, one.failure.message)
+        // A stand-in, so the plan can still be drawn; nodes reading it are reported as unresolved.
+        digests.set(name, { path: s.path ?? name, root: "data", sha256: `unresolved:${name}`, bytes: 0 })
+      }
+    }
+    return { digests: digests as Digests, unresolved }
+  })
+
+/** The keys of the nodes that read, directly or not, a source that could not be resolved. */
+export const unresolvedKeys = (plan: Plan, unresolved: ReadonlyMap<string, string>): ReadonlySet<string> => {
+  const out = new Set<string>()
+  if (unresolved.size === 0) return out
+  for (const n of plan.nodes) {
+    const isSource = n.stage.name === "source" && typeof n.salt === "string" && n.salt.startsWith("unresolved:")
+    if (isSource || upstream(n).some((i) => out.has(i.key))) out.add(n.key)
+  }
+  return out
 }
 
-/** The dataset file a run's dataset comes from (errors are attributed to it). */
-const datasetFileOf = (registry: string, name: string): string => path.join(path.dirname(registry), "datasets", `${name}.toml`)
+// Plans built before in this warm state, per registry (a registry loaded again from unchanged files
+// is the same object), selection and source digests: buildPlan is pure, and the daemon plans the
+// same sweep at every rerun.
+const plans = memoSpec<Registry, Map<string, Plan>>("plans", 4)
+const PLANS_PER_REGISTRY = 16
 
-/** Where sources are read and fetched, from the flow options. */
-export const sourceContext = (options: FlowOptions): SourceRoots => ({
-  dataRoot: options.dataRoot,
-  sourcesDir: path.join(options.cacheDir, "sources"),
-  mirror: options.mirror,
-  digestFile: path.join(options.cacheDir, "digests.json"),
-  onProgress: (name, p) => {
-    const err = Streams.stderr()
-    if (err.isTTY === true) err.write(`\r${name} ${formatProgress(p)}\x1b[K`)
-  }
-})
+const planFor = (registry: Registry, selection: Selection, runs: ReadonlyArray<RunSpec>, digests: Digests) =>
+  Effect.map(Effect.serviceOption(WarmState), (warm): Plan => {
+    if (Option.isNone(warm)) return buildPlan(runs, digests)
+    const memo = warm.value.memo(plans)
+    let known = memo.get(registry)
+    if (known === undefined) memo.set(registry, known = new Map())
+    const key = JSON.stringify([selection.groups, selection.experiments, selection.runs ?? [], [...digests]])
+    const hit = known.get(key)
+    if (hit !== undefined) return hit
+    const plan = buildPlan(runs, digests)
+    if (known.size >= PLANS_PER_REGISTRY) known.clear()
+    known.set(key, plan)
+    return plan
+  })
+
+/** Where sources are read and fetched, from the flow options; download progress goes to the terminal. */
+export const sourceRoots = (options: Pick<FlowOptions, "dataRoot" | "cacheDir" | "mirror">): Effect.Effect<SourceRoots> =>
+  Effect.map(Effect.service(Terminal), (terminal) => ({
+    dataRoot: options.dataRoot,
+    sourcesDir: path.join(options.cacheDir, "sources"),
+    mirror: options.mirror,
+    digestFile: path.join(options.cacheDir, "digests.json"),
+    onProgress: (name, p) => {
+      const err = terminal.stderr
+      if (err.isTTY === true) err.write(`\r${name} ${formatProgress(p)}\x1b[K`)
+    }
+  }))
 
 /** The worker count: the CLI flag, else the registry's `max_workers`, else the core count. */
 export const effectiveWorkers = (flag: number | undefined, registry: Registry): number => {
@@ -98,24 +153,30 @@ export const effectiveWorkers = (flag: number | undefined, registry: Registry): 
   return os.availableParallelism()
 }
 
-/** Run a prepared plan with `maxWorkers` stages at once, CPU-heavy ones in a pool of as many threads. */
-export const runPrepared = (registry: Registry, plan: Plan, maxWorkers: number, options: FlowOptions) =>
-  runPlan(plan, {
-    maxWorkers,
+/** Run a prepared plan with `maxWorkers` stages at once, CPU-heavy ones in as many worker threads. */
+export const runPrepared = (prepared: PreparedFlow, options: FlowOptions) =>
+  runPlan(prepared.plan, {
+    maxWorkers: prepared.maxWorkers,
     dataRoot: options.dataRoot,
     resultsDir: options.resultsDir,
     sourcesDir: path.join(options.cacheDir, "sources"),
+    digestFile: path.join(options.cacheDir, "digests.json"),
     mirror: options.mirror,
     force: options.force,
-    retries: registry.retries,
+    retries: prepared.registry.retries,
     ...(options.forceStage === undefined ? {} : { forceStage: options.forceStage })
-  }).pipe(
-    Effect.provide(WorkerPool.layer(maxWorkers))
-  )
+  }).pipe(Effect.provide(Layer.fresh(WorkerThreads.layer({ size: prepared.maxWorkers }))))
 
-/** Each node of a plan and whether the cache already holds it. */
-export const planStates = Effect.fn("Flow.planStates")(function*(plan: Plan) {
+/** What a node of a plan is: already cached, to run, to run uncached, or unresolved (a source is missing). */
+export type NodeState = "cached" | "to run" | "uncached" | "unresolved"
+
+/** Each node of a plan and its state. */
+export const planStates = Effect.fn("Flow.planStates")(function*(plan: Plan, unresolved: ReadonlySet<string> = new Set()) {
   const store = yield* ArtifactStore
   return yield* Effect.forEach(plan.nodes, (n: Node) =>
-    store.has(n.key).pipe(Effect.map((cached) => ({ node: n, state: cached ? ("cached" as const) : ("to run" as const) }))))
+    unresolved.has(n.key)
+      ? Effect.succeed({ node: n, state: "unresolved" as NodeState })
+      : n.uncached !== undefined
+      ? Effect.succeed({ node: n, state: "uncached" as NodeState })
+      : store.has(n.key).pipe(Effect.map((cached) => ({ node: n, state: (cached ? "cached" : "to run") as NodeState }))))
 })

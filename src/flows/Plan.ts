@@ -22,14 +22,12 @@ import type { Representation } from "../artifacts/Representation.ts"
 import { getDetector } from "../detectors/registry.ts"
 import { scoreStage } from "../tasks/ScoreStage.ts"
 import type { ScoredSequences } from "../artifacts/Scores.ts"
-import * as os from "node:os"
-import * as path from "node:path"
 import { type SourceParams, describeSource } from "../sources/Source.ts"
 import { sourceStage } from "../tasks/SourceStage.ts"
 import type { SourceFile } from "../artifacts/Source.ts"
 import { splitStage } from "../tasks/SplitStage.ts"
 import { stages } from "../tasks/stages.ts"
-import { node, type Node } from "../tasks/Task.ts"
+import { node, type Node, upstream } from "../tasks/Task.ts"
 import { type Digests, sourcesOf } from "../config/Sources.ts"
 import { type DatasetConfig, isSessionDataset } from "../config/Dataset.ts"
 import type { RunSpec } from "../config/RunSpec.ts"
@@ -89,11 +87,12 @@ export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan 
     const needs = getDetector(spec.model.detector).needs?.(spec.model.config) ?? []
     const extra = needs.map((kind) => {
       if (dn.parse === undefined || dn.mine === undefined) throw new Error(`plan: run ${spec.name} needs ${kind}, which needs a raw-log dataset`)
-      return intern(node(representStage, { kind }, [label, split, dn.parse, dn.mine]))
+      return intern(node(representStage, { kind }, { labelled: label, split, parsed: dn.parse, templates: dn.mine }))
     })
-    const fit = intern(node(fitStage, detectorParams, [label, split, ...extra]))
-    const score = intern(node(scoreStage, detectorParams, [label, split, fit, ...extra]))
-    const evaluate = intern(node(evaluateStage, { scope: primaryScope(ds) }, [label, split, score]))
+    const reads: { readonly representations?: ReadonlyArray<Node<Representation>> } = extra.length === 0 ? {} : { representations: extra }
+    const fit = intern(node(fitStage, detectorParams, { labelled: label, split, ...reads }))
+    const score = intern(node(scoreStage, detectorParams, { labelled: label, split, fit, ...reads }))
+    const evaluate = intern(node(evaluateStage, { scope: primaryScope(ds) }, { labelled: label, split, scored: score }))
     const runConfig = {
       run: spec.name,
       experiment: spec.experiment,
@@ -129,7 +128,7 @@ const nodeBuilder = (digests: Digests) => {
   const source = (p: SourceParams) => {
     const d = digests.get(describeSource(p))
     if (d === undefined) throw new Error(`plan: source ${describeSource(p)} was not resolved`)
-    return intern(node(sourceStage, p, [], d.sha256))
+    return intern(node(sourceStage, p, {}, d.sha256))
   }
   return { intern, source, nodes: () => topoSort([...byKey.values()]) }
 }
@@ -156,20 +155,20 @@ export const datasetNodes = (
 ): DatasetNodes => {
   if (isSessionDataset(ds)) {
     const sources = sessionSources(ds.sessions).map(source)
-    const sessions = intern(node(sessionsStage, ds.sessions, sources))
-    const split = intern(node(splitStage, ds.split, [sessions, sessions]))
-    const represent = ds.represent.map((r) => intern(node(representStage, r, [sessions, split])))
+    const sessions = intern(node(sessionsStage, ds.sessions, { files: sources }))
+    const split = intern(node(splitStage, ds.split, { labelled: sessions, predefined: sessions }))
+    const represent = ds.represent.map((r) => intern(node(representStage, r, { labelled: sessions, split })))
     return { sources, label: sessions, split, represent }
   }
   const src = source(ds.source)
-  const parse = intern(node(parseStage, ds.parser, [src]))
-  const mine = intern(node(mineStage, ds.miner, [parse]))
-  const group = intern(node(groupStage, ds.grouping, [parse, mine]))
+  const parse = intern(node(parseStage, ds.parser, { source: src }))
+  const mine = intern(node(mineStage, ds.miner, { parsed: parse }))
+  const group = intern(node(groupStage, ds.grouping, { parsed: parse, templates: mine }))
   const labelSources = ds.labels.type === "entity_csv" ? [source(ds.labels.source)] : []
-  const label = intern(node(labelStage, ds.labels, [group, parse, ...labelSources]))
-  const split = intern(node(splitStage, ds.split, [label, parse]))
+  const label = intern(node(labelStage, ds.labels, { grouped: group, parsed: parse, ...(labelSources.length === 0 ? {} : { labelFile: labelSources[0]! }) }))
+  const split = intern(node(splitStage, ds.split, { labelled: label, parsed: parse }))
   const represent = ds.represent.map((r) =>
-    intern(needsLog(r) ? node(representStage, r, [label, split, parse, mine]) : node(representStage, r, [label, split]))
+    intern(needsLog(r) ? node(representStage, r, { labelled: label, split, parsed: parse, templates: mine }) : node(representStage, r, { labelled: label, split }))
   )
   return { sources: [src, ...labelSources], parse, mine, group, label, split, represent }
 }
@@ -187,9 +186,38 @@ const topoSort = (nodes: ReadonlyArray<Node>): ReadonlyArray<Node> => {
   const visit = (n: Node) => {
     if (seen.has(n.key)) return
     seen.add(n.key)
-    n.inputs.forEach(visit)
+    upstream(n).forEach(visit)
     out.push(n)
   }
   nodes.forEach(visit)
+  return out
+}
+
+/** Every node of a run, upstream first. */
+export const runNodeList = (run: PlannedRun): ReadonlyArray<Node> => {
+  const n = run.nodes
+  const out: Array<Node> = [...n.sources]
+  if (n.parse !== undefined) out.push(n.parse)
+  if (n.mine !== undefined) out.push(n.mine)
+  if (n.group !== undefined) out.push(n.group)
+  out.push(n.label, n.split, ...n.represent, n.fit, n.score, n.evaluate)
+  return out
+}
+
+/** A human label per node: the stage and which datasets / runs it serves. */
+export const nodeLabels = (plan: Plan): ReadonlyMap<string, string> => {
+  const users = new Map<string, Set<string>>()
+  for (const run of plan.runs) {
+    const perModel = new Set([run.nodes.fit.key, run.nodes.score.key, run.nodes.evaluate.key])
+    for (const n of runNodeList(run)) {
+      const who = perModel.has(n.key) ? run.spec.name : run.spec.datasetName
+      users.set(n.key, (users.get(n.key) ?? new Set()).add(who))
+    }
+  }
+  const out = new Map<string, string>()
+  for (const n of plan.nodes) {
+    const who = n.stage.describe?.(n.params) ?? [...(users.get(n.key) ?? [])].join(",")
+    out.set(n.key, `${n.stage.name} ${who}`)
+  }
   return out
 }

@@ -20,7 +20,7 @@ import { splitStats } from "../tasks/SplitStage.ts"
 import { stringAt } from "../artifacts/Columns.ts"
 import type { Node } from "../tasks/Task.ts"
 import type { PlannedRun } from "./Plan.ts"
-import { cliStart, projectRoot } from "../runtime/ProjectRoot.ts"
+import { projectRoot } from "../runtime/ProjectRoot.ts"
 
 /** Writing a result folder failed. */
 export class ResultsError extends Schema.TaggedError<ResultsError>()("ResultsError", {
@@ -58,7 +58,8 @@ export const writeFailure = (
   run: PlannedRun,
   logLines: ReadonlyArray<string>,
   error: string,
-  stage: string | undefined
+  stage: string | undefined,
+  environment: () => unknown
 ) =>
   Effect.try({
     try: () => {
@@ -93,7 +94,8 @@ const writeFolder = (dir: string, fill: (tmp: string) => void) => {
 export const writeResults = Effect.fn("Results.writeResults")(function*(
   resultsDir: string,
   run: PlannedRun,
-  logLines: ReadonlyArray<string>
+  logLines: ReadonlyArray<string>,
+  environment: () => unknown
 ) {
   const store = yield* ArtifactStore
   const fail = (message: string) => new ResultsError({ run: run.spec.name, message })
@@ -221,14 +223,16 @@ const predictionLines = (labelled: LabelledSequences, split: SplitSequences, sco
   return out.length === 0 ? "" : out.join("\n") + "\n"
 }
 
-let cachedEnvironment: unknown
-/** Read the environment again at the next `environment()` (the daemon, before each command: the commit may have moved). */
-export const forgetEnvironment = (): void => {
-  cachedEnvironment = undefined
+/**
+ * Node version, platform, git commit, package versions and how the CLI started: read once, when a
+ * flow first writes a result folder (each flow reads it again: the commit may have moved).
+ */
+export const lazyEnvironment = (cliStart: string): (() => unknown) => {
+  let known: unknown
+  return () => (known ??= readEnvironment(cliStart))
 }
-/** Node version, platform, git commit and package versions (read once per command). */
-export const environment = (): unknown => {
-  if (cachedEnvironment !== undefined) return cachedEnvironment
+
+const readEnvironment = (cliStart: string): unknown => {
   const root = projectRoot()
   const pkgVersion = (name: string): string | null => {
     try {
@@ -248,10 +252,10 @@ export const environment = (): unknown => {
     version: string
     dependencies?: Record<string, string>
   }
-  cachedEnvironment = {
+  return {
     logflow: own.version,
     node: process.version,
-    cli_start: cliStart(),
+    cli_start: cliStart,
     platform: process.platform,
     arch: process.arch,
     cpus: os.availableParallelism(),
@@ -263,5 +267,4 @@ export const environment = (): unknown => {
     })(),
     packages: Object.fromEntries(Object.keys(own.dependencies ?? {}).map((n) => [n, pkgVersion(n)]))
   }
-  return cachedEnvironment
 }

@@ -1,56 +1,43 @@
 /**
- * Where logflow's own files are (package.json, node_modules, src/), for the places that need
- * them at run time: worker entry points, native modules, the environment record. Running from
- * source this is two folders above this file; the start-up snapshot (`src/cli/snapshot.ts`)
- * has no module URL and sets it from the launcher's path instead, and a bundled stage worker is
- * told it by the pool.
+ * Where logflow's own files are (package.json, node_modules, src/) and how this process was
+ * started, for the places that need them at run time: worker entry points, native modules, the
+ * environment record. Everything here is derived from the process itself, never set: from source
+ * the root is two folders above this file; the start-up snapshot has no module URL, and its
+ * launcher's path (bin/flow.js, `process.argv[1]`) tells the root instead; a stage worker is told
+ * it by its pool (`workerData.projectRoot`).
  */
 import { createRequire } from "node:module"
 import * as path from "node:path"
+import { isMainThread, workerData } from "node:worker_threads"
 
-let root: string | undefined
-let snapshot: string | undefined
-
-/** Set where there is no module URL to go by: the snapshot's start, a bundled worker. */
-export const setProjectRoot = (dir: string): void => {
-  root = dir
+export const projectRoot = (): string => {
+  const given: unknown = isMainThread ? undefined : (workerData as { projectRoot?: unknown } | null)?.projectRoot
+  if (typeof given === "string") return given
+  // import.meta is empty in the snapshot's CommonJS bundle.
+  const here = (import.meta as { dirname?: string }).dirname
+  if (here !== undefined) return path.resolve(here, "../..")
+  return path.resolve(path.dirname(process.argv[1] ?? "."), "..")
 }
 
-/** Set by the snapshot's start: the folder of the blob, which also holds the bundled stage worker. */
-export const setSnapshotDir = (dir: string | undefined): void => {
-  snapshot = dir
+/** The `--snapshot-blob` this process was started with (`--snapshot-blob FILE` or `--snapshot-blob=FILE`), if any. */
+export const snapshotBlob = (): string | undefined => {
+  const args = process.execArgv
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--snapshot-blob") return args[i + 1]
+    if (args[i]!.startsWith("--snapshot-blob=")) return args[i]!.slice("--snapshot-blob=".length)
+  }
+  return undefined
 }
 
-let daemon = false
-
-/** Called by the daemon (src/cli/Daemon.ts) when it starts serving. */
-export const setDaemon = (): void => {
-  daemon = true
+/** The folder of the start-up snapshot this process started from (it also holds the stage worker bundle), if it did. */
+export const snapshotDir = (): string | undefined => {
+  const blob = snapshotBlob()
+  return blob === undefined ? undefined : path.dirname(path.resolve(blob))
 }
-
-/** How this process's CLI started (recorded in environment.json): the daemon, the start-up snapshot, or source. */
-export const cliStart = (): "daemon" | "snapshot" | "source" => (daemon ? "daemon" : snapshot !== undefined ? "snapshot" : "source")
-
-/** The folder of the start-up snapshot this process started from, if it did. */
-export const snapshotDir = (): string | undefined => snapshot
-
-export const projectRoot = (): string => root ?? path.resolve(import.meta.dirname, "../..")
 
 /**
  * `require` a native (or otherwise unbundled) package from logflow's node_modules. Native
  * addons cannot live in a V8 startup snapshot, and `import()` is unavailable in one, so lmdb
  * and onnxruntime-node are loaded through this on first use.
  */
-export const requireNative = <A>(name: string): A => {
-  // node-gyp-build asks detect-libc which C library this is (~10 ms) unless LIBC says so; the
-  // snapshot knows it from its build on this machine.
-  if (libc !== undefined && process.env.LIBC === undefined) process.env.LIBC = libc
-  return createRequire(path.join(projectRoot(), "package.json"))(name) as A
-}
-
-let libc: string | undefined
-
-/** Called while the snapshot is built: the C library family (glibc or musl) native packages are built for. */
-export const setNativeLibc = (family: string | undefined): void => {
-  libc = family
-}
+export const requireNative = <A>(name: string): A => createRequire(path.join(projectRoot(), "package.json"))(name) as A

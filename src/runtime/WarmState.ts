@@ -35,6 +35,8 @@ export interface BoundedMemo<K, V> {
   set(key: K, value: V): void
   /** Remove an entry (disposing of it); true when there was one. */
   delete(key: K): boolean
+  /** Remove an entry and hand it over (not disposed: the caller now holds it). */
+  take(key: K): V | undefined
   readonly size: number
   values(): ReadonlyArray<V>
 }
@@ -97,6 +99,11 @@ export const makeWarmState = (): WarmStateShape => {
         entries.delete(key)
         release(spec, v)
         return true
+      },
+      take: (key: unknown) => {
+        const v = entries.get(key)
+        entries.delete(key)
+        return v
       },
       get size() {
         return entries.size

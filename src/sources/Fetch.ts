@@ -140,7 +140,7 @@ const writeMarker = async (markerPath: string, m: Marker): Promise<void> => {
   await fsp.rename(tmp, markerPath)
 }
 
-const RETRYABLE = new Set(["truncated", "network", "timeout"])
+const RETRYABLE: ReadonlySet<string> = new Set(["truncated", "network", "timeout"])
 
 const downloadWithRetries = async (entry: SourceArchive, dest: string, opts: FetchOptions) => {
   const attempts = Math.max(1, opts.attempts ?? 3)

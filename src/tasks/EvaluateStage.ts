@@ -22,12 +22,12 @@ export const EvaluateParams = closedStruct({
 })
 export type EvaluateParams = typeof EvaluateParams.Type
 
-export const evaluateStage = defineStage<EvaluateParams, readonly [LabelledSequences, SplitSequences, ScoredSequences], Metrics>({
+export const evaluateStage = defineStage<EvaluateParams, { readonly labelled: LabelledSequences; readonly split: SplitSequences; readonly scored: ScoredSequences }, Metrics>({
   name: "evaluate",
   version: "5",
   params: EvaluateParams,
   cpu: false,
-  run: (params, [labelled, split, scored]) => {
+  run: (params, { labelled, split, scored }) => {
     const block = ((): MetricBlock => {
       if (scored.status === "invalid") return { scope: params.scope, status: "invalid", reason: scored.reason }
       const labels = splitSequences(labelled, split).labels

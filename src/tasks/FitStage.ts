@@ -99,14 +99,21 @@ export const detectorView = (labelled: LabelledSequences, split: SplitSequences,
 export const detectorInputs = (eventRows: Int32Array, reps: ReadonlyArray<Representation>): DetectorInputs | undefined =>
   reps.length === 0 ? undefined : { eventRows, representations: Object.fromEntries(reps.map((r) => [r.kind, r.value])) }
 
-export const fitStage = defineStage<DetectorParams, readonly [LabelledSequences, SplitSequences, ...Array<Representation>], FitOutput>({
+/** What fit (and, with the fit, score) read: the labelled, split sequences and the representations the detector `needs`. */
+export type DetectorInputsOf = {
+  readonly labelled: LabelledSequences
+  readonly split: SplitSequences
+  readonly representations?: ReadonlyArray<Representation>
+}
+
+export const fitStage = defineStage<DetectorParams, DetectorInputsOf, FitOutput>({
   name: "fit",
   version: "4",
   params: DetectorParams,
   cpu: true,
   // Only detectors with a long, resumable fit (DeepLog) checkpoint; the others skip the lookup.
   checkpoints: (params) => getDetector(params.detector).fitAsync !== undefined,
-  run: async (params, [labelled, split, ...reps], ctx): Promise<FitOutput> => {
+  run: async (params, { labelled, split, representations: reps = [] }, ctx): Promise<FitOutput> => {
     const detector = getDetector(params.detector)
     const seqs = detectorView(labelled, split, detector)
     const train = indexesWithTag(split.split, SPLIT_TRAIN)

@@ -48,12 +48,12 @@ export const GroupParams = Schema.Union([
 ])
 export type GroupParams = typeof GroupParams.Type
 
-export const groupStage = defineStage<GroupParams, readonly [ParsedLog, TemplatedLog], GroupedSequences>({
+export const groupStage = defineStage<GroupParams, { readonly parsed: ParsedLog; readonly templates: TemplatedLog }, GroupedSequences>({
   name: "group",
   version: "3",
   params: GroupParams,
   cpu: true,
-  run: (params, [parsed, templated]) => {
+  run: (params, { parsed, templates: templated }) => {
     switch (params.type) {
       case "entity":
         return {

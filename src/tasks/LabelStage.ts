@@ -40,19 +40,19 @@ export type LabelParams = typeof LabelParams.Type
 
 export const labelStage = defineStage<
   LabelParams,
-  readonly [GroupedSequences, ParsedLog, ...ReadonlyArray<SourceFile>],
+  { readonly grouped: GroupedSequences; readonly parsed: ParsedLog; readonly labelFile?: SourceFile },
   LabelledSequences
 >({
   name: "label",
   version: "2",
   params: LabelParams,
   cpu: true,
-  run: (params, [grouped, parsed, ...sources], ctx) => {
+  run: (params, { grouped, parsed, labelFile }, ctx) => {
     const seqs = grouped.sequences
     const context = grouped.context === undefined ? {} : { context: grouped.context }
     switch (params.type) {
       case "entity_csv": {
-        const source = sources[0]
+        const source = labelFile
         if (source === undefined) throw new Error("label stage: entity_csv labels need their source file")
         const labels = parseEntityLabelCsv(readSourceText(ctx, source), {
           entityColumn: params.entity_column,

@@ -76,12 +76,12 @@ export const drainOptions = (p: MineParams): DrainOptions => {
   return { ...base, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) }
 }
 
-export const mineStage = defineStage<MineParams, readonly [ParsedLog], MinedLog>({
+export const mineStage = defineStage<MineParams, { readonly parsed: ParsedLog }, MinedLog>({
   name: "mine",
   version: "3",
   params: MineParams,
   cpu: true,
-  run: (params, [parsed]) => {
+  run: (params, { parsed }) => {
     if (params.algorithm === "identity") return mineIdentity(parsed.content)
     const { log, state } = mineTemplatesWithState(parsed.content, drainOptions(params))
     return { ...log, state }

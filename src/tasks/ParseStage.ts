@@ -85,12 +85,12 @@ export const hasTimestamps = (p: ParseParams): boolean => parseSettings(p).optio
 /** Preset names, for messages. */
 export const PARSER_PRESETS = SYSTEMS
 
-export const parseStage = defineStage<ParseParams, readonly [SourceFile], ParsedLog>({
+export const parseStage = defineStage<ParseParams, { readonly source: SourceFile }, ParsedLog>({
   name: "parse",
   version: "3",
   params: ParseParams,
   cpu: true,
-  run: (params, [source], ctx) => {
+  run: (params, { source }, ctx) => {
     const bytes = readSourceBytes(ctx, source)
     ctx.progress(0.3, "parsing")
     const { format, options } = parseSettings(params)

@@ -42,14 +42,14 @@ export const needsLog = (p: RepresentParams): boolean => p.kind === "parameters"
 
 export const representStage = defineStage<
   RepresentParams,
-  readonly [LabelledSequences, SplitSequences, ParsedLog?, MinedLog?],
+  { readonly labelled: LabelledSequences; readonly split: SplitSequences; readonly parsed?: ParsedLog; readonly templates?: MinedLog },
   Representation
 >({
   name: "represent",
   version: "1",
   params: RepresentParams,
   cpu: true,
-  run: (params, [labelled, split, parsed, log]) => {
+  run: (params, { labelled, split, parsed, templates: log }) => {
     const seqs = splitSequences(labelled, split)
     const trainVocabulary = () => buildVocabulary(seqs, { split: split.split, tag: SPLIT_TRAIN })
     switch (params.kind) {

@@ -3,14 +3,12 @@
  * their scores and 0/1 predictions and the threshold, or the fit's invalid reason passed on.
  */
 import { getDetector } from "../detectors/registry.ts"
-import { SPLIT_TEST, type SplitSequences } from "../artifacts/Sequences.ts"
+import { SPLIT_TEST } from "../artifacts/Sequences.ts"
 import { applyThreshold } from "../eval/Thresholds.ts"
 import { LABEL_NORMAL } from "../artifacts/Sequences.ts"
-import { DetectorParams, detectorInputs, detectorView } from "./FitStage.ts"
-import { indexesWithTag } from "../artifacts/Sequences.ts"
+import { DetectorParams, detectorInputs, type DetectorInputsOf, detectorView } from "./FitStage.ts"
 import type { FitOutput } from "../artifacts/Model.ts"
-import type { Representation } from "../artifacts/Representation.ts"
-import type { LabelledSequences } from "../artifacts/Sequences.ts"
+import { indexesWithTag } from "../artifacts/Sequences.ts"
 import { defineStage } from "./Task.ts"
 import type { ScoredSequences } from "../artifacts/Scores.ts"
 
@@ -19,14 +17,14 @@ export const TOP_K: ReadonlyArray<number> = [1, 3, 5, 9]
 
 export const scoreStage = defineStage<
   DetectorParams,
-  readonly [LabelledSequences, SplitSequences, FitOutput, ...Array<Representation>],
+  DetectorInputsOf & { readonly fit: FitOutput },
   ScoredSequences
 >({
   name: "score",
   version: "6",
   params: DetectorParams,
   cpu: true,
-  run: async (params, [labelled, split, fit, ...reps]): Promise<ScoredSequences> => {
+  run: async (params, { labelled, split, fit, representations: reps = [] }): Promise<ScoredSequences> => {
     if (fit.status === "invalid") return { status: "invalid", reason: fit.reason }
     const which = indexesWithTag(split.split, SPLIT_TEST)
     const detector = getDetector(params.detector)

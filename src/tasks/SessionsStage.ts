@@ -38,12 +38,12 @@ export type SessionsParams = typeof SessionsParams.Type
 export const sessionSources = (p: SessionsParams): ReadonlyArray<SourceParams> =>
   p.format === "deeploglizer_csv" ? [p.source] : p.files.map((f) => f.source)
 
-export const sessionsStage = defineStage<SessionsParams, ReadonlyArray<SourceFile>, Sessions>({
+export const sessionsStage = defineStage<SessionsParams, { readonly files: ReadonlyArray<SourceFile> }, Sessions>({
   name: "sessions",
   version: "1",
   params: SessionsParams,
   cpu: true,
-  run: (params, sources, ctx) => {
+  run: (params, { files: sources }, ctx) => {
     let file: SessionFile
     if (params.format === "deeploglizer_csv") {
       file = readSessionFile(readSourceText(ctx, sources[0]!), {

@@ -9,7 +9,7 @@ import { describeSource, digestMemo, resolveSource, SourceParams } from "../sour
 import { defineStage } from "./Task.ts"
 
 /** The stage only records the source the plan resolved (its key is salted with the digest). */
-export const sourceStage = defineStage<SourceParams, readonly [], SourceFile>({
+export const sourceStage = defineStage<SourceParams, {}, SourceFile>({
   name: "source",
   version: "2",
   params: SourceParams,

@@ -66,12 +66,12 @@ export const SplitParams = closedStruct({
 )
 export type SplitParams = typeof SplitParams.Type
 
-export const splitStage = defineStage<SplitParams, readonly [LabelledSequences, ParsedLog | PredefinedSplit], SplitSequences>({
+export const splitStage = defineStage<SplitParams, { readonly labelled: LabelledSequences; readonly parsed?: ParsedLog; readonly predefined?: PredefinedSplit }, SplitSequences>({
   name: "split",
   version: "2",
   params: SplitParams,
   cpu: false,
-  run: (params, [labelled, second]) => {
+  run: (params, { labelled, parsed, predefined }) => {
     const seqs = labelled.sequences
     const trainOnNormalOnly = params.train_on_normal_entities_only
     switch (params.type) {
@@ -80,8 +80,7 @@ export const splitStage = defineStage<SplitParams, readonly [LabelledSequences, 
       case "random":
         return randomSplit(seqs, { trainFraction: params.train_fraction!, ...testFraction(params), seed: params.seed!, trainOnNormalOnly })
       case "raw": {
-        if (!("fields" in second)) throw new Error("split type \"raw\" needs a parsed log (not a pre-sequenced dataset)")
-        const parsed = second
+        if (parsed === undefined) throw new Error("split type \"raw\" needs a parsed log (not a pre-sequenced dataset)")
         const boundary: RawBoundary = params.raw_first_n !== undefined
           ? { kind: "raw_first_n", n: params.raw_first_n }
           : params.raw_first_fraction !== undefined
@@ -91,10 +90,10 @@ export const splitStage = defineStage<SplitParams, readonly [LabelledSequences, 
         return { split: r.split, summary: r.summary, ...(r.sequences === seqs ? {} : { sequences: r.sequences }) }
       }
       case "predefined": {
-        if (!("split" in second) || second.split === undefined) {
+        if (predefined?.split === undefined) {
           throw new Error("split type \"predefined\" needs a session dataset whose file gives the split")
         }
-        const split = Uint8Array.from(second.split)
+        const split = Uint8Array.from(predefined.split)
         if (trainOnNormalOnly) for (let i = 0; i < split.length; i++) if (split[i] === SPLIT_TRAIN && seqs.labels[i] !== LABEL_NORMAL) split[i] = SPLIT_IGNORED
         return { split, summary: summaryOf(seqs.labels, split) }
       }

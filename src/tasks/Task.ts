@@ -1,10 +1,13 @@
 /**
- * The task model: a stage is a value (name, explicit code version, params schema, run
- * function) and a node is a stage applied to decoded params and upstream nodes. A node's key
- * is `stageKey` over its stage, version, params and upstream keys, so equal work has equal keys
- * and the plan can share it. Stages never import the runner; the runner only sees these values.
+ * The task model: a stage is a value (name, explicit code version, params schema, named inputs,
+ * run function) and a node is a stage applied to decoded params and named upstream nodes
+ * (`{ parsed, templates }`). A node's key is `stageKey` over its stage, version, params, salt and
+ * named upstream keys, so equal work has equal keys and the plan can share it, and an input's role
+ * is part of the key. A node whose params cannot be hashed runs uncached, with a warning naming
+ * the parameter. Stages never import the runner; the runner only sees these values.
  */
 import type { Schema } from "effect"
+import { randomUUID } from "node:crypto"
 import { stageKey } from "../cache/CacheKey.ts"
 
 /** What a stage's run function may use besides its params and inputs. */
@@ -36,8 +39,14 @@ export interface StageCheckpoints {
   readonly save: (step: number, bytes: Uint8Array) => void
 }
 
-/** A cached unit of work. `I` is the tuple of upstream output types, `O` its output. */
-export interface Stage<P, I extends ReadonlyArray<unknown>, O> {
+/**
+ * A stage's inputs by name: each an upstream output, or a list of them (several label or session
+ * files, the representations a detector reads); an optional key may be absent.
+ */
+export type Inputs = { readonly [name: string]: unknown }
+
+/** A cached unit of work. `I` names its upstream outputs, `O` is its output. */
+export interface Stage<P, I extends Inputs, O> {
   /** Stage name, part of the key ("parse", "mine", ...). */
   readonly name: string
   /** Bump when the output for the same params and inputs changes. */
@@ -66,53 +75,83 @@ export interface AnyStage {
   readonly params: Schema.Codec<unknown, unknown>
   readonly cpu: boolean
   checkpoints?(params: unknown): boolean
-  run(params: unknown, inputs: ReadonlyArray<unknown>, ctx: StageContext): unknown
+  run(params: unknown, inputs: Inputs, ctx: StageContext): unknown
   summarize?(output: unknown, params: unknown): unknown
   describe?(params: unknown): string
 }
 
-/** One node of the DAG: a stage, its decoded params and its upstream nodes. */
+/** A node's upstream nodes by input name: one node, or a list. */
+export type NodeInputs = { readonly [name: string]: Node | ReadonlyArray<Node> }
+
+/** One node of the DAG: a stage, its decoded params and its named upstream nodes. */
 export interface Node<O = unknown> {
   readonly stage: AnyStage
   readonly params: unknown
-  readonly inputs: ReadonlyArray<Node>
+  readonly inputs: NodeInputs
   readonly key: string
   /** Extra key material (e.g. a source file's content digest). */
   readonly salt?: unknown
+  /**
+   * Why this node runs uncached, when it does: its params (or an upstream node's) cannot be hashed
+   * into a key. Its key is then unique to this plan, and its output is kept for this flow only.
+   */
+  readonly uncached?: string
   /** Phantom: the output type. */
   readonly _O?: O
 }
 
-type Nodes<I extends ReadonlyArray<unknown>> = { readonly [K in keyof I]: Node<I[K]> }
+/** The upstream nodes of a stage with inputs `I`: a node per single input, a list per list input. */
+export type InputNodes<I extends Inputs> = {
+  readonly [K in keyof I]: NonNullable<I[K]> extends ReadonlyArray<infer E> ? ReadonlyArray<Node<E>> : Node<NonNullable<I[K]>>
+}
 
-/** Apply a stage to params and upstream nodes. `salt` joins the key (content digests). */
-export const node = <P, I extends ReadonlyArray<unknown>, O>(
+/** Every upstream node of a node, in input-name order (lists in their order). */
+export const upstream = (n: { readonly inputs: NodeInputs }): ReadonlyArray<Node> =>
+  Object.keys(n.inputs).sort().flatMap((name) => {
+    const v = n.inputs[name]!
+    return isNodeList(v) ? v : [v]
+  })
+
+/** The upstream keys by input name (what the key and the provenance record). */
+export const upstreamKeys = (inputs: NodeInputs): Readonly<Record<string, string | ReadonlyArray<string>>> =>
+  Object.fromEntries(Object.entries(inputs).map(([name, v]) => [name, isNodeList(v) ? v.map((i) => i.key) : v.key]))
+
+const isNodeList = (v: Node | ReadonlyArray<Node>): v is ReadonlyArray<Node> => Array.isArray(v)
+
+/** Apply a stage to params and named upstream nodes. `salt` joins the key (content digests). */
+export const node = <P, I extends Inputs, O>(
   stage: Stage<P, I, O>,
   params: P,
-  inputs: Nodes<I>,
+  inputs: InputNodes<I>,
   salt?: unknown
 ): Node<O> => {
-  const upstream: ReadonlyArray<Node> = inputs
-  const key = stageKey({
-    stage: stage.name,
-    version: stage.version,
-    params: salt === undefined ? params : { params, salt },
-    inputs: upstream.map((n) => n.key)
-  })
-  return { stage: eraseStage(stage), params, inputs: upstream, key, ...(salt === undefined ? {} : { salt }) }
+  const named: NodeInputs = Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== undefined)) as NodeInputs
+  const keyInputs = upstreamKeys(named)
+  const blocked = upstream({ inputs: named }).find((i) => i.uncached !== undefined)
+  const erased = eraseStage(stage)
+  const base = { stage: erased, params, inputs: named, ...(salt === undefined ? {} : { salt }) }
+  try {
+    const key = stageKey({ stage: stage.name, version: stage.version, params, inputs: keyInputs, ...(salt === undefined ? {} : { salt }) })
+    return blocked === undefined ? { ...base, key } : { ...base, key, uncached: `upstream ${blocked.stage.name} runs uncached` }
+  } catch (e) {
+    // A parameter JSON cannot represent exactly (a non-finite number, a BigInt): run uncached
+    // under a key of this plan alone, rather than fail the plan (Prefect's NO_CACHE fallback).
+    const reason = `its key cannot be computed (${e instanceof Error ? e.message.replace(/^canonicalJson: /, "") : String(e)}); it runs uncached`
+    return { ...base, key: `uncached-${stage.name}-${randomUUID()}`, uncached: reason }
+  }
 }
 
 /** Define a stage (keeps its types for `node`). */
-export const defineStage = <P, I extends ReadonlyArray<unknown>, O>(stage: Stage<P, I, O>): Stage<P, I, O> => stage
+export const defineStage = <P, I extends Inputs, O>(stage: Stage<P, I, O>): Stage<P, I, O> => stage
 
 /** Hide a stage's types. Sound because `node` only pairs a stage with its own params and inputs. */
-export const eraseStage = <P, I extends ReadonlyArray<unknown>, O>(stage: Stage<P, I, O>): AnyStage => ({
+export const eraseStage = <P, I extends Inputs, O>(stage: Stage<P, I, O>): AnyStage => ({
   name: stage.name,
   version: stage.version,
   params: stage.params as Schema.Codec<unknown, unknown>,
   cpu: stage.cpu,
   ...(stage.checkpoints === undefined ? {} : { checkpoints: (params: unknown) => stage.checkpoints!(params as P) }),
-  run: (params, inputs, ctx) => stage.run(params as P, inputs as unknown as I, ctx),
+  run: (params, inputs, ctx) => stage.run(params as P, inputs as I, ctx),
   ...(stage.summarize === undefined
     ? {}
     : { summarize: (output: unknown, params: unknown) => stage.summarize!(output as O, params as P) }),

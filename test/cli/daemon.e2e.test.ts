@@ -1,4 +1,4 @@
-// The resident daemon (src/cli/Daemon.ts, src/cli/client.ts) must be invisible but for speed: the
+// The resident daemon (src/startup/Daemon.ts, src/startup/client.ts) must be invisible but for speed: the
 // same output, exit codes and results as a command in its own process, each command in its own
 // client's folder and environment, and the same answers to Ctrl-C, kill -9 and bad input.
 import { spawnSync } from "node:child_process"

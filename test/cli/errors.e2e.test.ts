@@ -118,3 +118,54 @@ describe("flow run with bad input", () => {
     expect(st.stdout).toContain(`rerun: flow run ${path.join(dir, "registry.toml")} --run hdfs-freq.template_frequency --run hdfs-nb.naive_bayes --results-dir ${results} --data-root ${dataRoot()}`)
   })
 })
+
+describe("flow invoked wrongly", () => {
+  it("a missing argument, an unknown flag or an unknown command prints what is wrong and one usage line, exit 2", () => {
+    const missing = flow(["run"])
+    expect(missing.code).toBe(2)
+    expect(missing.stdout).toBe("")
+    expect(missing.stderr.trim().split("\n")).toEqual([
+      "error: missing required argument: registry",
+      "usage: flow run [flags] <registry>  (flow run --help for more)"
+    ])
+    const flag = flow(["plan", "configs/registry.toml", "--bogus"])
+    expect(flag.code).toBe(2)
+    expect(flag.stderr).toMatch(/^error: unrecognized flag: --bogus/)
+    expect(flag.stderr.trim().split("\n")).toHaveLength(2)
+    const command = flow(["bogus"])
+    expect(command.code).toBe(2)
+    expect(command.stderr.trim().split("\n")).toEqual(['error: unknown subcommand "bogus" for "flow"', "usage: flow <subcommand> [flags]  (flow --help for more)"])
+    // Help asked for is the full help, exit 0.
+    const help = flow(["run", "--help"])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain("--force-stage")
+  })
+})
+
+describe("flow list and flow plan without the data", () => {
+  it("work without a data root, naming each source they could not resolve and marking what depends on it", () => {
+    const dirs = ["--data-root", "/nonexistent", "--cache-dir", tmpDir(), "--results-dir", tmpDir()]
+    const list = flow(["list", "configs/registry.toml", "--group", "baselines", ...dirs])
+    expect(list.code).toBe(0)
+    expect(list.stdout).toContain("hdfs-nb.naive_bayes  (fingerprint unknown: a source is unresolved)")
+    expect(list.stdout).toMatch(/unresolved source hdfs\/raw\/HDFS_20000\.log: cannot read source \/nonexistent\/hdfs\/raw\/HDFS_20000\.log/)
+    expect(list.stdout).toContain("4 runs")
+    const json = JSON.parse(flow(["list", "configs/registry.toml", "--group", "baselines", "--json", ...dirs]).stdout)
+    expect(json.runs.map((r: { fingerprint: unknown }) => r.fingerprint)).toEqual([null, null, null, null])
+    expect(Object.keys(json.unresolved_sources).sort()).toEqual(["hdfs/labels/HDFS_20000.block_labels.csv", "hdfs/raw/HDFS_20000.log", "loghub-2k/BGL/BGL_2k.log"])
+    const plan = flow(["plan", "configs/registry.toml", "--group", "baselines", "--json", ...dirs])
+    expect(plan.code).toBe(0)
+    expect(plan.stderr).toContain("unresolved source loghub-2k/BGL/BGL_2k.log")
+    const totals = JSON.parse(plan.stdout).totals
+    expect(totals).toEqual({ runs: 4, nodes: 27, cached: 0, to_run: 0, uncached: 0, unresolved: 27 })
+    // With one dataset's data present, only the other's nodes are unresolved.
+    const partial = fs.mkdtempSync(path.join(tmpDir(), "root-"))
+    fs.mkdirSync(path.join(partial, "loghub-2k", "BGL"), { recursive: true })
+    fs.copyFileSync(path.join(dataRoot(), "loghub-2k", "BGL", "BGL_2k.log"), path.join(partial, "loghub-2k", "BGL", "BGL_2k.log"))
+    const half = JSON.parse(flow(["plan", "configs/registry.toml", "--group", "baselines", "--json", "--data-root", partial, "--cache-dir", tmpDir()]).stdout).totals
+    expect(half.unresolved).toBeGreaterThan(0)
+    expect(half.to_run).toBe(27 - half.unresolved)
+    // flow run still refuses: it needs the data.
+    expect(flow(["run", "configs/registry.toml", "--group", "baselines", ...dirs]).code).toBe(2)
+  })
+})

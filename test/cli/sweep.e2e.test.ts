@@ -9,11 +9,11 @@ describe("sweep bookkeeping", () => {
   it("plan shows every node cached after a full run, and run executes nothing", () => {
     const dirs = ["--data-root", dataRoot(), "--cache-dir", tmpDir(), "--results-dir", tmpDir()]
     const before = JSON.parse(flow(["plan", "configs/registry.toml", "--group", "baselines", "--json", ...dirs]).stdout)
-    expect(before.totals).toEqual({ runs: 4, nodes: 27, cached: 0, to_run: 27 })
+    expect(before.totals).toEqual({ runs: 4, nodes: 27, cached: 0, uncached: 0, unresolved: 0, to_run: 27 })
     expect(before.nodes.filter((n: { stage: string }) => n.stage === "parse").length).toBe(2)
     expect(flow(["run", "configs/registry.toml", "--group", "baselines", ...dirs]).code).toBe(0)
     const after = JSON.parse(flow(["plan", "configs/registry.toml", "--group", "baselines", "--json", ...dirs]).stdout)
-    expect(after.totals).toEqual({ runs: 4, nodes: 27, cached: 27, to_run: 0 })
+    expect(after.totals).toEqual({ runs: 4, nodes: 27, cached: 27, uncached: 0, unresolved: 0, to_run: 0 })
     const again = flow(["run", "configs/registry.toml", "--group", "baselines", ...dirs])
     expect(stageLines(again.stdout, "done")).toEqual([])
     const dot = flow(["plan", "configs/registry.toml", "--group", "baselines", "--dot", ...dirs]).stdout

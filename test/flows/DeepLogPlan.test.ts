@@ -9,6 +9,7 @@ import { buildPlan } from "../../src/flows/Plan.ts"
 import { resolveSources } from "../../src/config/Sources.ts"
 import { loadRegistry } from "../../src/config/Registry.ts"
 import { copyConfigs, dataRoot } from "../cli/helpers.ts"
+import { type Node, upstream } from "../../src/tasks/Task.ts"
 
 const registryWith = (experiment: string, datasetEdit?: (s: string) => string) => {
   const dir = copyConfigs()
@@ -36,12 +37,14 @@ describe("deeplog with parameter_detection_enabled", () => {
     const runs = reg.runs.filter((r) => r.experiment === "p")
     const plan = buildPlan(runs, Effect.runSync(resolveSources(dataRoot(), runs)))
     const run = plan.runs[0]!
-    const kinds = (n: { inputs: ReadonlyArray<{ stage: { name: string }; params: unknown }> }) =>
-      n.inputs.filter((i) => i.stage.name === "represent").map((i) => (i.params as { kind: string }).kind)
+    const kinds = (n: Node) => {
+      const reps = n.inputs.representations
+      return (Array.isArray(reps) ? (reps as ReadonlyArray<Node>) : []).map((i) => (i.params as { kind: string }).kind)
+    }
     expect(kinds(run.nodes.fit)).toEqual(["parameters", "elapsed_time"])
     expect(kinds(run.nodes.score)).toEqual(["parameters", "elapsed_time"])
     // The dataset's declared parameters node is the very node fit reads.
-    expect(run.nodes.represent.map((n) => n.key)).toContain(run.nodes.fit.inputs.find((i) => i.stage.name === "represent")!.key)
+    expect(run.nodes.represent.map((n) => n.key)).toContain(upstream(run.nodes.fit).find((i) => i.stage.name === "represent")!.key)
     expect(plan.nodes.filter((n) => n.stage.name === "represent")).toHaveLength(2)
   })
 
@@ -49,6 +52,6 @@ describe("deeplog with parameter_detection_enabled", () => {
     const reg = Effect.runSync(loadRegistry("configs/registry.toml"))
     const runs = reg.runs.filter((r) => r.experiment === "deeplog-hdfs-raw")
     const plan = buildPlan(runs, Effect.runSync(resolveSources(dataRoot(), runs)))
-    expect(plan.runs[0]!.nodes.fit.inputs.map((i) => i.stage.name)).toEqual(["label", "split"])
+    expect(Object.fromEntries(Object.entries(plan.runs[0]!.nodes.fit.inputs).map(([name, i]) => [name, (i as Node).stage.name]))).toEqual({ labelled: "label", split: "split" })
   })
 })

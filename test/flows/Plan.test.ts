@@ -7,6 +7,7 @@ import { isSessionDataset } from "../../src/config/Dataset.ts"
 import { loadRegistry } from "../../src/config/Registry.ts"
 import type { RunSpec } from "../../src/config/RunSpec.ts"
 import { dataRoot } from "../cli/helpers.ts"
+import { upstream } from "../../src/tasks/Task.ts"
 
 const registry = Effect.runSync(loadRegistry("configs/registry.toml"))
 const baselines = registry.runs.filter((r) => r.groups.includes("baselines"))
@@ -34,7 +35,7 @@ describe("buildPlan", () => {
     const plan = planFor(baselines)
     const seen = new Set<string>()
     for (const n of plan.nodes) {
-      for (const i of n.inputs) expect(seen.has(i.key)).toBe(true)
+      for (const i of upstream(n)) expect(seen.has(i.key)).toBe(true)
       seen.add(n.key)
     }
   })

@@ -43,7 +43,6 @@ import {
   rankTargets,
   type TrainHooks,
   trainNextKey,
-  trainNextKeySync,
   type TrainState
 } from "./Training.ts"
 import { classCount, type Vocabulary, vocabularyOf, vocabularyOfKeys, type Windows, windowsOf } from "./Windows.ts"
@@ -336,7 +335,7 @@ export const deepLog: Detector<DeepLogConfig, DeepLogModel> = {
     const p = prepare(data, train, config)
     if (p.status === "invalid") return p
     const t0 = performance.now()
-    const state = trainNextKeySync(p.shape, p.trainWindows, p.validation, trainOptions(config))
+    const state = trainNextKey(p.shape, p.trainWindows, p.validation, trainOptions(config), {}, { yielding: false })
     return finish(p, config, state, fitParameters(p, data, config, inputs), null, (performance.now() - t0) / 1000)
   },
 
@@ -375,7 +374,7 @@ export const deepLog: Detector<DeepLogConfig, DeepLogModel> = {
       },
       checkpoint: (state) => ctx.checkpoint?.(state.epoch, checkpointValue(p.shape, state))
     }
-    const state = await trainNextKey(p.shape, p.trainWindows, p.validation, trainOptions(config), hooks)
+    const state = await trainNextKey(p.shape, p.trainWindows, p.validation, trainOptions(config), hooks, { yielding: true })
     // The parameter-value models, one template at a time, each followed by a checkpoint.
     const finished: Array<TemplateParameterModel> = [...doneParameters]
     const parameters = fitParameters(p, data, config, ctx.inputs, {

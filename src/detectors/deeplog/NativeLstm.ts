@@ -440,11 +440,17 @@ interface Workspace {
   readonly dyT: Float32Array
 }
 
-let cached: Workspace | undefined
+/** Buffers one training loop reuses across its calls (rebuilt when the batch shape changes). */
+export interface LstmScratch {
+  ws: Workspace | undefined
+}
 
-const workspace = (shape: LstmShape, B: number, T: number): Workspace => {
+/** Scratch for `forward` and `lossAndGradients`: pass the same one to the calls of one loop. */
+export const lstmScratch = (): LstmScratch => ({ ws: undefined })
+
+const workspace = (shape: LstmShape, B: number, T: number, scratch: LstmScratch | undefined): Workspace => {
   const key = `${shape.inputKind}/${shape.inputSize}/${shape.hidden}/${shape.layers}/${shape.outputSize}/${B}/${T}`
-  if (cached !== undefined && cached.key === key) return cached
+  if (scratch?.ws !== undefined && scratch.ws.key === key) return scratch.ws
   const H = shape.hidden
   const G = 4 * H
   const L = shape.layers
@@ -452,7 +458,7 @@ const workspace = (shape: LstmShape, B: number, T: number): Workspace => {
   const rows = T * B
   const many = (n: number): Array<Float32Array> => Array.from({ length: L }, () => new Float32Array(n))
   const dense = shape.inputKind === "dense" ? rows * shape.inputSize : 0
-  cached = {
+  const built: Workspace = {
     key,
     xs: new Float32Array(dense),
     xsT: new Float32Array(dense),
@@ -472,7 +478,8 @@ const workspace = (shape: LstmShape, B: number, T: number): Workspace => {
     dy: new Float32Array(B * O),
     dyT: new Float32Array(B * O)
   }
-  return cached
+  if (scratch !== undefined) scratch.ws = built
+  return built
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -560,10 +567,10 @@ const head = (shape: LstmShape, w: LstmWeights, B: number, T: number, ws: Worksp
 }
 
 /** Head outputs [B, outputSize] (logits for classification) of a batch of B sequences of T steps. */
-export const forward = (shape: LstmShape, weights: LstmWeights, input: LstmInput, batch: number, steps: number): Float32Array => {
+export const forward = (shape: LstmShape, weights: LstmWeights, input: LstmInput, batch: number, steps: number, scratch?: LstmScratch): Float32Array => {
   validateWeights(shape, weights)
   validateBatch(shape, input, batch, steps)
-  const ws = workspace(shape, batch, steps)
+  const ws = workspace(shape, batch, steps, scratch)
   forwardLayers(shape, weights, input, batch, steps, ws)
   const y = new Float32Array(batch * shape.outputSize)
   head(shape, weights, batch, steps, ws, y)
@@ -581,7 +588,8 @@ export const lossAndGradients = (
   targets: LstmTargets,
   batch: number,
   steps: number,
-  loss: LstmLoss
+  loss: LstmLoss,
+  scratch?: LstmScratch
 ): { loss: number; grads: LstmWeights } => {
   validateWeights(shape, weights)
   validateBatch(shape, input, batch, steps)
@@ -595,7 +603,7 @@ export const lossAndGradients = (
   const BH = B * H
   const BG = B * G
   const rows = T * B
-  const ws = workspace(shape, B, T)
+  const ws = workspace(shape, B, T, scratch)
   forwardLayers(shape, weights, input, B, T, ws)
   const dy = ws.dy
   head(shape, weights, B, T, ws, dy)

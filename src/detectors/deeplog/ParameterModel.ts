@@ -40,7 +40,7 @@
  * Plain loops on typed arrays, no Effect: this is a numeric core.
  */
 
-import { Adam, flattenWeights, forward, initWeights, lossAndGradients, parameterCount, unflattenWeights } from "./NativeLstm.ts"
+import { Adam, flattenWeights, forward, initWeights, lossAndGradients, lstmScratch, parameterCount, unflattenWeights } from "./NativeLstm.ts"
 import type { LstmShape, LstmWeights } from "./LstmTypes.ts"
 import { seededPermutation } from "../../artifacts/Random.ts"
 
@@ -381,9 +381,10 @@ const CHUNK = 256
 const windowErrors = (shape: LstmShape, weights: LstmWeights, inputs: Float32Array, outputs: Float32Array, m: number, h: number): Float64Array => {
   const K = shape.inputSize
   const errors = new Float64Array(m)
+  const scratch = lstmScratch()
   for (let from = 0; from < m; from += CHUNK) {
     const b = Math.min(CHUNK, m - from)
-    const y = forward(shape, weights, inputs.subarray(from * h * K, (from + b) * h * K), b, h)
+    const y = forward(shape, weights, inputs.subarray(from * h * K, (from + b) * h * K), b, h, scratch)
     for (let j = 0; j < b; j++) {
       let s = 0
       for (let k = 0; k < K; k++) {
@@ -414,6 +415,7 @@ const train = (
   const bs = Math.min(config.batchSize, m)
   const batchIn = new Float32Array(bs * h * K)
   const batchOut = new Float32Array(bs * K)
+  const scratch = lstmScratch()
   let lastLoss = NaN
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
     const order = seededPermutation(m, epochSeed(ts, epoch))
@@ -425,7 +427,7 @@ const train = (
         batchIn.set(inputs.subarray(w * h * K, (w + 1) * h * K), j * h * K)
         batchOut.set(outputs.subarray(w * K, (w + 1) * K), j * K)
       }
-      const { loss, grads } = lossAndGradients(shape, weights, batchIn.subarray(0, b * h * K), batchOut.subarray(0, b * K), b, h, "mse")
+      const { loss, grads } = lossAndGradients(shape, weights, batchIn.subarray(0, b * h * K), batchOut.subarray(0, b * K), b, h, "mse", scratch)
       adam.step(weights, grads)
       lossSum += loss * b
     }

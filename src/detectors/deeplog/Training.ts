@@ -7,7 +7,7 @@
  */
 import { seededPermutation } from "../../artifacts/Random.ts"
 import type { LstmShape, LstmWeights } from "./LstmTypes.ts"
-import { Adam, cloneWeights, flattenWeights, forward, initWeights, lossAndGradients, unflattenWeights } from "./NativeLstm.ts"
+import { Adam, cloneWeights, flattenWeights, forward, initWeights, lossAndGradients, lstmScratch, unflattenWeights } from "./NativeLstm.ts"
 import type { Windows } from "./Windows.ts"
 
 export interface TrainOptions {
@@ -56,8 +56,11 @@ export type GradientFn = (
   steps: number
 ) => { readonly loss: number; readonly grads: LstmWeights }
 
-const nativeGradients: GradientFn = (shape, weights, inputs, targets, batch, steps) =>
-  lossAndGradients(shape, weights, inputs, targets, batch, steps, "softmax_ce")
+/** Gradients from the native LSTM, with buffers reused across the steps of one training. */
+const nativeGradients = (): GradientFn => {
+  const scratch = lstmScratch()
+  return (shape, weights, inputs, targets, batch, steps) => lossAndGradients(shape, weights, inputs, targets, batch, steps, "softmax_ce", scratch)
+}
 
 /**
  * Train (or continue training) on `train`; `validation` windows are only evaluated. A generator
@@ -114,36 +117,31 @@ function* trainSteps(
   return { epoch: options.epochs, weights, adam: adam.state(), curves }
 }
 
-/** Train on the calling thread, yielding to the event loop every few steps (progress, messages). */
-export const trainNextKey = async (
-  shape: LstmShape,
-  train: Windows,
-  validation: Windows | undefined,
-  options: TrainOptions,
-  hooks: TrainHooks = {},
-  gradients: GradientFn = nativeGradients
-): Promise<TrainState> => {
+/**
+ * Train (or continue training) on `train`: the steps of `trainSteps`, driven on the calling thread.
+ * `yieldEvery: true` lets the event loop through every few steps (progress, messages, a
+ * checkpoint's store) and gives the same result as driving them straight.
+ */
+export const trainNextKey: {
+  (shape: LstmShape, train: Windows, validation: Windows | undefined, options: TrainOptions, hooks: TrainHooks, mode: { readonly yielding: true }, gradients?: GradientFn): Promise<TrainState>
+  (shape: LstmShape, train: Windows, validation: Windows | undefined, options: TrainOptions, hooks: TrainHooks, mode: { readonly yielding: false }, gradients?: GradientFn): TrainState
+} = ((shape: LstmShape, train: Windows, validation: Windows | undefined, options: TrainOptions, hooks: TrainHooks, mode: { readonly yielding: boolean }, gradients: GradientFn = nativeGradients()) => {
   const it = trainSteps(shape, train, validation, options, hooks, gradients)
+  return mode.yielding ? driveYielding(it) : driveStraight(it)
+}) as never
+
+const driveStraight = <A>(it: Generator<unknown, A>): A => {
+  for (;;) {
+    const r = it.next()
+    if (r.done === true) return r.value
+  }
+}
+
+const driveYielding = async <A>(it: Generator<unknown, A>): Promise<A> => {
   for (;;) {
     const r = it.next()
     if (r.done === true) return r.value
     await new Promise((resolve) => setImmediate(resolve))
-  }
-}
-
-/** Train without yielding (same result as `trainNextKey`). */
-export const trainNextKeySync = (
-  shape: LstmShape,
-  train: Windows,
-  validation: Windows | undefined,
-  options: TrainOptions,
-  hooks: TrainHooks = {},
-  gradients: GradientFn = nativeGradients
-): TrainState => {
-  const it = trainSteps(shape, train, validation, options, hooks, gradients)
-  for (;;) {
-    const r = it.next()
-    if (r.done === true) return r.value
   }
 }
 
@@ -200,9 +198,10 @@ export const rankTargets = (
   const h = windows.history
   const d = distinctHistories(windows)
   const logits = new Float32Array(d.count * K)
+  const scratch = lstmScratch()
   for (let from = 0; from < d.count; from += chunk) {
     const b = Math.min(chunk, d.count - from)
-    logits.set(forward(shape, weights, d.inputs.subarray(from * h, (from + b) * h), b, h), from * K)
+    logits.set(forward(shape, weights, d.inputs.subarray(from * h, (from + b) * h), b, h, scratch), from * K)
   }
   const rank = new Int32Array(windows.count)
   const logProb = new Float64Array(windows.count)

@@ -6,7 +6,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 
-const watch = path.resolve(import.meta.dirname, "../../src/runtime/ParentWatch.ts")
+const watch = path.resolve(import.meta.dirname, "../../src/startup/ParentWatch.ts")
 /** Running (a killed process may linger as a zombie until something reaps it: not running). */
 const alive = (pid: number): boolean => {
   try {
@@ -55,7 +55,7 @@ describe("watchLauncher", () => {
   }, 15_000)
 
   it("does nothing without a launcher", async () => {
-    const { watchLauncher } = await import("../../src/runtime/ParentWatch.ts")
+    const { watchLauncher } = await import("../../src/startup/ParentWatch.ts")
     const before = process.env.FLOW_LAUNCHER_PID
     delete process.env.FLOW_LAUNCHER_PID
     expect(() => watchLauncher()).not.toThrow()

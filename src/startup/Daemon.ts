@@ -27,42 +27,23 @@ import * as os from "node:os"
 import * as path from "node:path"
 import * as util from "node:util"
 import { Writable } from "node:stream"
-import { makeWarmState, WarmState } from "../runtime/WarmState.ts"
-import { forgetEnvironment } from "../flows/Results.ts"
-import { keepWorkersWarm, prewarmWorkers } from "../flows/WorkerPool.ts"
-import { projectRoot, setDaemon } from "../runtime/ProjectRoot.ts"
-import { setStreams } from "../runtime/Streams.ts"
+import { prewarmWorkers } from "../executor/WorkerThreads.ts"
+import { projectRoot } from "../runtime/ProjectRoot.ts"
+import { CliStart, Terminal } from "../runtime/Terminal.ts"
+import { WarmState, type WarmStateShape } from "../runtime/WarmState.ts"
+import { DaemonSession } from "./DaemonSession.ts"
 import { answers, askToStop } from "./DaemonClient.ts"
 import { DEFAULT_IDLE_MS, encodeFrame, FrameReader, idleMsFrom, PROTOCOL_VERSION, type DaemonRequest, type FrameType, type StreamInfo } from "./DaemonProtocol.ts"
 
 const MAX_RSS_BYTES = 2 * 2 ** 30
 const LOG_MAX_BYTES = 1 << 20
 
-export interface DaemonInfo {
-  readonly pid: number
-  readonly socket: string
-  readonly log: string
-  readonly startedAt: number
-  readonly idleMs: number
-  readonly served: number
-}
-
-let info: { socket: string; log: string; startedAt: number; idleMs: number; served: number; stopAfterThis: boolean } | undefined
-
-/** This process's daemon facts when it is the daemon; undefined in any other `flow` process. */
-export const daemonInfo = (): DaemonInfo | undefined =>
-  info === undefined ? undefined : { pid: process.pid, socket: info.socket, log: info.log, startedAt: info.startedAt, idleMs: info.idleMs, served: info.served }
-
-/** Stop once the command being served has answered (`flow daemon stop`). */
-export const stopAfterThisCommand = (): void => {
-  if (info !== undefined) info.stopAfterThis = true
-}
-
 /**
  * Serve `program` (the CLI, reading its arguments from `Stdio`) on the Unix socket `socket` until
- * idle. Never returns; exits the process when done.
+ * idle, every command with `warm` as its warm state (closed when the daemon stops). Never
+ * returns; exits the process when done.
  */
-export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown, NodeServices.NodeServices | WarmState>): void => {
+export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown, NodeServices.NodeServices | WarmState>, warm: WarmStateShape): void => {
   const log = socket.replace(/\.sock$/, ".log")
   const about = socket.replace(/\.sock$/, ".json")
   try {
@@ -70,12 +51,8 @@ export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown
   } catch {
     // no log yet
   }
-  // What every command finds warm: registries, digests, plans, open caches, idle workers.
-  const warm = makeWarmState()
-  keepWorkersWarm(true)
-  setDaemon()
+  // What every command finds warm (`warm`): registries, digests, plans, open caches, idle workers.
   const state = { socket, log, startedAt: Date.now(), idleMs: idleMsFrom(process.env.FLOW_DAEMON_IDLE) ?? DEFAULT_IDLE_MS, served: 0, stopAfterThis: false }
-  info = state
   const home = process.cwd()
   const daemonEnv = { ...process.env }
   let busy = false
@@ -168,8 +145,6 @@ export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown
       armIdle()
       return
     }
-    setStreams({ stdout: out, stderr: err })
-    forgetEnvironment()
     process.exitCode = undefined
     const stdio = Stdio.make({
       args: Effect.succeed(req.argv),
@@ -192,6 +167,17 @@ export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown
       Effect.provideService(Stdio.Stdio, stdio),
       Effect.provideService(Console.Console, streamConsole(out, err, req.stdout.isTTY)),
       Effect.provideService(WarmState, warm),
+      Effect.provideService(Terminal, { stdout: out, stderr: err }),
+      Effect.provideService(CliStart, "daemon"),
+      Effect.provideService(DaemonSession, {
+        pid: process.pid,
+        socket,
+        log,
+        startedAt: state.startedAt,
+        idleMs: state.idleMs,
+        served: state.served,
+        stopAfterThisCommand: () => void (state.stopAfterThis = true)
+      }),
       Effect.provide(NodeServices.layer)
     )
     const fiber = Effect.runFork(main)
@@ -213,7 +199,6 @@ export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown
         : Cause.hasInterruptsOnly(exit.cause)
         ? 130
         : Runtime.getErrorExitCode(Cause.squash(exit.cause))
-      setStreams(undefined)
       replaceEnv(daemonEnv)
       process.chdir(home)
       process.exitCode = undefined
@@ -256,7 +241,7 @@ export const serveDaemon = (socket: string, program: Effect.Effect<void, unknown
       inode = fs.statSync(socket).ino
       say(`serving ${socket} (node ${process.version}, idle stop after ${state.idleMs / 1000} s)`)
       // Workers for the first flow, loaded while it plans; a flow that wants more starts the rest.
-      prewarmWorkers(Math.min(os.availableParallelism(), 4))
+      prewarmWorkers(warm, Math.min(os.availableParallelism(), 4))
       armIdle()
       fs.writeFileSync(about, JSON.stringify({ pid: process.pid, root: projectRoot(), socket, startedAt: state.startedAt }))
       void retireOthers(socket, projectRoot(), say)

@@ -2,7 +2,7 @@
  * `flow cache ls` as a text table: key prefix, stage, a short params summary, size, created,
  * last used and hits. Pure formatting over entry metadata.
  */
-import type { EntryMeta } from "../cache/ArtifactStore.ts"
+import type { EntryMeta, ProvenanceInputs } from "../../cache/ArtifactStore.ts"
 
 /** A one-line summary of params: `k=v` pairs, nested keys dotted, long values cut. */
 export const paramsSummary = (params: unknown, width = 48): string => {
@@ -46,10 +46,18 @@ export const formatEntry = (e: EntryMeta): string =>
     `key        ${e.key}`,
     `stage      ${e.stage} (version ${e.version})`,
     `params     ${JSON.stringify(e.params)}`,
-    `inputs     ${e.inputs.length === 0 ? "none" : e.inputs.join("\n           ")}`,
+    `inputs     ${inputLines(e.inputs)}`,
     `size       ${formatSize(e.bytes)} in ${e.chunks} chunk(s), sha256 ${e.checksum}`,
     `computed   in ${e.computeMs} ms`,
     `created    ${when(e.createdAt)}`,
     `last used  ${when(e.lastUsedAt)} (${e.hits} hits)`,
     `summary    ${JSON.stringify(e.summary ?? null, null, 2).split("\n").join("\n           ")}`
   ].join("\n")
+
+/** Upstream keys, one per line, by input name (entries from before inputs were named: bare). */
+const inputLines = (inputs: ProvenanceInputs): string => {
+  const lines = Array.isArray(inputs)
+    ? inputs
+    : Object.entries(inputs).flatMap(([name, v]) => (typeof v === "string" ? [`${name} ${v}`] : v.map((k, i) => `${name}[${i}] ${k}`)))
+  return lines.length === 0 ? "none" : lines.join("\n           ")
+}

@@ -3,11 +3,9 @@
  * DOT. Each node appears once however many runs share it, with its stage, key prefix and state
  * (cached / to run). Pure over the plan and the node states.
  */
-import type { Node } from "../tasks/Task.ts"
-import type { Plan } from "./Plan.ts"
-import { nodeLabels, runNodeList } from "./Runner.ts"
-
-export type NodeState = "cached" | "to run"
+import type { NodeState } from "../../flows/Flow.ts"
+import { nodeLabels, type Plan, runNodeList } from "../../flows/Plan.ts"
+import { type Node, upstream } from "../../tasks/Task.ts"
 
 export interface PlanJson {
   readonly runs: ReadonlyArray<{
@@ -26,7 +24,15 @@ export interface PlanJson {
     readonly inputs: ReadonlyArray<string>
     readonly runs: number
   }>
-  readonly totals: { readonly runs: number; readonly nodes: number; readonly cached: number; readonly to_run: number }
+  readonly totals: {
+    readonly runs: number
+    readonly nodes: number
+    readonly cached: number
+    /** Uncached nodes included. */
+    readonly to_run: number
+    readonly uncached: number
+    readonly unresolved: number
+  }
 }
 
 /** The plan as plain data. */
@@ -39,10 +45,11 @@ export const planJson = (plan: Plan, states: ReadonlyMap<string, NodeState>): Pl
     stage: n.stage.name,
     label: labels.get(n.key) ?? n.stage.name,
     state: states.get(n.key) ?? "to run",
-    inputs: n.inputs.map((i) => i.key),
+    inputs: upstream(n).map((i) => i.key),
     runs: usage.get(n.key) ?? 0
   }))
-  const cached = nodes.filter((n) => n.state === "cached").length
+  const count = (state: NodeState) => nodes.filter((n) => n.state === state).length
+  const cached = count("cached")
   return {
     runs: plan.runs.map((r) => ({
       name: r.spec.name,
@@ -53,17 +60,17 @@ export const planJson = (plan: Plan, states: ReadonlyMap<string, NodeState>): Pl
       nodes: runNodeList(r).map((n) => n.key)
     })),
     nodes,
-    totals: { runs: plan.runs.length, nodes: nodes.length, cached, to_run: nodes.length - cached }
+    totals: { runs: plan.runs.length, nodes: nodes.length, cached, to_run: nodes.length - cached - count("unresolved"), uncached: count("uncached"), unresolved: count("unresolved") }
   }
 }
 
 /** One line per node (upstream first) and a totals line. */
 export const planText = (json: PlanJson): string => {
   const lines = json.nodes.map((n) =>
-    `${n.state === "cached" ? "cached" : "to run"}  ${n.key.slice(0, 12)}  ${n.label}${n.runs > 1 ? `  (${n.runs} runs)` : ""}`
+    `${n.state.padEnd(10)}  ${n.state === "unresolved" ? "?".repeat(12) : n.key.slice(0, 12)}  ${n.label}${n.runs > 1 ? `  (${n.runs} runs)` : ""}`
   )
   const t = json.totals
-  lines.push(`${t.runs} runs, ${t.nodes} stages: ${t.cached} cached, ${t.to_run} to run`)
+  lines.push(`${t.runs} runs, ${t.nodes} stages: ${t.cached} cached, ${t.to_run} to run${t.uncached > 0 ? ` (${t.uncached} uncached)` : ""}${t.unresolved > 0 ? `, ${t.unresolved} unresolved` : ""}`)
   return lines.join("\n")
 }
 

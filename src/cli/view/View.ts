@@ -3,8 +3,8 @@
  * stages running now and the latest finished ones), redrawn in place; otherwise one plain line
  * per event, which is also what logs and tests read.
  */
-import type { FlowEvent } from "../flows/Events.ts"
-import type { TextOut } from "../runtime/Streams.ts"
+import type { FlowEvent } from "../../flows/Events.ts"
+import type { TextOut } from "../../runtime/Terminal.ts"
 
 export interface View {
   readonly onEvent: (e: FlowEvent) => void
@@ -39,6 +39,8 @@ export const plainLine = (e: FlowEvent): string | undefined => {
       return `FAILED   ${e.label} [${e.key.slice(0, 12)}]: ${e.error}`
     case "StageSkipped":
       return `skipped  ${e.label} [${e.key.slice(0, 12)}]: ${e.reason}`
+    case "StageWarning":
+      return `WARNING  ${e.label} [${e.key.slice(0, 12)}]: ${e.message}`
     case "RunWritten":
       return e.status === "written" ? `run      ${e.run} -> ${e.dir}` : `run      ${e.run} already complete`
     case "RunFailed":
@@ -135,6 +137,9 @@ export const liveView = (out: TextOut): View => {
         case "StageSkipped":
           finished.skipped++
           recent.push(`skipped ${e.label}`)
+          return
+        case "StageWarning":
+          messages.push(`\x1b[33mWARNING\x1b[0m ${e.label}: ${e.message}`)
           return
         case "RunWritten":
         case "RunFailed": {

@@ -3,8 +3,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import * as net from "node:net"
-import { connect, request } from "../../src/cli/DaemonClient.ts"
-import { ACCEPT_TIMEOUT_MS, daemonPaths, encodeFrame, FrameReader, nameHash, privateDir } from "../../src/cli/DaemonProtocol.ts"
+import { connect, request } from "../../src/startup/DaemonClient.ts"
+import { ACCEPT_TIMEOUT_MS, daemonPaths, encodeFrame, FrameReader, nameHash, privateDir } from "../../src/startup/DaemonProtocol.ts"
 
 describe("daemon protocol", () => {
   it("frames survive any cut of the byte stream", () => {

@@ -4,13 +4,16 @@
  * (`<out>.json`: vocabulary, history size, top-g, threshold, input and output names, and the
  * template text of each key when the dataset was mined from a raw log).
  */
-import { Effect, Option, Predicate } from "effect"
+import { Console, Effect, Option, Predicate } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { ArtifactStore } from "../cache/ArtifactStore.ts"
-import { decodeValue } from "../cache/Codec.ts"
-import type { DeepLogModel } from "../detectors/deeplog/DeepLog.ts"
-import { onnxNames } from "../detectors/deeplog/Onnx.ts"
+import { ArtifactStore } from "../../cache/ArtifactStore.ts"
+import { decodeValue } from "../../cache/Codec.ts"
+import type { DeepLogModel } from "../../detectors/deeplog/DeepLog.ts"
+import { onnxNames } from "../../detectors/deeplog/Onnx.ts"
+import { formatSize } from "../view/CacheTable.ts"
+import { cacheDir, handleErrors, withCache } from "./shared.ts"
 
 export interface ExportedOnnx {
   readonly model: string
@@ -105,3 +108,17 @@ export const exportRunOnnx = (runDir: string, out: string) =>
     const result: ExportedOnnx = { model: out, sidecar: sidecarFile, bytes: model.onnx.length, keys: model.keys.length }
     return result
   })
+
+export const exportOnnxCommand = Command.make(
+  "export-onnx",
+  {
+    runDir: Argument.String("run-dir").pipe(Argument.withDescription("A DeepLog run's result folder, results/<run>/<fingerprint>")),
+    out: Flag.String("out").pipe(Flag.withDescription("The .onnx file to write (a JSON sidecar goes to <out>.json)"), Flag.withDefault("model.onnx")),
+    cacheDir
+  },
+  Effect.fn("cli.exportOnnx")(function*(args) {
+    const out = path.resolve(args.out)
+    const r = yield* withCache(args.cacheDir, exportRunOnnx(path.resolve(args.runDir), out))
+    yield* Console.log(`wrote ${r.model} (${formatSize(r.bytes)}, ${r.keys} keys)\nwrote ${r.sidecar}`)
+  }, handleErrors)
+).pipe(Command.withDescription("Export a DeepLog run's model as an ONNX graph with a JSON sidecar (vocabulary, history size, top-g)"))

@@ -1,0 +1,57 @@
+/**
+ * `flow run`: expand a registry into runs and run their stages, reusing cached ones; on a terminal
+ * a live view, otherwise one line per stage event, and a count line at the end. Exit 1 when a
+ * stage or run failed. `--dry-run` shows the plan and what is cached instead.
+ */
+import { Console, Effect, Layer, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { FlowEvents } from "../../flows/Events.ts"
+import { planStates, prepareFlow, runPrepared } from "../../flows/Flow.ts"
+import { Terminal } from "../../runtime/Terminal.ts"
+import { planJson, planText } from "../view/PlanView.ts"
+import { liveView, plainView } from "../view/View.ts"
+import { cacheLayer, fail, flowOptions, handleErrors, selection, withCache } from "./shared.ts"
+
+export const runCommand = Command.make(
+  "run",
+  {
+    ...selection,
+    maxWorkers: Flag.Int("max-workers").pipe(
+      Flag.withDescription("Stages run at once (default: registry max_workers, else the core count)"),
+      Flag.optional
+    ),
+    force: Flag.Boolean("force").pipe(Flag.withDescription("Recompute fit, score and evaluate (keep preprocessing); rewrite results"), Flag.withDefault(false)),
+    forceStage: Flag.String("force-stage").pipe(Flag.withDescription("Recompute this stage and everything downstream of it"), Flag.optional),
+    dryRun: Flag.Boolean("dry-run").pipe(Flag.withDescription("Show the plan and what is cached; run nothing"), Flag.withDefault(false))
+  },
+  Effect.fn("cli.run")(function*(args) {
+    const options = flowOptions(args, {
+      maxWorkers: Option.getOrUndefined(args.maxWorkers),
+      force: args.force,
+      forceStage: Option.getOrUndefined(args.forceStage)
+    })
+    if (options.maxWorkers !== undefined && options.maxWorkers < 1) {
+      return yield* fail(`--max-workers must be at least 1 (got ${options.maxWorkers})`)
+    }
+    const started = Date.now()
+    const prepared = yield* prepareFlow(options)
+    if (args.dryRun) {
+      const states = yield* withCache(args.cacheDir, planStates(prepared.plan))
+      return yield* Console.log(planText(planJson(prepared.plan, new Map(states.map((s) => [s.node.key, s.state])))))
+    }
+    const out = (yield* Terminal).stdout
+    const view = out.isTTY === true ? liveView(out) : plainView((l) => out.write(`${l}\n`))
+    const report = yield* runPrepared(prepared, options).pipe(
+      Effect.provide(Layer.mergeAll(cacheLayer(args.cacheDir), FlowEvents.layerCallback(view.onEvent))),
+      Effect.ensuring(Effect.sync(view.close))
+    )
+    const c = report.counts
+    const failedRuns = report.runs.filter((r) => r.status === "failed")
+    yield* Console.log(
+      `${report.runs.length} runs (${report.runs.length - failedRuns.length} ok, ${failedRuns.length} failed); ` +
+        `${report.nodes.size} stages: ${c.cached} cached, ${c.done} run, ${c.failed} failed, ${c.skipped} skipped; ` +
+        `${((Date.now() - started) / 1000).toFixed(2)} s`
+    )
+    if (failedRuns.length > 0 || c.failed > 0) process.exitCode = 1
+  }, handleErrors)
+).pipe(Command.withDescription("Expand a registry into runs and run their stages, reusing cached ones"))
