@@ -11,7 +11,7 @@ import { Effect, Schema } from "effect"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import type { Detector, SequenceView } from "./base/Detector.ts"
 import type { FitResult } from "../artifacts/Model.ts"
-import { type DenseMatrix, type FeatureModel, fitFeatures, labelledRows, normalizationField, termWeightingField, transformFeatures } from "./base/Features.ts"
+import { type DenseMatrix, type FeatureModel, labelledFeatures, normalizationField, termWeightingField, transformFeatures } from "./base/Features.ts"
 
 /** Hyperparameters of `decision_tree`. */
 export const DecisionTreeConfig = closedStruct({
@@ -51,14 +51,11 @@ export const decisionTree: Detector<DecisionTreeConfig, DecisionTreeModel> = {
   supervised: true,
 
   fit(data: SequenceView, train: Int32Array, config: DecisionTreeConfig): FitResult<DecisionTreeModel> {
-    const picked = labelledRows("decision_tree", data, train)
-    if (picked.status === "invalid") return picked
-    const { model: features, matrix: x } = fitFeatures(data, picked.rows, {
-      termWeighting: config.term_weighting,
-      normalization: config.normalization
-    })
+    const t = labelledFeatures("decision_tree", data, train, config)
+    if (t.status === "invalid") return t
+    const { features, x, y } = t
     const maxDepth = config.max_depth === 0 ? Infinity : config.max_depth
-    const root = growDecisionTree(x, picked.y, maxDepth, config.min_samples)
+    const root = growDecisionTree(x, y, maxDepth, config.min_samples)
     return { status: "ok", model: { features, root } }
   },
 

@@ -11,7 +11,7 @@ import { PCA as MlPca } from "ml-pca"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import type { Detector, SequenceView } from "./base/Detector.ts"
 import type { FitResult } from "../artifacts/Model.ts"
-import { type DenseMatrix, type FeatureModel, fitFeatures, normalizationField, termWeightingField, trainingRows, trainOnField, transformFeatures } from "./base/Features.ts"
+import { type DenseMatrix, type FeatureModel, normalizationField, termWeightingField, trainingFeatures, trainOnField, transformFeatures } from "./base/Features.ts"
 
 /** Hyperparameters of `invariants_mining`. */
 export const InvariantsMiningConfig = closedStruct({
@@ -78,12 +78,9 @@ export const invariantsMining: Detector<InvariantsMiningConfig, InvariantsMining
   supervised: false,
 
   fit(data: SequenceView, train: Int32Array, config: InvariantsMiningConfig): FitResult<InvariantsMiningModel> {
-    const picked = trainingRows("invariants_mining", data, train, config.train_on)
-    if (picked.status === "invalid") return picked
-    const { model: features, matrix: x } = fitFeatures(data, picked.rows, {
-      termWeighting: config.term_weighting,
-      normalization: config.normalization
-    })
+    const t = trainingFeatures("invariants_mining", data, train, config)
+    if (t.status === "invalid") return t
+    const { features, x } = t
     if (x.cols === 0) {
       return { status: "invalid", reason: "invariants_mining: the training sequences have no events, so there is no count column" }
     }

@@ -10,7 +10,7 @@ import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import { mulberry32 } from "../artifacts/Random.ts"
 import type { Detector, SequenceView } from "./base/Detector.ts"
 import type { FitResult } from "../artifacts/Model.ts"
-import { type DenseMatrix, type FeatureModel, fitFeatures, normalizationField, seedField, termWeightingField, trainingRows, trainOnField, transformFeatures } from "./base/Features.ts"
+import { type DenseMatrix, type FeatureModel, normalizationField, seedField, termWeightingField, trainingFeatures, trainOnField, transformFeatures } from "./base/Features.ts"
 
 /** Hyperparameters of `isolation_forest`. */
 export const IsolationForestConfig = closedStruct({
@@ -83,12 +83,9 @@ export const isolationForest: Detector<IsolationForestConfig, IsolationForestMod
   supervised: false,
 
   fit(data: SequenceView, train: Int32Array, config: IsolationForestConfig): FitResult<IsolationForestModel> {
-    const picked = trainingRows("isolation_forest", data, train, config.train_on)
-    if (picked.status === "invalid") return picked
-    const { model: features, matrix: x } = fitFeatures(data, picked.rows, {
-      termWeighting: config.term_weighting,
-      normalization: config.normalization
-    })
+    const t = trainingFeatures("isolation_forest", data, train, config)
+    if (t.status === "invalid") return t
+    const { features, x } = t
     if (x.rows < 2) return { status: "invalid", reason: `isolation_forest needs at least 2 training rows; got ${x.rows}` }
     const samples = Math.min(config.max_samples, x.rows)
     const maxDepth = Math.ceil(Math.log2(samples))

@@ -10,7 +10,7 @@ import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import { mulberry32, shuffleInPlace } from "../artifacts/Random.ts"
 import type { Detector, SequenceView } from "./base/Detector.ts"
 import type { FitResult } from "../artifacts/Model.ts"
-import { type DenseMatrix, type FeatureModel, fitFeatures, labelledRows, normalizationField, seedField, termWeightingField, transformFeatures } from "./base/Features.ts"
+import { type DenseMatrix, type FeatureModel, labelledFeatures, normalizationField, seedField, termWeightingField, transformFeatures } from "./base/Features.ts"
 
 const PositiveFinite = Schema.Finite.check(Schema.isGreaterThan(0))
 
@@ -57,13 +57,10 @@ export const linearSvm: Detector<LinearSvmConfig, LinearSvmModel> = {
   supervised: true,
 
   fit(data: SequenceView, train: Int32Array, config: LinearSvmConfig): FitResult<LinearSvmModel> {
-    const picked = labelledRows("svm", data, train)
-    if (picked.status === "invalid") return picked
-    const { model: features, matrix: x } = fitFeatures(data, picked.rows, {
-      termWeighting: config.term_weighting,
-      normalization: config.normalization
-    })
-    const { w, passes } = coordinateDescent(x, picked.y, config)
+    const t = labelledFeatures("svm", data, train, config)
+    if (t.status === "invalid") return t
+    const { features, x, y } = t
+    const { w, passes } = coordinateDescent(x, y, config)
     if (w.some((v) => !Number.isFinite(v))) return { status: "invalid", reason: "svm: coordinate descent diverged" }
     return { status: "ok", model: { features, weights: Array.from(w.subarray(0, x.cols)), bias: w[x.cols]!, passes } }
   },

@@ -10,7 +10,7 @@ import { Effect, Schema } from "effect"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import type { Detector, SequenceView } from "./base/Detector.ts"
 import type { FitResult } from "../artifacts/Model.ts"
-import { type DenseMatrix, type FeatureModel, fitFeatures, normalizationField, rowOf, termWeightingField, trainingRows, trainOnField, transformFeatures } from "./base/Features.ts"
+import { type DenseMatrix, type FeatureModel, normalizationField, rowOf, termWeightingField, trainingFeatures, trainOnField, transformFeatures } from "./base/Features.ts"
 
 /** Offline mode keeps a condensed n(n−1)/2 distance matrix; refuse more rows than this. */
 const OFFLINE_MAX_ROWS = 20_000
@@ -61,12 +61,9 @@ export const logClustering: Detector<LogClusteringConfig, LogClusteringModel> = 
   supervised: false,
 
   fit(data: SequenceView, train: Int32Array, config: LogClusteringConfig): FitResult<LogClusteringModel> {
-    const picked = trainingRows("log_clustering", data, train, config.train_on)
-    if (picked.status === "invalid") return picked
-    const { model: features, matrix: x } = fitFeatures(data, picked.rows, {
-      termWeighting: config.term_weighting,
-      normalization: config.normalization
-    })
+    const t = trainingFeatures("log_clustering", data, train, config)
+    if (t.status === "invalid") return t
+    const { features, x } = t
     const offlineRows = config.mode === "offline" ? x.rows : Math.min(x.rows, config.num_bootstrap_samples)
     if (offlineRows > OFFLINE_MAX_ROWS) {
       return {

@@ -10,7 +10,7 @@ import { Matrix, solve } from "ml-matrix"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import type { Detector, SequenceView } from "./base/Detector.ts"
 import type { FitResult } from "../artifacts/Model.ts"
-import { type DenseMatrix, type FeatureModel, fitFeatures, labelledRows, normalizationField, termWeightingField, transformFeatures } from "./base/Features.ts"
+import { type DenseMatrix, type FeatureModel, labelledFeatures, normalizationField, termWeightingField, transformFeatures } from "./base/Features.ts"
 
 const PositiveFinite = Schema.Finite.check(Schema.isGreaterThan(0))
 
@@ -51,13 +51,10 @@ export const logisticRegression: Detector<LogisticRegressionConfig, LogisticRegr
   supervised: true,
 
   fit(data: SequenceView, train: Int32Array, config: LogisticRegressionConfig): FitResult<LogisticRegressionModel> {
-    const picked = labelledRows("logistic_regression", data, train)
-    if (picked.status === "invalid") return picked
-    const { model: features, matrix: x } = fitFeatures(data, picked.rows, {
-      termWeighting: config.term_weighting,
-      normalization: config.normalization
-    })
-    const { theta, iterations } = newton(x, picked.y, config)
+    const t = labelledFeatures("logistic_regression", data, train, config)
+    if (t.status === "invalid") return t
+    const { features, x, y } = t
+    const { theta, iterations } = newton(x, y, config)
     if (theta.some((v) => !Number.isFinite(v))) return { status: "invalid", reason: "logistic_regression: Newton's method diverged" }
     return { status: "ok", model: { features, weights: theta.slice(0, x.cols), intercept: theta[x.cols]!, iterations } }
   },

@@ -11,7 +11,7 @@ import { PCA as MlPca } from "ml-pca"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import type { Detector, SequenceView } from "./base/Detector.ts"
 import type { FitResult } from "../artifacts/Model.ts"
-import { type FeatureModel, fitFeatures, normalizationField, rowOf, termWeightingField, trainingRows, trainOnField, transformFeatures } from "./base/Features.ts"
+import { type FeatureModel, normalizationField, rowOf, termWeightingField, trainingFeatures, trainOnField, transformFeatures } from "./base/Features.ts"
 
 /** Hyperparameters of `pca`. */
 export const PcaConfig = closedStruct({
@@ -63,12 +63,9 @@ export const pca: Detector<PcaConfig, PcaModel> = {
   supervised: false,
 
   fit(data: SequenceView, train: Int32Array, config: PcaConfig): FitResult<PcaModel> {
-    const picked = trainingRows("pca", data, train, config.train_on)
-    if (picked.status === "invalid") return picked
-    const { model: features, matrix: x } = fitFeatures(data, picked.rows, {
-      termWeighting: config.term_weighting,
-      normalization: config.normalization
-    })
+    const t = trainingFeatures("pca", data, train, config)
+    if (t.status === "invalid") return t
+    const { features, x } = t
     const m = x.cols
     if (m === 0) return { status: "invalid", reason: "pca: the training sequences have no events, so there is no feature column" }
     const cov = covariance(x.rows, m, x.values)

@@ -149,6 +149,47 @@ export const labelledRows = (
   return { status: "ok", rows, y: Uint8Array.from(rows, (s) => (data.labels[s] === LABEL_ANOMALY ? 1 : 0)) }
 }
 
+/** A count-vector detector's training matrix, or why its training set is unusable. */
+export type TrainingFeatures<Extra = {}> =
+  | ({ readonly status: "ok"; readonly features: FeatureModel; readonly x: DenseMatrix } & Extra)
+  | { readonly status: "invalid"; readonly reason: string }
+
+/** The feature settings every count-vector detector's config has. */
+export interface FeatureConfig {
+  readonly term_weighting: TermWeighting
+  readonly normalization: Normalization
+}
+
+/**
+ * The opening of every unsupervised count-vector detector's fit: the training rows `train_on`
+ * picks (`trainingRows`), then their count vectors weighted and normalised as configured
+ * (`fitFeatures`).
+ */
+export const trainingFeatures = (
+  tag: string,
+  data: SequenceView,
+  train: Int32Array,
+  config: FeatureConfig & { readonly train_on: TrainOn }
+): TrainingFeatures => {
+  const picked = trainingRows(tag, data, train, config.train_on)
+  if (picked.status === "invalid") return picked
+  const { model, matrix } = fitFeatures(data, picked.rows, { termWeighting: config.term_weighting, normalization: config.normalization })
+  return { status: "ok", features: model, x: matrix }
+}
+
+/** The same for supervised ones: the labelled training rows (`labelledRows`), their matrix and 0/1 labels. */
+export const labelledFeatures = (
+  tag: string,
+  data: SequenceView,
+  train: Int32Array,
+  config: FeatureConfig
+): TrainingFeatures<{ readonly y: Uint8Array }> => {
+  const picked = labelledRows(tag, data, train)
+  if (picked.status === "invalid") return picked
+  const { model, matrix } = fitFeatures(data, picked.rows, { termWeighting: config.term_weighting, normalization: config.normalization })
+  return { status: "ok", features: model, x: matrix, y: picked.y }
+}
+
 /** Row i of a dense matrix (a view). */
 export const rowOf = (m: DenseMatrix, i: number): Float64Array => m.values.subarray(i * m.cols, (i + 1) * m.cols)
 
