@@ -17,8 +17,10 @@ import { computeNode, type ComputeContext } from "./Compute.ts"
 import { FlowEvents } from "./Events.ts"
 import { forcedKeys } from "./Forced.ts"
 import { withUncached } from "./FlowStore.ts"
-import { nodeLabels, type Plan, type PlannedRun, runNodeList } from "./Plan.ts"
-import { isComplete, lazyEnvironment, writeFailure, writeResults } from "./Results.ts"
+import { nodeLabels, type Plan, type PlannedRun } from "./Plan.ts"
+import { finishRun } from "./FinishRun.ts"
+import type { FlowReport, NodeOutcome, NodeStatus } from "./Outcomes.ts"
+import { lazyEnvironment } from "./Results.ts"
 import { type RetryPolicy, withRetries } from "./Retry.ts"
 import { makeRunLog } from "./RunLog.ts"
 
@@ -37,29 +39,6 @@ export interface RunnerOptions {
   readonly forceStage?: string | undefined
   /** Retry policy per stage name (default: no retry). */
   readonly retries?: ReadonlyMap<string, RetryPolicy>
-}
-
-/** How a node ended in this flow. */
-export type NodeStatus = "cached" | "done" | "failed" | "skipped"
-
-export interface NodeOutcome {
-  readonly status: NodeStatus
-  readonly error?: string
-}
-
-/** How a run ended in this flow. */
-export interface RunOutcome {
-  readonly run: string
-  readonly fingerprint: string
-  readonly status: "written" | "complete" | "failed"
-  readonly dir?: string
-  readonly error?: string
-}
-
-export interface FlowReport {
-  readonly nodes: ReadonlyMap<string, NodeOutcome>
-  readonly runs: ReadonlyArray<RunOutcome>
-  readonly counts: Readonly<Record<NodeStatus, number>>
 }
 
 /** Walk the plan. Never fails: failures are in the report. */
@@ -149,35 +128,16 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
     })
 
   const finish = (run: PlannedRun) =>
-    Effect.gen(function*() {
-      const outcome = yield* outcomeOf(run.nodes.evaluate)
-      const base = { run: run.spec.name, fingerprint: run.fingerprint }
-      const nodes = runNodeList(run)
-      if (outcome.status === "failed" || outcome.status === "skipped") {
-        const failedNode = nodes.find((n) => failedKeys.has(n.key))
-        const error = failedNode === undefined
-          ? `evaluate ${outcome.status}${outcome.error === undefined ? "" : `: ${outcome.error}`}`
-          : `stage ${failedNode.stage.name} failed: ${failedKeys.get(failedNode.key)}`
-        yield* writeFailure(options.resultsDir, run, log.linesOf(nodes), error, failedNode?.stage.name, environment).pipe(Effect.ignore)
-        yield* events.emit({ _tag: "RunFailed", run: run.spec.name, error })
-        return { ...base, status: "failed", error } satisfies RunOutcome
-      }
-      const rewrite = nodes.some((n) => forced.has(n.key) || uncached.has(n.key))
-      if (!rewrite && isComplete(options.resultsDir, run)) {
-        yield* events.emit({ _tag: "RunWritten", run: run.spec.name, dir: run.fingerprint, status: "complete" })
-        return { ...base, status: "complete" } satisfies RunOutcome
-      }
-      return yield* writeResults(options.resultsDir, run, log.linesOf(nodes), environment).pipe(
-        Effect.provideService(ArtifactStore, store),
-        Effect.tap((dir) => events.emit({ _tag: "RunWritten", run: run.spec.name, dir, status: "written" })),
-        Effect.map((dir): RunOutcome => ({ ...base, status: "written", dir })),
-        Effect.catch((e) =>
-          events.emit({ _tag: "RunFailed", run: run.spec.name, error: e.message }).pipe(
-            Effect.as({ ...base, status: "failed", error: e.message } satisfies RunOutcome)
-          )
-        )
-      )
-    })
+    Effect.flatMap(outcomeOf(run.nodes.evaluate), (outcome) =>
+      finishRun(run, outcome, {
+        resultsDir: options.resultsDir,
+        store,
+        events,
+        log,
+        failedKeys,
+        rewrite: (n) => forced.has(n.key) || uncached.has(n.key),
+        environment
+      }))
 
   const [, runs] = yield* Effect.all(
     [

@@ -1,31 +1,19 @@
 /**
  * A bounded map from a content's UTF-8 bytes to an id, for the miner's and matcher's content
- * caches. Keys are read straight from a column's blob (no string is built for a hit): a 32-bit
- * hash, an open-addressing table, and a byte comparison against a private copy of the key. It
- * holds up to `capacity` keys of at most `maxKeyBytes` bytes; inserting one more empties it.
+ * caches. Keys are read straight from a column's blob (no string is built for a hit) and interned
+ * by the `ByteInterner`; it holds up to `capacity` keys of at most `maxKeyBytes` bytes, and
+ * inserting one more empties it.
  */
-
-import { hashRange, sameRange, ViewOf } from "../parsing/ByteRange.ts"
+import { ByteInterner } from "../artifacts/ByteInterner.ts"
 
 const EMPTY = -1
 
 export class ContentCache {
   readonly capacity: number
   readonly maxKeyBytes: number
-  private table: Int32Array
-  private hashes: Int32Array
-  private keyStart: Int32Array
-  private keyLength: Int32Array
+  private readonly keys: ByteInterner
   private values: Int32Array
-  private arena: Uint8Array
-  private arenaView: DataView
-  /** The DataView of the last key source seen by `get`. */
-  private readonly sources = new ViewOf()
-  private sourceView: DataView = new DataView(new ArrayBuffer(0))
-  private arenaUsed = 0
-  private count = 0
-  private lastHash = 0
-  /** The entry the last `get` found (-1: none), so that `set` replaces a stale value in place. */
+  /** The key the last `get` found (-1: none), so that `set` replaces a stale value in place. */
   private lastFound = EMPTY
   private scratch = new Uint8Array(256)
   private readonly encoder = new TextEncoder()
@@ -33,34 +21,15 @@ export class ContentCache {
   constructor(capacity: number, maxKeyBytes = 512) {
     this.capacity = capacity
     this.maxKeyBytes = maxKeyBytes
-    let size = 16
-    while (size < capacity * 2) size *= 2
-    this.table = new Int32Array(size).fill(EMPTY)
-    const initial = Math.min(capacity, 1024)
-    this.hashes = new Int32Array(initial)
-    this.keyStart = new Int32Array(initial)
-    this.keyLength = new Int32Array(initial)
-    this.values = new Int32Array(initial)
-    this.arena = new Uint8Array(initial * 64)
-    this.arenaView = new DataView(this.arena.buffer)
+    this.keys = new ByteInterner(capacity, Math.min(capacity, 1024) * 64)
+    this.values = new Int32Array(Math.min(capacity, 1024))
   }
 
-  /** The id stored for `bytes[start, end)`, or -1; remembers the hash for a following `set`. */
+  /** The id stored for `bytes[start, end)`, or -1; remembers the lookup for a following `set`. */
   get(bytes: Uint8Array, start: number, end: number): number {
-    this.sourceView = this.sources.of(bytes)
-    const h = hashRange(this.sourceView, start, end)
-    this.lastHash = h
-    this.lastFound = EMPTY
-    const mask = this.table.length - 1
-    const length = end - start
-    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const e = this.table[slot]!
-      if (e === EMPTY) return EMPTY
-      if (this.hashes[e] === h && this.keyLength[e] === length && this.sameBytes(e, start, length)) {
-        this.lastFound = e
-        return this.values[e]!
-      }
-    }
+    const code = this.keys.find(bytes, start, end)
+    this.lastFound = code
+    return code === EMPTY ? EMPTY : this.values[code]!
   }
 
   /** Store `value` for `bytes[start, end)` (call right after a `get` of the same key). */
@@ -69,27 +38,15 @@ export class ContentCache {
       this.values[this.lastFound] = value
       return
     }
-    const length = end - start
-    if (length > this.maxKeyBytes) return
-    if (this.count >= this.capacity) this.clear()
-    const e = this.count++
-    if (e >= this.values.length) this.growEntries()
-    if (this.arenaUsed + length > this.arena.length) {
-      const arena = new Uint8Array(Math.max(this.arena.length * 2, this.arenaUsed + length))
-      arena.set(this.arena.subarray(0, this.arenaUsed))
-      this.arena = arena
-      this.arenaView = new DataView(arena.buffer)
+    if (end - start > this.maxKeyBytes) return
+    if (this.keys.count >= this.capacity) this.keys.clear()
+    const code = this.keys.addFound(bytes, start, end)
+    if (code >= this.values.length) {
+      const values = new Int32Array(Math.min(this.capacity, this.values.length * 2))
+      values.set(this.values)
+      this.values = values
     }
-    for (let i = 0; i < length; i++) this.arena[this.arenaUsed + i] = bytes[start + i]!
-    this.keyStart[e] = this.arenaUsed
-    this.keyLength[e] = length
-    this.arenaUsed += length
-    this.hashes[e] = this.lastHash
-    this.values[e] = value
-    const mask = this.table.length - 1
-    let slot = this.lastHash & mask
-    while (this.table[slot] !== EMPTY) slot = (slot + 1) & mask
-    this.table[slot] = e
+    this.values[code] = value
   }
 
   /** `get` for a string key (encoded to UTF-8 first). */
@@ -113,28 +70,5 @@ export class ContentCache {
       this.scratch = new Uint8Array(content.length * 3)
     }
     return this.encoder.encodeInto(content, this.scratch).written
-  }
-
-  private sameBytes(e: number, start: number, length: number): boolean {
-    return sameRange(this.arenaView, this.keyStart[e]!, this.sourceView, start, length)
-  }
-
-  private clear(): void {
-    this.table.fill(EMPTY)
-    this.count = 0
-    this.arenaUsed = 0
-  }
-
-  private growEntries(): void {
-    const size = Math.min(this.capacity, this.values.length * 2)
-    const grow = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(size)
-      b.set(a)
-      return b
-    }
-    this.hashes = grow(this.hashes)
-    this.keyStart = grow(this.keyStart)
-    this.keyLength = grow(this.keyLength)
-    this.values = grow(this.values)
   }
 }

@@ -11,7 +11,7 @@ import { Buffer, isAscii, isUtf8 } from "node:buffer"
 import type { DictColumn, StringColumn } from "../artifacts/Columns.ts"
 import type { ParsedLog } from "../artifacts/Log.ts"
 import { timestampColumn, type TimestampSpec } from "./Timestamp.ts"
-import { hashRange, sameRange, ViewOf } from "./ByteRange.ts"
+import { ByteInterner } from "../artifacts/ByteInterner.ts"
 
 /** A compiled log format: field names, the content field, and an equivalent anchored RegExp. */
 export interface CompiledFormat {
@@ -471,8 +471,8 @@ export const parseLog = (input: string | Uint8Array, format: CompiledFormat, opt
   let lineNo: Int32Array = new Int32Array(capacity)
   // Row-major codes (row * nFields + field): one write stream, split into columns at the end.
   let codes: Int32Array = new Int32Array(capacity * nFields)
-  const dicts: Array<ByteDict> = []
-  for (let f = 0; f < nFields; f++) dicts.push(new ByteDict())
+  const dicts: Array<ByteInterner> = []
+  for (let f = 0; f < nFields; f++) dicts.push(new ByteInterner())
   const lastCode = new Int32Array(nFields).fill(-1)
   const repeated = new Uint8Array(nFields)
   const blob = new Uint8Array(transcode ? 2 * buf.length : buf.length)
@@ -515,7 +515,7 @@ export const parseLog = (input: string | Uint8Array, format: CompiledFormat, opt
         // hashing; a field that changed on the last row (a time) goes straight to the table.
         let code = lastCode[f]!
         if (repeated[f] === 0 || !dict.holds(code, buf, s, e)) {
-          code = dict.codeOf(buf, s, e)
+          code = dict.intern(buf, s, e)
           repeated[f] = code === lastCode[f] ? 1 : 0
           lastCode[f] = code
         }
@@ -534,7 +534,7 @@ export const parseLog = (input: string | Uint8Array, format: CompiledFormat, opt
     if (f === contentIndex) continue
     const column = new Int32Array(rows)
     for (let r = 0, k = f; r < rows; r++, k += nFields) column[r] = codes[k]!
-    fields.push({ name: format.fieldNames[f]!, column: { values: dicts[f]!.column(transcode), codes: column } })
+    fields.push({ name: format.fieldNames[f]!, column: { values: valuesColumn(dicts[f]!, transcode), codes: column } })
   }
   const content: StringColumn = { blob: blob.slice(0, blobPos), offsets: fit(offsets, rows + 1) }
   const base = { rawLines, lineNo: fit(lineNo, rows), content, fields, unparsed: unparsed.result() }
@@ -747,83 +747,20 @@ const firstFields = (kinds: ArrayLike<number>, args: ArrayLike<number>, e: numbe
   return []
 }
 
-/**
- * Dictionary of byte ranges of one buffer: an open-addressing table of `hashRange` hashes, with each
- * value's bytes kept in an arena, so only a new value costs a string.
- */
-class ByteDict {
-  private readonly hashes: Array<number> = []
-  private arena = new Uint8Array(1024)
-  private arenaView = new DataView(this.arena.buffer)
-  private readonly views = new ViewOf()
-  private arenaStart: Array<number> = []
-  private arenaPos = 0
-  private table = new Int32Array(64).fill(-1)
-
-  /** The distinct values as a UTF-8 string column (`latin1`: the bytes are Latin-1, transcode them). */
-  column(latin1: boolean): StringColumn {
-    const n = this.arenaStart.length
-    const offsets = new Int32Array(n + 1)
-    if (!latin1) {
-      for (let i = 0; i < n; i++) offsets[i] = this.arenaStart[i]!
-      offsets[n] = this.arenaPos
-      return { blob: this.arena.slice(0, this.arenaPos), offsets }
-    }
-    const blob = new Uint8Array(2 * this.arenaPos)
-    let pos = 0
-    for (let i = 0; i < n; i++) {
-      offsets[i] = pos
-      pos = latin1ToUtf8(this.arena, this.arenaStart[i]!, i + 1 < n ? this.arenaStart[i + 1]! : this.arenaPos, blob, pos)
-    }
-    offsets[n] = pos
-    return { blob: blob.slice(0, pos), offsets }
+/** A field dictionary's distinct values as a UTF-8 column (`latin1`: the bytes are Latin-1, transcode them). */
+const valuesColumn = (dict: ByteInterner, latin1: boolean): StringColumn => {
+  const raw = dict.column()
+  if (!latin1) return raw
+  const n = dict.count
+  const offsets = new Int32Array(n + 1)
+  const blob = new Uint8Array(2 * raw.blob.length)
+  let pos = 0
+  for (let i = 0; i < n; i++) {
+    offsets[i] = pos
+    pos = latin1ToUtf8(raw.blob, raw.offsets[i]!, raw.offsets[i + 1]!, blob, pos)
   }
-
-  /** Whether value `code` equals `buf[s, e)`. */
-  holds(code: number, buf: Uint8Array, s: number, e: number): boolean {
-    const a = this.arenaStart[code]!
-    const len = (code + 1 < this.arenaStart.length ? this.arenaStart[code + 1]! : this.arenaPos) - a
-    if (len !== e - s) return false
-    // The arena's view is rebuilt when the arena grows.
-    return sameRange(this.arenaView, a, this.views.of(buf), s, len)
-  }
-
-  /** The code of `buf[s, e)`, adding it when new. */
-  codeOf(buf: Uint8Array, s: number, e: number): number {
-    const h = hashRange(this.views.of(buf), s, e)
-    const mask = this.table.length - 1
-    let slot = h & mask
-    for (;;) {
-      const code = this.table[slot]!
-      if (code < 0) break
-      if (this.hashes[code] === h && this.holds(code, buf, s, e)) return code
-      slot = (slot + 1) & mask
-    }
-    const code = this.hashes.length
-    this.hashes.push(h)
-    if (this.arenaPos + e - s > this.arena.length) {
-      const next = new Uint8Array(Math.max(2 * this.arena.length, this.arenaPos + e - s))
-      next.set(this.arena.subarray(0, this.arenaPos))
-      this.arena = next
-      this.arenaView = new DataView(next.buffer)
-    }
-    this.arenaStart.push(this.arenaPos)
-    this.arenaPos = copyRange(buf, s, e, this.arena, this.arenaPos)
-    this.table[slot] = code
-    if (2 * this.hashes.length > this.table.length) this.rehash()
-    return code
-  }
-
-  private rehash(): void {
-    const table = new Int32Array(this.table.length * 2).fill(-1)
-    const mask = table.length - 1
-    for (let code = 0; code < this.hashes.length; code++) {
-      let slot = this.hashes[code]! & mask
-      while (table[slot]! >= 0) slot = (slot + 1) & mask
-      table[slot] = code
-    }
-    this.table = table
-  }
+  offsets[n] = pos
+  return { blob: blob.slice(0, pos), offsets }
 }
 
 /**

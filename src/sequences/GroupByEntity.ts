@@ -15,6 +15,7 @@ import type { Sequences } from "../artifacts/Sequences.ts"
 import type { StringColumn } from "../artifacts/Columns.ts"
 import { LABEL_UNKNOWN } from "../artifacts/Sequences.ts"
 import { packStrings } from "../artifacts/Columns.ts"
+import { ByteInterner } from "../artifacts/ByteInterner.ts"
 
 /** Options of `groupByEntity`; config spelling in brackets. */
 export interface GroupByEntityOptions {
@@ -153,7 +154,7 @@ const scanLiteralDigits = (content: StringColumn, spec: LiteralDigitsPattern): F
   for (let k = 0; k < plen - 1; k++) shift[prefix[k]!] = plen - 1 - k
   const minus = spec.optionalMinus
   const list = new PairList(n)
-  const table = new ByteRangeTable()
+  const table = new ByteInterner(1024, 1 << 16)
   for (let row = 0; row < n; row++) {
     const rowEnd = offsets[row + 1]!
     const lastStart = rowEnd - plen
@@ -177,84 +178,10 @@ const scanLiteralDigits = (content: StringColumn, spec: LiteralDigitsPattern): F
       i = d
     }
   }
-  return { count: table.count, ids: table.ids(), pairs: list.pairs, pairRows: list.pairRows, pairEntities: list.pairEntities }
+  return { count: table.count, ids: table.column(), pairs: list.pairs, pairRows: list.pairRows, pairEntities: list.pairEntities }
 }
 
 const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39
-
-/**
- * Open-addressing hash set of byte strings, numbered by first appearance. Each new string is
- * copied into a compact arena, which becomes the ids column, so lookups never touch the big blob.
- */
-class ByteRangeTable {
-  count = 0
-  private arena = new Uint8Array(1 << 16)
-  private used = 0
-  private starts = new Int32Array(1024) // arena offset of entity e; starts[count] = used
-  private hashes = new Int32Array(1024)
-  private slots = new Int32Array(2048) // entity + 1, 0 = empty
-
-  intern(src: Uint8Array, start: number, end: number): number {
-    let h = 0x811c9dc5
-    for (let i = start; i < end; i++) h = Math.imul(h ^ src[i]!, 0x01000193)
-    const mask = this.slots.length - 1
-    const len = end - start
-    const arena = this.arena
-    for (let s = h & mask; ; s = (s + 1) & mask) {
-      const e = this.slots[s]! - 1
-      if (e < 0) {
-        const id = this.add(src, start, end, h)
-        this.slots[s] = id + 1
-        if (this.count * 2 > this.slots.length) this.rehash()
-        return id
-      }
-      if (this.hashes[e] !== h) continue
-      const at = this.starts[e]!
-      if ((e + 1 < this.count ? this.starts[e + 1]! : this.used) - at !== len) continue
-      let k = 0
-      while (k < len && arena[at + k] === src[start + k]) k++
-      if (k === len) return e
-    }
-  }
-
-  /** The interned strings as one StringColumn, in entity order. */
-  ids(): StringColumn {
-    const offsets = new Int32Array(this.count + 1)
-    offsets.set(this.starts.subarray(0, this.count))
-    offsets[this.count] = this.used
-    return { blob: this.arena.slice(0, this.used), offsets }
-  }
-
-  private add(src: Uint8Array, start: number, end: number, h: number): number {
-    if (this.count === this.starts.length) {
-      this.starts = grow(this.starts)
-      this.hashes = grow(this.hashes)
-    }
-    const len = end - start
-    if (this.used + len > this.arena.length) {
-      const next = new Uint8Array(Math.max(this.arena.length * 2, this.used + len))
-      next.set(this.arena.subarray(0, this.used))
-      this.arena = next
-    }
-    this.arena.set(src.subarray(start, end), this.used)
-    const e = this.count++
-    this.starts[e] = this.used
-    this.hashes[e] = h
-    this.used += len
-    return e
-  }
-
-  private rehash(): void {
-    const slots = new Int32Array(this.slots.length * 2)
-    const mask = slots.length - 1
-    for (let e = 0; e < this.count; e++) {
-      let s = this.hashes[e]! & mask
-      while (slots[s] !== 0) s = (s + 1) & mask
-      slots[s] = e + 1
-    }
-    this.slots = slots
-  }
-}
 
 const compilePattern = (pattern: string): RegExp => {
   if (pattern.length === 0) throw new Error("groupByEntity: pattern must be a non-empty regular expression")

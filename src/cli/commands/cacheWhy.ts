@@ -49,7 +49,7 @@ const diffEntry = (n: Node, e: EntryMeta, byKey: ReadonlyMap<string, EntryMeta>)
   const changes: Array<Change> = []
   if (e.version !== n.stage.version) changes.push({ kind: "version", before: e.version, after: n.stage.version })
   for (const d of diffValues(e.params, n.params, "")) changes.push({ kind: "param", ...d })
-  if (n.salt !== undefined && JSON.stringify(e.salt) !== JSON.stringify(n.salt)) {
+  if ((n.salt !== undefined || e.salt !== undefined) && JSON.stringify(e.salt) !== JSON.stringify(n.salt)) {
     changes.push({ kind: "param", path: "<content digest>", before: e.salt, after: n.salt })
   }
   if (Array.isArray(e.inputs)) {
@@ -67,15 +67,20 @@ const diffEntry = (n: Node, e: EntryMeta, byKey: ReadonlyMap<string, EntryMeta>)
     }
     return changes
   }
-  // Named inputs: compare each input with the entry's input of the same name.
+  // Named inputs: compare each input (the node's and the entry's) with its namesake.
   const was = e.inputs as Readonly<Record<string, string | ReadonlyArray<string>>>
   const keys = upstreamKeys(n.inputs)
-  for (const [name, v] of Object.entries(n.inputs)) {
-    const after = keys[name]!
-    if (JSON.stringify(was[name]) === JSON.stringify(after)) continue
-    const stage = (Array.isArray(v) ? (v as ReadonlyArray<Node>)[0] : (v as Node))?.stage.name ?? "?"
-    const flat = (x: string | ReadonlyArray<string> | undefined) => (x === undefined ? null : typeof x === "string" ? x : x.join(","))
-    changes.push({ kind: "input", stage: name === stage ? stage : `${name} (${stage})`, before: flat(was[name]), after: flat(after) ?? "" })
+  const flat = (x: string | ReadonlyArray<string> | undefined) => (x === undefined ? null : typeof x === "string" ? x : x.join(","))
+  for (const name of [...new Set([...Object.keys(keys), ...Object.keys(was)])].sort()) {
+    if (JSON.stringify(was[name]) === JSON.stringify(keys[name])) continue
+    const v = n.inputs[name]
+    const stage = v === undefined ? undefined : (Array.isArray(v) ? (v as ReadonlyArray<Node>)[0] : (v as Node))?.stage.name
+    changes.push({
+      kind: "input",
+      stage: stage === undefined ? `${name} (no longer read)` : name === stage ? stage : `${name} (${stage})`,
+      before: flat(was[name]),
+      after: flat(keys[name]) ?? "none"
+    })
   }
   return changes
 }

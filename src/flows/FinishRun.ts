@@ -1,0 +1,57 @@
+/**
+ * The end of a run in a flow, once its evaluate node is settled: a failed or skipped run records
+ * its failure (the stage that failed and the log) in its result folder; a complete folder is kept
+ * unless one of the run's nodes was recomputed on purpose (forced, uncached); otherwise the run's
+ * results are written from the cache.
+ */
+import { Effect } from "effect"
+import { ArtifactStore } from "../cache/ArtifactStore.ts"
+import type { Node } from "../tasks/Task.ts"
+import type { FlowEvents } from "./Events.ts"
+import type { NodeOutcome, RunOutcome } from "./Outcomes.ts"
+import { type PlannedRun, runNodeList } from "./Plan.ts"
+import { isComplete, writeFailure, writeResults } from "./Results.ts"
+import type { RunLog } from "./RunLog.ts"
+
+export interface FinishContext {
+  readonly resultsDir: string
+  /** The flow's store (uncached outputs included). */
+  readonly store: ArtifactStore["Service"]
+  readonly events: FlowEvents["Service"]
+  readonly log: RunLog
+  /** The error of every node that failed in this flow, by key. */
+  readonly failedKeys: ReadonlyMap<string, string>
+  /** Whether a node was recomputed on purpose, so a complete result folder must be rewritten. */
+  readonly rewrite: (n: Node) => boolean
+  readonly environment: () => unknown
+}
+
+/** Record how `run` ended, given its evaluate node's outcome. */
+export const finishRun = (run: PlannedRun, outcome: NodeOutcome, c: FinishContext): Effect.Effect<RunOutcome> =>
+  Effect.gen(function*() {
+    const base = { run: run.spec.name, fingerprint: run.fingerprint }
+    const nodes = runNodeList(run)
+    if (outcome.status === "failed" || outcome.status === "skipped") {
+      const failedNode = nodes.find((n) => c.failedKeys.has(n.key))
+      const error = failedNode === undefined
+        ? `evaluate ${outcome.status}${outcome.error === undefined ? "" : `: ${outcome.error}`}`
+        : `stage ${failedNode.stage.name} failed: ${c.failedKeys.get(failedNode.key)}`
+      yield* writeFailure(c.resultsDir, run, c.log.linesOf(nodes), error, failedNode?.stage.name, c.environment).pipe(Effect.ignore)
+      yield* c.events.emit({ _tag: "RunFailed", run: run.spec.name, error })
+      return { ...base, status: "failed", error } satisfies RunOutcome
+    }
+    if (!nodes.some(c.rewrite) && isComplete(c.resultsDir, run)) {
+      yield* c.events.emit({ _tag: "RunWritten", run: run.spec.name, dir: run.fingerprint, status: "complete" })
+      return { ...base, status: "complete" } satisfies RunOutcome
+    }
+    return yield* writeResults(c.resultsDir, run, c.log.linesOf(nodes), c.environment).pipe(
+      Effect.provideService(ArtifactStore, c.store),
+      Effect.tap((dir) => c.events.emit({ _tag: "RunWritten", run: run.spec.name, dir, status: "written" })),
+      Effect.map((dir): RunOutcome => ({ ...base, status: "written", dir })),
+      Effect.catch((e) =>
+        c.events.emit({ _tag: "RunFailed", run: run.spec.name, error: e.message }).pipe(
+          Effect.as({ ...base, status: "failed", error: e.message } satisfies RunOutcome)
+        )
+      )
+    )
+  })

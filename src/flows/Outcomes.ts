@@ -1,0 +1,27 @@
+/**
+ * How the nodes and runs of a flow ended, as the runner reports them: a node cached, done,
+ * failed or skipped; a run's result folder written, already complete, or failed.
+ */
+
+/** How a node ended in this flow. */
+export type NodeStatus = "cached" | "done" | "failed" | "skipped"
+
+export interface NodeOutcome {
+  readonly status: NodeStatus
+  readonly error?: string
+}
+
+/** How a run ended in this flow. */
+export interface RunOutcome {
+  readonly run: string
+  readonly fingerprint: string
+  readonly status: "written" | "complete" | "failed"
+  readonly dir?: string
+  readonly error?: string
+}
+
+export interface FlowReport {
+  readonly nodes: ReadonlyMap<string, NodeOutcome>
+  readonly runs: ReadonlyArray<RunOutcome>
+  readonly counts: Readonly<Record<NodeStatus, number>>
+}
