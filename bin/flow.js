@@ -15,7 +15,7 @@ if (major < 24) {
     console.error(`logflow needs Node 24 or newer (this is ${process.version}); run npm ci to install the pinned one`)
     process.exit(2)
   }
-  // The child stops itself if this process is killed (src/runtime/ParentWatch.ts); other signals
+  // The child stops itself if this process is killed (src/startup/ParentWatch.ts); other signals
   // are passed on, and a terminal's Ctrl-C, which reaches both, waits for the child's cleanup.
   const child = spawn(pinned, [self, ...process.argv.slice(2)], { stdio: "inherit", env: { ...process.env, FLOW_LAUNCHER_PID: String(process.pid) } })
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"]

@@ -78,6 +78,9 @@ interface KnownDigest {
   readonly hashedAt: number
 }
 
+/** Digests a memo keeps at most (those hashed longest ago are dropped first). */
+export const MAX_DIGESTS = 10_000
+
 /** A remembered digest is trusted only for a file last modified this long before it was hashed. */
 const RACY_MS = 2000
 
@@ -135,7 +138,15 @@ export const fileDigest = (absPath: string, memo?: DigestMemo): { sha256: string
     fs.closeSync(fd)
   }
   const sha256 = hash.digest("hex")
-  memo?.known.set(absPath, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256, hashedAt })
+  if (memo !== undefined) {
+    // Newest last; beyond the bound the digests hashed longest ago are forgotten.
+    memo.known.delete(absPath)
+    memo.known.set(absPath, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256, hashedAt })
+    for (const old of memo.known.keys()) {
+      if (memo.known.size <= MAX_DIGESTS) break
+      memo.known.delete(old)
+    }
+  }
   if (memo?.file !== undefined) {
     try {
       fs.mkdirSync(path.dirname(memo.file), { recursive: true })

@@ -1,6 +1,6 @@
 /**
  * The resident daemon: a `flow` process started from the start-up snapshot that stays up between
- * commands and runs each client's command (src/cli/client.ts) in itself, exactly as the CLI would
+ * commands and runs each client's command (src/startup/client.ts) in itself, exactly as the CLI would
  * in the client's place: the client's arguments, working folder and environment, output to the
  * client's terminal (a live view when it is one), its exit code. The engine stays loaded and
  * compiled and the registry and digest memos stay warm, so a fully cached rerun costs the

@@ -1,5 +1,5 @@
 /**
- * The client side of the resident daemon (src/cli/Daemon.ts): connect to it, start it, and have
+ * The client side of the resident daemon (src/startup/Daemon.ts): connect to it, start it, and have
  * it run one command with this process's arguments, working folder, environment and terminal,
  * relaying its output and exit code. Node built-ins only (bundled alone into .build/client.cjs).
  */

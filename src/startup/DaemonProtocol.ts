@@ -1,5 +1,5 @@
 /**
- * What the `flow` client (src/cli/client.ts) and the resident daemon (src/cli/Daemon.ts) share:
+ * What the `flow` client (src/startup/client.ts) and the resident daemon (src/startup/Daemon.ts) share:
  * where a daemon listens, and how they talk. Node built-ins only: the client is bundled alone and
  * must start in tens of milliseconds.
  *

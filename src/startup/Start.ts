@@ -19,9 +19,9 @@ import { watchLauncher } from "./ParentWatch.ts"
 export type CliProgram = Effect.Effect<void, unknown, NodeServices.NodeServices | WarmState>
 
 /**
- * The warm state built into the start-up snapshot (decoders and registries the warm-up filled),
- * handed to the first command of a process started from it. The only module state of logflow
- * outside this folder's daemon is none: everything else lives in a `WarmState`.
+ * The warm state built into the start-up snapshot (the decoders and registry the warm-up filled),
+ * handed to the command of a process started from it, or to every command of the daemon. Module
+ * state is allowed in this folder only; everything else a process keeps lives in a `WarmState`.
  */
 export const snapshotState: WarmStateShape = makeWarmState()
 

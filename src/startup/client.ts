@@ -2,7 +2,7 @@
  * `flow` through the resident daemon: what bin/flow runs when the start-up snapshot is fresh.
  * Bundled alone into .build/client.cjs (Node built-ins only), it starts in ~40-60 ms where the
  * snapshot needs ~120-170 ms and a fully cached sweep's engine work ~100 ms more; a daemon that
- * stays up between commands (src/cli/Daemon.ts) keeps the engine loaded, its code compiled and
+ * stays up between commands (src/startup/Daemon.ts) keeps the engine loaded, its code compiled and
  * the cache open, so a rerun costs the client's start and a few milliseconds of lookups.
  *
  * The daemon is started on first use and stops after FLOW_DAEMON_IDLE seconds without a command

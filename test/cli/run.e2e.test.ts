@@ -1,8 +1,12 @@
 // End to end: the real CLI on real data. Baselines from scratch, a rerun that is all cache hits,
 // `cache ls`, and the kill -9 resume test.
+import { Effect } from "effect"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
+import { Leases } from "../../src/cache/Leases.ts"
+import * as LmdbCache from "../../src/cache/LmdbCache.ts"
 import { dataRoot, expectSameResults, flow, flowAsync, flowKilledAt, resultFolders, stageLines, tmpDir } from "./helpers.ts"
 
 const ARTIFACTS = ["dataset_manifest.json", "environment.json", "metrics.json", "predictions.jsonl", "run.log", "run_config.json"]
@@ -104,6 +108,25 @@ describe("flow run --group baselines", () => {
     expect(entries.every((e) => e.hits >= 1)).toBe(true)
     const onlyParse = JSON.parse(flow(["cache", "ls", "--cache-dir", cache, "--json", "--stage", "parse"]).stdout) as Array<{ stage: string }>
     expect(onlyParse.map((e) => e.stage)).toEqual(["parse", "parse"])
+  })
+
+  it("cache gc removes what its policy picks but never an entry a live flow holds (run last: it empties the cache)", async () => {
+    const entries = JSON.parse(flow(["cache", "ls", "--cache-dir", cache, "--json"]).stdout) as Array<{ key: string; stage: string }>
+    const dry = flow(["cache", "gc", "--max-size", "0", "--dry-run", "--cache-dir", cache])
+    expect(dry.code).toBe(0)
+    expect(dry.stdout).toContain(`would remove ${entries.length} entries`)
+    // A live flow (this process) holds the parse entries: gc keeps them.
+    const held = entries.filter((e) => e.stage === "parse").map((e) => e.key)
+    await Effect.runPromise(Effect.flatMap(Leases, (l) =>
+      l.hold({ holder: "test", pid: process.pid, host: os.hostname(), startedAt: Date.now(), heartbeatAt: Date.now(), keys: held })
+    ).pipe(Effect.provide(LmdbCache.layer(cache))))
+    const gc = flow(["cache", "gc", "--max-size", "0", "--cache-dir", cache])
+    expect(gc.code).toBe(0)
+    expect(gc.stdout).toContain(`removed ${entries.length - held.length} entries`)
+    expect(gc.stdout).toContain(`${held.length} entries held by running flows were kept`)
+    const left = JSON.parse(flow(["cache", "ls", "--cache-dir", cache, "--json"]).stdout) as Array<{ key: string }>
+    expect(left.map((e) => e.key).sort()).toEqual([...held].sort())
+    expect(flow(["cache", "gc", "--cache-dir", cache]).code).toBe(2) // no policy given
   })
 })
 

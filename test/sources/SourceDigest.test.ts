@@ -3,7 +3,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { type DigestMemo, digestMemo, fileDigest } from "../../src/sources/Source.ts"
+import { type DigestMemo, digestMemo, fileDigest, MAX_DIGESTS } from "../../src/sources/Source.ts"
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex")
 /**
@@ -94,4 +94,17 @@ describe("fileDigest with a memo file", () => {
     expect(JSON.parse(fs.readFileSync(memo, "utf8"))[file].sha256).toBe(sha("x\n"))
     expect(fileDigest(file).sha256).toBe(sha("x\n"))
   })
+
+  it("keeps at most MAX_DIGESTS digests, forgetting those hashed longest ago", () => {
+    const t = setup()
+    const memo = digestMemo()
+    for (let i = 0; i < MAX_DIGESTS; i++) memo.known.set(`/old/${i}`, { size: 1, mtimeMs: 0, ino: i, sha256: FAKE, hashedAt: i })
+    writeAged(t.file, "new\n", 60_000)
+    expect(fileDigest(t.file, memo).sha256).toBe(sha("new\n"))
+    expect(memo.known.size).toBe(MAX_DIGESTS)
+    expect(memo.known.has("/old/0")).toBe(false)
+    expect(memo.known.has("/old/1")).toBe(true)
+    expect(memo.known.has(t.file)).toBe(true)
+  })
 })
+
