@@ -5,9 +5,10 @@
  * `LmdbCache.layer(dir)` (on disk, shared by processes) and `MemoryCache.layer` (tests, dry runs).
  * An entry is written chunks-first, metadata-last in one transaction, so a crash never leaves an
  * entry that reads back as present; a checksum mismatch on read is a miss plus a warning, never a
- * wrong value.
+ * wrong value, and marks the entry corrupt: `has` is false for it from then on (so the runner
+ * recomputes it), `list` shows it as such, and the next `put` of its key replaces it.
  */
-import { Context, Effect, Option, Schema } from "effect"
+import { Console, Context, Effect, Option, Schema } from "effect"
 import { sha256 } from "./CacheKey.ts"
 
 /** Values are split into chunks of this many bytes. */
@@ -35,6 +36,13 @@ export interface Provenance {
   readonly summary?: unknown
 }
 
+/** Why an entry's value cannot be used, found when it was read. */
+export interface Corruption {
+  readonly reason: string
+  /** When it was found (ms since the epoch). */
+  readonly at: number
+}
+
 /** An entry's metadata: provenance plus bookkeeping. */
 export interface EntryMeta extends Provenance {
   readonly key: string
@@ -44,6 +52,8 @@ export interface EntryMeta extends Provenance {
   readonly bytes: number
   readonly chunks: number
   readonly checksum: string
+  /** Set by `list` for an entry whose value failed its checksum when read. */
+  readonly corrupt?: Corruption
 }
 
 /** An entry read back: metadata and the value bytes. */
@@ -60,15 +70,15 @@ export class CacheError extends Schema.TaggedError<CacheError>()("CacheError", {
 }) {}
 
 export class ArtifactStore extends Context.Service<ArtifactStore, {
-  /** The entry under `key`, or none when absent or corrupt. Does not count as a hit. */
+  /** The entry under `key`, or none when absent or corrupt (a corrupt one is marked so). Does not count as a hit. */
   get(key: string): Effect.Effect<Option.Option<Entry>, CacheError>
   /** The metadata under `key`, without reading the value. */
   meta(key: string): Effect.Effect<Option.Option<EntryMeta>, CacheError>
-  /** Whether a complete entry exists under `key`. */
+  /** Whether a complete entry exists under `key` (not one marked corrupt). */
   has(key: string): Effect.Effect<boolean, CacheError>
   /** Store a value with its provenance; the bytes are copied, never kept. Ends any claim on `key`. */
   put(key: string, provenance: Provenance, value: Uint8Array): Effect.Effect<EntryMeta, CacheError>
-  /** Every entry's metadata. */
+  /** Every entry's metadata, corrupt ones with `corrupt` set. */
   list(): Effect.Effect<ReadonlyArray<EntryMeta>, CacheError>
   /** Remove an entry; true when something was removed. */
   remove(key: string): Effect.Effect<boolean, CacheError>
@@ -97,19 +107,29 @@ export const newMeta = (key: string, p: Provenance, value: Uint8Array): EntryMet
   }
 }
 
-/** An entry read back, or a miss (with a warning) when its bytes are missing or fail the checksum. */
+/**
+ * An entry read back, or a miss (with a warning) when its bytes are missing or fail the checksum;
+ * `markCorrupt` records the corruption so the entry is not taken for present again.
+ */
 export const verify = (
   key: string,
   meta: EntryMeta | undefined,
-  value: Uint8Array | undefined
+  value: Uint8Array | undefined,
+  markCorrupt: (corruption: Corruption) => void
 ): Effect.Effect<Option.Option<Entry>> => {
   if (meta === undefined) return Effect.succeed(Option.none())
   if (value === undefined || sha256(value) !== meta.checksum) {
-    return Effect.logWarning(`cache entry ${key.slice(0, 12)} (${meta.stage}) failed its checksum; treating it as a miss`).pipe(
+    const reason = value === undefined ? "its value is missing or truncated" : "its value fails its checksum"
+    return Effect.sync(() => markCorrupt({ reason, at: Date.now() })).pipe(
+      Effect.andThen(Console.error(`warning: cache entry ${key.slice(0, 12)} (${meta.stage}): ${reason}; treating it as a miss, it will be recomputed`)),
       Effect.as(Option.none())
     )
   }
   return Effect.succeed(Option.some({ meta, value }))
 }
+
+/** Metadata with its corruption, when there is one. */
+export const withCorruption = (meta: EntryMeta, corrupt: Corruption | undefined): EntryMeta =>
+  corrupt === undefined ? meta : { ...meta, corrupt }
 
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))

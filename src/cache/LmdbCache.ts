@@ -5,16 +5,24 @@
  * transaction. `layer(dir)` opens it; with a `WarmState` it stays open in that state (until the
  * command ends, or in the daemon for the next command) and is reopened when its data file was
  * removed or replaced (`rm -rf .cache`); without one it is closed when the layer is released.
+ *
+ * LMDB coordinates processes through `lock.mdb`. A lock file deleted (or replaced) while a
+ * process has the cache open splits them: the next process makes a new one and neither sees the
+ * other's transactions. So every operation first checks that the lock file is the one this
+ * process opened; if not, it fails with an error naming the file (a kept cache is reopened at the
+ * next command instead).
  */
-import { Context, Effect, Layer, Option } from "effect"
+import { Console, Context, Effect, Layer, Option } from "effect"
 import type { Database, RootDatabase } from "lmdb"
 import type * as Lmdb from "lmdb"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { memoSpec, WarmState } from "../runtime/WarmState.ts"
 import { requireNative } from "../runtime/ProjectRoot.ts"
-import { ArtifactStore, CacheError, CHUNK_BYTES, type EntryMeta, errorText, newMeta, verify } from "./ArtifactStore.ts"
+import { ArtifactStore, CacheError, CHUNK_BYTES, type Corruption, type EntryMeta, errorText, newMeta, verify, withCorruption } from "./ArtifactStore.ts"
 import { decideClaim, type Hold, Leases } from "./Leases.ts"
+import { type Guard, guard, seal } from "./LmdbCheck.ts"
+import { makeFolders } from "../runtime/Folders.ts"
 
 /** An open environment and the two services over it. */
 interface OpenCache {
@@ -23,14 +31,20 @@ interface OpenCache {
   readonly leases: Leases["Service"]
   /** Resolves when every background write queued so far is committed. */
   readonly settled: () => Promise<unknown>
+  readonly dir: string
+  /** What guarding the folder found before it was opened (reported once). */
+  readonly guard: Guard & { reported: boolean }
   /** The data file's identity when it was opened. */
   readonly ino: number
   readonly dev: number
+  /** Whether `lock.mdb` is still the file this process opened. */
+  readonly lockIntact: () => boolean
 }
 
 const close = async (c: OpenCache): Promise<void> => {
   await c.settled()
   await c.root.close()
+  seal(c.dir)
 }
 
 /** Caches kept open in a warm state, by folder. */
@@ -44,19 +58,27 @@ export const layer = (dir: string): Layer.Layer<ArtifactStore | Leases, CacheErr
       const cache = Option.isSome(warm)
         ? yield* Effect.tryPromise({ try: () => keptCache(warm.value.memo(openCaches), dir), catch: (e) => openError(dir, e) })
         : yield* Effect.acquireRelease(Effect.try({ try: () => open(dir), catch: (e) => openError(dir, e) }), (c) => Effect.promise(() => close(c)))
+      // Kept open: sealed when each use ends (the next process that opens it then need not walk it).
+      if (Option.isSome(warm)) yield* Effect.addFinalizer(() => Effect.promise(() => cache.settled().then(() => seal(dir))))
+      if (cache.guard.status === "damaged" && !cache.guard.reported) {
+        cache.guard.reported = true
+        yield* Console.error(`warning: the cache at ${dir} was damaged (${cache.guard.reason}); it was moved to ${cache.guard.movedTo} and a new cache started`)
+      }
       return Context.make(ArtifactStore, cache.store).pipe(Context.add(Leases, cache.leases))
     })
   )
 
 const openError = (dir: string, e: unknown) => new CacheError({ operation: "open", message: `cannot open cache at ${dir}: ${errorText(e)}` })
 
-const keptCache = async (kept: { get(dir: string): OpenCache | undefined; delete(dir: string): boolean; set(dir: string, c: OpenCache): void }, dir: string): Promise<OpenCache> => {
+const keptCache = async (kept: { get(dir: string): OpenCache | undefined; take(dir: string): OpenCache | undefined; set(dir: string, c: OpenCache): void }, dir: string): Promise<OpenCache> => {
   const known = kept.get(dir)
   if (known !== undefined) {
     await known.settled()
     const st = fs.statSync(path.join(dir, "data.mdb"), { throwIfNoEntry: false })
-    if (st !== undefined && st.ino === known.ino && st.dev === known.dev) return known
-    kept.delete(dir) // closes it
+    if (st !== undefined && st.ino === known.ino && st.dev === known.dev && known.lockIntact()) return known
+    // Closed before it is opened again: LMDB hands an environment still open in this process back
+    // to a new open of its path, which would keep the stale (or deleted) files.
+    await close(kept.take(dir)!)
   }
   const opened = open(dir)
   kept.set(dir, opened)
@@ -64,13 +86,19 @@ const keptCache = async (kept: { get(dir: string): OpenCache | undefined; delete
 }
 
 const open = (dir: string): OpenCache => {
-  fs.mkdirSync(dir, { recursive: true })
-  const root = requireNative<typeof Lmdb>("lmdb").open({ path: dir, maxDbs: 8, compression: false })
+  makeFolders(dir)
+  const checked = guard(dir)
+  const root = requireNative<typeof Lmdb>("lmdb").open({ path: dir, maxDbs: 8, compression: false, noSubdir: false })
   const st = fs.statSync(path.join(dir, "data.mdb"))
-  return { root, ino: st.ino, dev: st.dev, ...services(root) }
+  const lock = fs.statSync(path.join(dir, "lock.mdb"))
+  const lockIntact = () => {
+    const now = fs.statSync(path.join(dir, "lock.mdb"), { throwIfNoEntry: false })
+    return now !== undefined && now.ino === lock.ino && now.dev === lock.dev
+  }
+  return { root, dir, guard: { ...checked, reported: false }, ino: st.ino, dev: st.dev, lockIntact, ...services(root, dir, lockIntact) }
 }
 
-const services = (root: RootDatabase): Pick<OpenCache, "store" | "leases" | "settled"> => {
+const services = (root: RootDatabase, dir: string, lockIntact: () => boolean): Pick<OpenCache, "store" | "leases" | "settled"> => {
   // Bookkeeping writes (hits, released holds and claims) commit in the background, batched by
   // LMDB; every read of this cache waits for those queued before it, so it sees them.
   const background = new Set<Promise<unknown>>()
@@ -85,12 +113,24 @@ const services = (root: RootDatabase): Pick<OpenCache, "store" | "leases" | "set
   const chunks: Database<Buffer, string> = root.openDB({ name: "chunks", encoding: "binary" })
   const holdsDb: Database<Hold, string> = root.openDB({ name: "holds", encoding: "json" })
   const claims: Database<string, string> = root.openDB({ name: "claims", encoding: "json" })
+  const corrupt: Database<Corruption, string> = root.openDB({ name: "corrupt", encoding: "json" })
+  const present = (key: string) => metas.doesExist(key) && !corrupt.doesExist(key)
+  // Rare, and what the next `has` must see: written at once.
+  const markCorrupt = (key: string) => (c: Corruption) => void corrupt.putSync(key, c)
   const chunkKey = (key: string, i: number) => `${key}/${String(i).padStart(6, "0")}`
 
+  const lockLost = () =>
+    new Error(
+      `its lock file ${path.join(dir, "lock.mdb")} was deleted or replaced while this process had the cache open, ` +
+        "so processes sharing the cache no longer see each other's writes; stopped here. Let other flows on this cache end, then rerun"
+    )
   const attempt = <A>(operation: string, key: string | undefined, f: () => A) =>
     Effect.try({
-      try: f,
-      catch: (e) => new CacheError({ operation, ...(key === undefined ? {} : { key }), message: errorText(e) })
+      try: () => {
+        if (!lockIntact()) throw lockLost()
+        return f()
+      },
+      catch: (e) => new CacheError({ operation, ...(key === undefined ? {} : { key }), message: `cache ${dir}${key === undefined ? "" : `, entry ${key.slice(0, 12)}`}: ${errorText(e)}` })
     })
 
   const readValue = (meta: EntryMeta): Uint8Array | undefined => {
@@ -113,9 +153,9 @@ const services = (root: RootDatabase): Pick<OpenCache, "store" | "leases" | "set
       afterWrites(attempt("get", key, () => {
         const meta = metas.get(key)
         return { meta, value: meta === undefined ? undefined : readValue(meta) }
-      })).pipe(Effect.flatMap(({ meta, value }) => verify(key, meta, value))),
+      })).pipe(Effect.flatMap(({ meta, value }) => verify(key, meta, value, markCorrupt(key)))),
     meta: (key) => afterWrites(attempt("meta", key, () => Option.fromUndefinedOr(metas.get(key)))),
-    has: (key) => attempt("has", key, () => metas.doesExist(key)),
+    has: (key) => attempt("has", key, () => present(key)),
     put: (key, provenance, value) =>
       attempt("put", key, () => {
         const meta = newMeta(key, provenance, value)
@@ -127,14 +167,16 @@ const services = (root: RootDatabase): Pick<OpenCache, "store" | "leases" | "set
           }
           metas.putSync(key, meta)
           claims.removeSync(key)
+          corrupt.removeSync(key)
         })
         return meta
       }),
-    list: () => afterWrites(attempt("list", undefined, () => Array.from(metas.getRange({}), ({ value }) => value))),
+    list: () => afterWrites(attempt("list", undefined, () => Array.from(metas.getRange({}), ({ key, value }) => withCorruption(value, corrupt.get(key))))),
     remove: (key) =>
       attempt("remove", key, () =>
         root.transactionSync(() => {
           const existed = metas.removeSync(key)
+          corrupt.removeSync(key)
           removeChunks(key)
           return existed
         })),
@@ -156,7 +198,7 @@ const services = (root: RootDatabase): Pick<OpenCache, "store" | "leases" | "set
       afterWrites(attempt("claim", key, () =>
         root.transactionSync(() =>
           decideClaim(holder, recompute, {
-            exists: () => metas.doesExist(key),
+            exists: () => present(key),
             claimant: () => claims.get(key),
             holdOf: (h) => holdsDb.get(h),
             take: () => void claims.putSync(key, holder)

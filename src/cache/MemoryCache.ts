@@ -3,7 +3,7 @@
  * For tests and dry runs; it passes the same contract suite as the LMDB cache.
  */
 import { Context, Effect, Layer, Option } from "effect"
-import { ArtifactStore, type EntryMeta, newMeta, verify } from "./ArtifactStore.ts"
+import { ArtifactStore, type Corruption, type EntryMeta, newMeta, verify, withCorruption } from "./ArtifactStore.ts"
 import { decideClaim, type Hold, Leases } from "./Leases.ts"
 
 /** A new, empty in-memory cache. */
@@ -19,23 +19,25 @@ export const makeMemoryCache = (): { readonly store: ArtifactStore["Service"]; r
   const entries = new Map<string, { meta: EntryMeta; value: Uint8Array }>()
   const holds = new Map<string, Hold>()
   const claims = new Map<string, string>()
+  const corrupt = new Map<string, Corruption>()
   const store = ArtifactStore.of({
     get: (key) =>
       Effect.suspend(() => {
         const e = entries.get(key)
-        return verify(key, e?.meta, e?.value)
+        return verify(key, e?.meta, e?.value, (c) => void corrupt.set(key, c))
       }),
     meta: (key) => Effect.sync(() => Option.fromUndefinedOr(entries.get(key)?.meta)),
-    has: (key) => Effect.sync(() => entries.has(key)),
+    has: (key) => Effect.sync(() => entries.has(key) && !corrupt.has(key)),
     put: (key, provenance, value) =>
       Effect.sync(() => {
         const meta = newMeta(key, provenance, value)
         entries.set(key, { meta, value: value.slice() })
         claims.delete(key)
+        corrupt.delete(key)
         return meta
       }),
-    list: () => Effect.sync(() => Array.from(entries.values(), (e) => e.meta)),
-    remove: (key) => Effect.sync(() => entries.delete(key)),
+    list: () => Effect.sync(() => Array.from(entries.values(), (e) => withCorruption(e.meta, corrupt.get(e.meta.key)))),
+    remove: (key) => Effect.sync(() => (corrupt.delete(key), entries.delete(key))),
     touch: (key) =>
       Effect.sync(() => {
         const e = entries.get(key)
@@ -49,7 +51,7 @@ export const makeMemoryCache = (): { readonly store: ArtifactStore["Service"]; r
     claim: (key, holder, recompute) =>
       Effect.sync(() =>
         decideClaim(holder, recompute, {
-          exists: () => entries.has(key),
+          exists: () => entries.has(key) && !corrupt.has(key),
           claimant: () => claims.get(key),
           holdOf: (h) => holds.get(h),
           take: () => void claims.set(key, holder)

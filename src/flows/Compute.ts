@@ -1,12 +1,13 @@
 /**
- * Computing one node that the cache does not hold: load its inputs' bytes, find the checkpoint an
- * interrupted attempt left (checkpointing stages), submit the job to the executor and await it,
- * store the output with its provenance (the put ends the node's claim), and drop its checkpoints.
- * A failure stores nothing: it propagates to the runner, which retries or records it.
+ * Computing one node that the cache does not hold: with its inputs' bytes (`loadInputs`, read
+ * through the flow's store, which recomputes an input whose entry does not read back), find the
+ * checkpoint an interrupted attempt left (checkpointing stages), submit the job to the executor
+ * and await it, store the output with its provenance (the put ends the node's claim), and drop its
+ * checkpoints. A failure stores nothing: it propagates to the runner, which retries or records it.
  */
 import { Effect, Option } from "effect"
 import { type ArtifactStore, CacheError } from "../cache/ArtifactStore.ts"
-import type { Executor } from "../executor/Executor.ts"
+import type { Executor, StageJob } from "../executor/Executor.ts"
 import { type Node, type NodeInputs, upstreamKeys } from "../tasks/Task.ts"
 import { checkpointWriter, clearCheckpoints, latestCheckpoint } from "./Checkpoints.ts"
 import type { FlowEvents } from "./Events.ts"
@@ -22,10 +23,9 @@ export interface ComputeContext {
   readonly roots: { readonly dataRoot: string; readonly sourcesDir: string; readonly mirror?: string | undefined; readonly digestFile?: string | undefined }
 }
 
-/** Compute `n` and store its output. */
-export const computeNode = (n: Node, label: string, c: ComputeContext) =>
+/** Compute `n` from its inputs' bytes and store its output. */
+export const computeNode = (n: Node, label: string, inputs: StageJob["inputs"], c: ComputeContext) =>
   Effect.gen(function*() {
-    const inputs = yield* loadInputs(c.store, n.inputs)
     yield* c.events.emit({ _tag: "StageStarted", key: n.key, stage: n.stage.name, label })
     c.log.note(n, "started")
     const note = (line: string) => c.log.note(n, line)
@@ -60,8 +60,8 @@ export const computeNode = (n: Node, label: string, c: ComputeContext) =>
     note(`done in ${Math.round(out.computeMs)} ms, ${meta.bytes} bytes`)
   })
 
-/** The stored bytes of every input, by input name. */
-const loadInputs = (store: ArtifactStore["Service"], inputs: NodeInputs) =>
+/** The stored bytes of every input of a node, by input name. */
+export const loadInputs = (store: ArtifactStore["Service"], inputs: NodeInputs) =>
   Effect.gen(function*() {
     const bytesOf = (i: Node) =>
       store.get(i.key).pipe(

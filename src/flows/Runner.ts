@@ -8,12 +8,13 @@
  */
 import { Deferred, Effect, Semaphore } from "effect"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
-import { holdKeys, Leases } from "../cache/Leases.ts"
+import { type Hold, holdKeys, Leases } from "../cache/Leases.ts"
 import { Executor } from "../executor/Executor.ts"
 import { CliStart } from "../runtime/Terminal.ts"
 import { type Node, upstream } from "../tasks/Task.ts"
 import { claimOrWait } from "./Claims.ts"
-import { computeNode, type ComputeContext } from "./Compute.ts"
+import { computeNode, type ComputeContext, loadInputs } from "./Compute.ts"
+import { healingStore } from "./Healing.ts"
 import { FlowEvents } from "./Events.ts"
 import { forcedKeys } from "./Forced.ts"
 import { withUncached } from "./FlowStore.ts"
@@ -90,9 +91,30 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
       )
     })
 
-  // Claimed (or uncached): compute with a worker permit, retried by the stage's policy; the claim ends with the attempt.
+  // A node whose entry does not read back when a dependant needs it is recomputed, once.
+  const nodesByKey = new Map(plan.nodes.map((n) => [n.key, n]))
+  const recompute = (n: Node) =>
+    Effect.gen(function*() {
+      const message = "its cache entry did not read back (corrupt or truncated); recomputing it"
+      yield* events.emit({ _tag: "StageWarning", key: n.key, stage: n.stage.name, label: labelOf(n), message })
+      log.note(n, `warning: ${message}`)
+      const claim = yield* claimOrWait(n.key, holder, false, (by) => waiting(n, by))
+      if (claim === "Present") return
+      yield* attempt(n).pipe(Effect.ensuring(leases.unclaim(n.key, holder).pipe(Effect.ignore)))
+    }).pipe(Effect.provideService(Leases, leases))
+  const readable = healingStore(store, nodesByKey, recompute)
+  // Its inputs read first (recomputing one that does not read back), then a worker permit for the stage.
+  const attempt = (n: Node): Effect.Effect<void, unknown> =>
+    Effect.flatMap(loadInputs(readable, n.inputs), (inputs) => permits.withPermits(1)(computeNode(n, labelOf(n), inputs, compute)))
+  const waiting = (n: Node, by: Hold) =>
+    Effect.gen(function*() {
+      yield* events.emit({ _tag: "StageWaiting", key: n.key, stage: n.stage.name, label: labelOf(n), pid: by.pid, host: by.host })
+      log.note(n, `waits: pid ${by.pid} on ${by.host} computes it`)
+    })
+
+  // Claimed (or uncached): compute, retried by the stage's policy; the claim ends with the attempt.
   const run = (n: Node) =>
-    withRetries(permits.withPermits(1)(computeNode(n, labelOf(n), compute)), options.retries?.get(n.stage.name), (failures, e) =>
+    withRetries(attempt(n), options.retries?.get(n.stage.name), (failures, e) =>
       log.note(n, `attempt ${failures} failed: ${errorText(e)}; retrying in ${options.retries?.get(n.stage.name)?.retryDelayMs} ms`)).pipe(
       Effect.as({ status: "done" } satisfies NodeOutcome),
       Effect.ensuring(leases.unclaim(n.key, holder).pipe(Effect.ignore)),
@@ -117,11 +139,7 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
       } else if (!forced.has(n.key) && (yield* store.has(n.key).pipe(Effect.orElseSucceed(() => false)))) {
         outcome = yield* cached(n, "cached")
       } else {
-        const claim = yield* claimOrWait(n.key, holder, forced.has(n.key), (by) =>
-          Effect.gen(function*() {
-            yield* events.emit({ _tag: "StageWaiting", key: n.key, stage: n.stage.name, label: labelOf(n), pid: by.pid, host: by.host })
-            log.note(n, `waits: pid ${by.pid} on ${by.host} computes it`)
-          }))
+        const claim = yield* claimOrWait(n.key, holder, forced.has(n.key), (by) => waiting(n, by))
         outcome = claim === "Present" ? yield* cached(n, "cached: computed meanwhile by another flow") : yield* run(n)
       }
       yield* Deferred.succeed(outcomes.get(n.key)!, outcome)
@@ -131,7 +149,7 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
     Effect.flatMap(outcomeOf(run.nodes.evaluate), (outcome) =>
       finishRun(run, outcome, {
         resultsDir: options.resultsDir,
-        store,
+        store: readable,
         events,
         log,
         failedKeys,

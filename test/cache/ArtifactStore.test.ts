@@ -143,6 +143,14 @@ for (const [name, layer] of layers) {
 }
 
 describe("ArtifactStore (lmdb) durability", () => {
+  it.effect("a cache folder whose name has a dot (my.cache) is a folder, not a file", () =>
+    Effect.gen(function*() {
+      const dir = path.join(tmpDir(), "my.cache")
+      yield* Effect.flatMap(ArtifactStore, (s) => s.put("k", prov("parse"), new Uint8Array([1]))).pipe(Effect.provide(LmdbCache.layer(dir)))
+      assert.isTrue(fs.statSync(dir).isDirectory())
+      assert.isTrue(fs.existsSync(path.join(dir, "data.mdb")))
+    }))
+
   it.effect("a corrupted chunk reads as a miss, not a wrong value", () => {
     const dir = tmpDir()
     return Effect.gen(function*() {

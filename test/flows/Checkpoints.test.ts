@@ -28,7 +28,7 @@ const corrupting = (inner: Store, bad: ReadonlySet<string>, removed: Array<strin
   ...inner,
   get: (key) =>
     bad.has(key)
-      ? Effect.flatMap(inner.meta(key), (m) => verify(key, Option.getOrUndefined(m), Uint8Array.from([1, 2, 3])))
+      ? Effect.flatMap(inner.meta(key), (m) => verify(key, Option.getOrUndefined(m), Uint8Array.from([1, 2, 3]), () => {}))
       : inner.get(key),
   remove: (key) => {
     removed.push(key)

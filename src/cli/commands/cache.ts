@@ -1,7 +1,7 @@
 /**
- * `flow cache ls|show|rm|gc|why`: list, show and remove cache entries, collect garbage (old or
- * least recently used entries, never one a running flow holds), and explain a run's misses
- * (cacheWhy.ts).
+ * `flow cache ls|show|rm|gc|verify|why`: list, show and remove cache entries, collect garbage
+ * (old or least recently used entries, never one a running flow holds), read every entry back to
+ * find corrupt ones (and remove them with `--repair`), and explain a run's misses (cacheWhy.ts).
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -99,7 +99,40 @@ const cacheGc = Command.make(
   }, handleErrors)
 ).pipe(Command.withDescription("Remove old or least recently used entries; never one a running flow holds"))
 
+const cacheVerify = Command.make(
+  "verify",
+  {
+    repair: Flag.Boolean("repair").pipe(Flag.withDescription("Remove the corrupt entries (the next run recomputes them)"), Flag.withDefault(false)),
+    json,
+    cacheDir
+  },
+  Effect.fn("cli.cache.verify")(function*(args) {
+    const result = yield* withCache(args.cacheDir,
+      Effect.gen(function*() {
+        const s = yield* ArtifactStore
+        const entries = yield* s.list()
+        // Reading an entry checks its checksum and marks it corrupt when it fails.
+        for (const e of entries) if (e.corrupt === undefined) yield* s.get(e.key).pipe(Effect.ignore)
+        const corrupt = (yield* s.list()).filter((e) => e.corrupt !== undefined)
+        if (args.repair) for (const e of corrupt) yield* s.remove(e.key)
+        return { checked: entries.length, corrupt }
+      }))
+    const view = {
+      checked: result.checked,
+      corrupt: result.corrupt.map((e) => ({ key: e.key, stage: e.stage, reason: e.corrupt?.reason })),
+      removed: args.repair ? result.corrupt.length : 0
+    }
+    if (args.json) yield* Console.log(JSON.stringify(view, null, 2))
+    else {
+      for (const e of result.corrupt) yield* Console.log(`${args.repair ? "removed" : "CORRUPT"}  ${e.key.slice(0, 12)}  ${e.stage}: ${e.corrupt?.reason}`)
+      yield* Console.log(`${result.checked} entries checked: ${result.checked - result.corrupt.length} ok, ${result.corrupt.length} corrupt` +
+        (result.corrupt.length === 0 ? "" : args.repair ? ", removed (the next run recomputes them)" : " (flow run recomputes them; --repair removes them now)"))
+    }
+    if (result.corrupt.length > 0 && !args.repair) process.exitCode = 1
+  }, handleErrors)
+).pipe(Command.withDescription("Read every entry back and check its checksum; --repair removes the corrupt ones"))
+
 export const cacheCommand = Command.make("cache").pipe(
   Command.withDescription("Inspect and maintain the artifact cache"),
-  Command.withSubcommands([cacheLs, cacheShow, cacheRm, cacheGc, cacheWhy])
+  Command.withSubcommands([cacheLs, cacheShow, cacheRm, cacheGc, cacheVerify, cacheWhy])
 )

@@ -30,13 +30,22 @@ export const formatCacheTable = (entries: ReadonlyArray<EntryMeta>): string => {
   if (entries.length === 0) return "cache is empty"
   const rows = [
     ["KEY", "STAGE", "PARAMS", "SIZE", "CREATED", "LAST USED", "HITS"],
-    ...entries.map((e) => [e.key.slice(0, 12), e.stage, paramsSummary(e.params), formatSize(e.bytes), when(e.createdAt), when(e.lastUsedAt), String(e.hits)])
+    ...entries.map((e) => [
+      e.key.slice(0, 12),
+      e.corrupt === undefined ? e.stage : `${e.stage} (CORRUPT)`,
+      paramsSummary(e.params),
+      formatSize(e.bytes),
+      when(e.createdAt),
+      when(e.lastUsedAt),
+      String(e.hits)
+    ])
   ]
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
   const total = entries.reduce((s, e) => s + e.bytes, 0)
+  const corrupt = entries.filter((e) => e.corrupt !== undefined).length
   return [
     ...rows.map((r) => r.map((cell, c) => (c === 3 || c === 6 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ").trimEnd()),
-    `${entries.length} entries, ${formatSize(total)}`
+    `${entries.length} entries, ${formatSize(total)}${corrupt === 0 ? "" : `; ${corrupt} corrupt (the next run recomputes them; flow cache verify --repair removes them)`}`
   ].join("\n")
 }
 
@@ -51,7 +60,8 @@ export const formatEntry = (e: EntryMeta): string =>
     `computed   in ${e.computeMs} ms`,
     `created    ${when(e.createdAt)}`,
     `last used  ${when(e.lastUsedAt)} (${e.hits} hits)`,
-    `summary    ${JSON.stringify(e.summary ?? null, null, 2).split("\n").join("\n           ")}`
+    `summary    ${JSON.stringify(e.summary ?? null, null, 2).split("\n").join("\n           ")}`,
+    ...(e.corrupt === undefined ? [] : [`CORRUPT    ${e.corrupt.reason} (found ${when(e.corrupt.at)})`])
   ].join("\n")
 
 /** Upstream keys, one per line, by input name (entries from before inputs were named: bare). */
