@@ -1,8 +1,9 @@
 /**
  * The end of a run in a flow, once its evaluate node is settled: a failed or skipped run records
- * its failure (the stage that failed and the log) in its result folder; a complete folder is kept
- * unless one of the run's nodes was recomputed on purpose (forced, uncached); otherwise the run's
- * results are written from the cache.
+ * its failure (the stage that failed and the log) in its result folder; a complete folder (one
+ * that matches its manifest) is kept unless one of the run's nodes was recomputed on purpose
+ * (forced, uncached); otherwise the run's results are written from the cache, and when a folder
+ * was there but did not match its manifest, the run's log says what was wrong with it.
  */
 import { Effect } from "effect"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
@@ -10,7 +11,7 @@ import type { Node } from "../tasks/Task.ts"
 import type { FlowEvents } from "./Events.ts"
 import type { NodeOutcome, RunOutcome } from "./Outcomes.ts"
 import { type PlannedRun, runNodeList } from "./Plan.ts"
-import { isComplete, writeFailure, writeResults } from "./Results.ts"
+import { folderStatus, writeFailure, writeResults } from "./Results.ts"
 import type { RunLog } from "./RunLog.ts"
 
 export interface FinishContext {
@@ -40,11 +41,17 @@ export const finishRun = (run: PlannedRun, outcome: NodeOutcome, c: FinishContex
       yield* c.events.emit({ _tag: "RunFailed", run: run.spec.name, error })
       return { ...base, status: "failed", error } satisfies RunOutcome
     }
-    if (!nodes.some(c.rewrite) && isComplete(c.resultsDir, run)) {
-      yield* c.events.emit({ _tag: "RunWritten", run: run.spec.name, dir: run.fingerprint, status: "complete" })
-      return { ...base, status: "complete" } satisfies RunOutcome
+    const forced = nodes.some(c.rewrite)
+    if (!forced) {
+      const folder = folderStatus(c.resultsDir, run)
+      if (folder.status === "complete") {
+        yield* c.events.emit({ _tag: "RunWritten", run: run.spec.name, dir: run.fingerprint, status: "complete" })
+        return { ...base, status: "complete" } satisfies RunOutcome
+      }
+      // RunWritten has no place for a reason: the rewritten folder's run.log says why.
+      if (folder.status === "incomplete") c.log.note(run.nodes.evaluate, `result folder incomplete (${folder.reason}): rewriting it`)
     }
-    return yield* writeResults(c.resultsDir, run, c.log.linesOf(nodes), c.environment).pipe(
+    return yield* writeResults(c.resultsDir, run, c.log.linesOf(nodes), c.environment, { replaceEqual: forced }).pipe(
       Effect.provideService(ArtifactStore, c.store),
       Effect.tap((dir) => c.events.emit({ _tag: "RunWritten", run: run.spec.name, dir, status: "written" })),
       Effect.map((dir): RunOutcome => ({ ...base, status: "written", dir })),

@@ -85,6 +85,14 @@ describe("deeplog fit: checkpoints and resume", () => {
     const notRun = flow(["export-onnx", resultsA, "--out", out, "--cache-dir", cacheA])
     expect(notRun.code).toBe(2)
     expect(notRun.stderr).toMatch(/is not a finished run folder/)
+    // A copy whose dataset manifest was edited (the fit key pointed elsewhere) is not trusted.
+    const edited = path.join(tmpDir(), "dl-e2e.deeplog", path.basename(dir))
+    fs.cpSync(dir, edited, { recursive: true })
+    const manifestFile = path.join(edited, "dataset_manifest.json")
+    fs.writeFileSync(manifestFile, fs.readFileSync(manifestFile, "utf8").replace(/"fit": "[0-9a-f]{4}/, '"fit": "0000'))
+    const tampered = flow(["export-onnx", edited, "--out", out, "--cache-dir", cacheA])
+    expect(tampered.code).toBe(2)
+    expect(tampered.stderr).toMatch(/is incomplete \(dataset_manifest\.json .*\); `flow run` rewrites it/)
   })
 
   it("killed after epoch 2, resumes from epoch 2 to the same weights and metrics", async () => {

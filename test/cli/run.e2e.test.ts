@@ -9,7 +9,7 @@ import { Leases } from "../../src/cache/Leases.ts"
 import * as LmdbCache from "../../src/cache/LmdbCache.ts"
 import { dataRoot, expectSameResults, flow, flowAsync, flowKilledAt, resultFolders, stageLines, tmpDir } from "./helpers.ts"
 
-const ARTIFACTS = ["dataset_manifest.json", "environment.json", "metrics.json", "predictions.jsonl", "run.log", "run_config.json"]
+const ARTIFACTS = ["dataset_manifest.json", "environment.json", "manifest.json", "metrics.json", "predictions.jsonl", "run.log", "run_config.json"]
 const RUNS = ["bgl-freq.template_frequency", "bgl-nb.naive_bayes", "hdfs-freq.template_frequency", "hdfs-nb.naive_bayes"]
 
 const baseline = (cache: string, results: string, extra: ReadonlyArray<string> = []) => [

@@ -8,12 +8,14 @@ import { Console, Effect, Option, Predicate } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { checkFolder } from "../../flows/Results.ts"
 import { ArtifactStore } from "../../cache/ArtifactStore.ts"
 import { decodeValue } from "../../cache/Codec.ts"
 import type { DeepLogModel } from "../../detectors/deeplog/DeepLog.ts"
 import { onnxNames } from "../../detectors/deeplog/Onnx.ts"
 import { formatSize } from "../view/CacheTable.ts"
 import { cacheDir, handleErrors, withCache } from "./shared.ts"
+import { makeFolders } from "../../runtime/Folders.ts"
 
 export interface ExportedOnnx {
   readonly model: string
@@ -53,6 +55,10 @@ export const exportRunOnnx = (runDir: string, out: string) =>
     const manifestFile = path.join(runDir, "dataset_manifest.json")
     const configFile = path.join(runDir, "run_config.json")
     if (!fs.existsSync(manifestFile)) return yield* fail(`${runDir} is not a finished run folder (no dataset_manifest.json)`)
+    // Only a folder whose files match its manifest is read: an edited or half-copied one is not trusted.
+    const check = checkFolder(runDir)
+    if (!check.ok) return yield* fail(`${runDir} is incomplete (${check.reason}); \`flow run\` rewrites it`)
+    if (check.manifest.kind !== "results") return yield* fail(`${runDir} records a failed run, not a fitted model`)
     const manifest = yield* Effect.try({ try: () => readJson(manifestFile), catch: (e) => e as Error })
     const runConfig = yield* Effect.try({ try: () => readJson(configFile), catch: (e) => e as Error })
     const detector = field(runConfig, "model", "detector")
@@ -99,7 +105,7 @@ export const exportRunOnnx = (runDir: string, out: string) =>
     const sidecarFile = `${out}.json`
     yield* Effect.try({
       try: () => {
-        fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true })
+        makeFolders(path.dirname(path.resolve(out)))
         writeAtomic(out, model.onnx)
         writeAtomic(sidecarFile, `${JSON.stringify(sidecar, null, 2)}\n`)
       },

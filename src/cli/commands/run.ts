@@ -39,6 +39,7 @@ export const runCommand = Command.make(
       const states = yield* withCache(args.cacheDir, planStates(prepared.plan))
       return yield* Console.log(planText(planJson(prepared.plan, new Map(states.map((s) => [s.node.key, s.state])))))
     }
+    if (prepared.workersCapped !== undefined) yield* Console.error(`note: ${prepared.workersCapped}`)
     const out = (yield* Terminal).stdout
     const view = out.isTTY === true ? liveView(out) : plainView((l) => out.write(`${l}\n`))
     const report = yield* runPrepared(prepared, options).pipe(

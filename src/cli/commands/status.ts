@@ -1,21 +1,29 @@
 /**
- * `flow status`: each selected run is complete (metrics written), failed (a failure recorded in
- * its result folder) or missing (never run, or interrupted before finishing), read from the
- * results folder of its current fingerprint; plus the command that reruns what is not complete.
+ * `flow status`: each selected run is complete (its results match their manifest), incomplete (a
+ * result folder whose manifest is missing or does not match its files: edited, truncated or
+ * deleted; the reason is shown), failed (a failure recorded in its result folder) or missing
+ * (never run, or interrupted before finishing), read from the results folder of its current
+ * fingerprint; plus the command that reruns what is not complete.
  */
 import { Console, Effect } from "effect"
 import { Command } from "effect/cli"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { ArtifactStore } from "../../cache/ArtifactStore.ts"
 import { prepareFlow } from "../../flows/Flow.ts"
 import type { Plan } from "../../flows/Plan.ts"
 import { folderStatus, type RunFolderStatus } from "../../flows/Results.ts"
-import { flowOptions, handleErrors, json, selection } from "./shared.ts"
+import { flowOptions, handleErrors, json, selection, withCache } from "./shared.ts"
 
 export interface RunStatus {
   readonly run: string
   readonly experiment: string
   readonly fingerprint: string
   readonly status: RunFolderStatus
+  /** Why the run failed (failed). */
   readonly error?: string
+  /** What is wrong with the folder (incomplete). */
+  readonly reason?: string
 }
 
 /** Status of every run of the plan. */
@@ -27,7 +35,8 @@ export const runStatuses = (plan: Plan, resultsDir: string): Array<RunStatus> =>
       experiment: r.spec.experiment,
       fingerprint: r.fingerprint,
       status: s.status,
-      ...(s.error === undefined ? {} : { error: s.error })
+      ...(s.error === undefined ? {} : { error: s.error }),
+      ...(s.reason === undefined ? {} : { reason: s.reason })
     }
   })
 
@@ -52,11 +61,21 @@ export const statusCommand = Command.make(
       ...(args.dataRoot === "data" ? [] : ["--data-root", args.dataRoot])
     ]
     const rerun = rerunCommand(args.registry, statuses, extra)
-    if (args.json) return yield* Console.log(JSON.stringify({ runs: statuses, rerun: rerun ?? null }, null, 2))
+    // Cache entries of these runs found corrupt when read (the next run recomputes them).
+    const keys = new Set(plan.nodes.map((n) => n.key))
+    const corrupt = fs.existsSync(path.join(path.resolve(args.cacheDir), "data.mdb"))
+      ? (yield* withCache(args.cacheDir, Effect.flatMap(ArtifactStore, (s) => s.list()))).filter((e) => keys.has(e.key) && e.corrupt !== undefined)
+      : []
+    const corruptView = corrupt.map((e) => ({ key: e.key, stage: e.stage, reason: e.corrupt?.reason }))
+    if (args.json) return yield* Console.log(JSON.stringify({ runs: statuses, rerun: rerun ?? null, corrupt_cache_entries: corruptView }, null, 2))
     const count = (s: string) => statuses.filter((x) => x.status === s).length
-    const lines = statuses.map((s) => `${s.status.padEnd(8)}  ${s.run}  ${s.fingerprint}${s.error === undefined ? "" : `  ${s.error}`}`)
-    lines.push(`${statuses.length} runs: ${count("complete")} complete, ${count("missing")} missing, ${count("failed")} failed`)
+    const lines = statuses.map((s) => {
+      const why = s.error ?? s.reason
+      return `${s.status.padEnd(10)}  ${s.run}  ${s.fingerprint}${why === undefined ? "" : `  ${why}`}`
+    })
+    lines.push(`${statuses.length} runs: ${count("complete")} complete, ${count("missing")} missing, ${count("failed")} failed, ${count("incomplete")} incomplete`)
     if (rerun !== undefined) lines.push(`rerun: ${rerun}`)
+    for (const e of corruptView) lines.push(`corrupt cache entry ${e.key.slice(0, 12)} (${e.stage}): ${e.reason}; the next flow run recomputes it`)
     yield* Console.log(lines.join("\n"))
   }, handleErrors)
-).pipe(Command.withDescription("Which runs are complete, missing or failed, and the command that reruns the rest"))
+).pipe(Command.withDescription("Which runs are complete, incomplete, missing or failed, and the command that reruns the rest"))
