@@ -9,7 +9,7 @@ import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
-import { SourceParams } from "../sources/Source.ts"
+import { resolveUnder, SourceParams } from "../sources/Source.ts"
 import { GroupParams } from "../tasks/GroupStage.ts"
 import { LabelParams } from "../tasks/LabelStage.ts"
 import { MineParams } from "../tasks/MineStage.ts"
@@ -84,6 +84,24 @@ export const loadDatasetFile = (file: string): Effect.Effect<DatasetConfig, Conf
     return yield* decode(DatasetConfig.for(raw), raw, file, "")
   })
 
+/**
+ * The rule for the names a registry gives and uses (experiments, experiment sets, model sets,
+ * datasets, models, groups): a letter or digit, then letters, digits, `_`, `-`, `+` and `.`, with
+ * no two dots in a row and no dot at the end. Names become file names (`datasets/NAME.toml`) and
+ * parts of run names (`EXPERIMENT.MODEL`, a results folder), so none holds a path separator or `..`,
+ * and `EXPERIMENT.MODEL` never does either.
+ */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_+-]*(?:\.[A-Za-z0-9_+-]+)*$/
+
+/** Why `name` breaks the name rule; undefined when it follows it. */
+export const nameIssue = (name: string): string | undefined =>
+  NAME_PATTERN.test(name)
+    ? undefined
+    : `"${name}" is not a valid name: a name starts with a letter or digit and holds only letters, digits, _ - + and single dots (no "/", no "..", no dot at the end)`
+
+/** A string following the name rule (NAME_PATTERN). */
+export const SafeName = Schema.String.check(Schema.makeFilter((s: string) => nameIssue(s) ?? true))
+
 /** Where a dataset is named (a registry key, or another dataset's `extends`), for errors. */
 export interface Referrer {
   readonly file: string
@@ -116,6 +134,9 @@ export const loadDataset = (input: {
       }
       chain.push(current)
       const file = datasetFile(dir, current)
+      if (resolveUnder(path.join(dir, "datasets"), `${current}.toml`) === undefined) {
+        return yield* new ConfigError({ ...referrer, detail: `dataset "${current}" is not a file in ${path.join(dir, "datasets")}` })
+      }
       if (!fs.existsSync(file)) {
         return yield* new ConfigError({
           ...referrer,
@@ -127,6 +148,8 @@ export const loadDataset = (input: {
       layers.unshift(rest)
       if (parent === undefined) break
       if (typeof parent !== "string") return yield* new ConfigError({ file, keyPath: "extends", detail: "Expected a dataset name (string)" })
+      const badName = nameIssue(parent)
+      if (badName !== undefined) return yield* new ConfigError({ file, keyPath: "extends", detail: badName })
       referrer = { file, keyPath: "extends" }
       current = parent
     }

@@ -100,6 +100,9 @@ const modelRuns = (e: ExperimentInput, m: ExperimentModel) =>
       )
       const axisValues = Object.fromEntries(point.map(([a, v]) => [a.path, v]))
       const name = `${e.name}.${m.name}${runSuffix(point.map(([a, v]) => [a.path, v]))}`
+      if (!isSafeRunName(name)) {
+        return yield* new ConfigError({ file: e.registryFile, keyPath: e.keyPath, detail: `the run name "${name}" is not a safe folder name` })
+      }
       if (runs.some((r) => r.name === name)) {
         return yield* new ConfigError({ file: e.registryFile, keyPath: e.keyPath, detail: `two runs would be named "${name}"` })
       }
@@ -137,16 +140,34 @@ const modelRuns = (e: ExperimentInput, m: ExperimentModel) =>
 export const cartesian = <A extends { readonly values: ReadonlyArray<unknown> }>(axes: ReadonlyArray<A>): Array<Array<[A, unknown]>> =>
   axes.reduce<Array<Array<[A, unknown]>>>((acc, a) => acc.flatMap((combo) => a.values.map((v) => [...combo, [a, v] as [A, unknown]])), [[]])
 
-/** `[name=value,...]` from axis values; the name is the path's last segment unless that is ambiguous. */
+/**
+ * `[name=value,...]` from axis values; the name is the path's last segment unless that is
+ * ambiguous. A value is rendered as itself (a string) or as JSON, then made safe for a file name
+ * by `nameSafe`: `0.7`, `drain` and `-1` stay as they are, `a/b` becomes `a%2Fb`.
+ */
 export const runSuffix = (values: ReadonlyArray<[string, unknown]>): string => {
   if (values.length === 0) return ""
   const last = values.map(([p]) => p.split(".").at(-1)!)
   const parts = values.map(([p, v], i) => {
-    const label = last.filter((l) => l === last[i]).length > 1 ? p : last[i]
-    return `${label}=${typeof v === "string" ? v : JSON.stringify(v)}`
+    const label = last.filter((l) => l === last[i]).length > 1 ? p : last[i]!
+    return `${nameSafe(label)}=${nameSafe(typeof v === "string" ? v : String(JSON.stringify(v)))}`
   })
   return `[${parts.join(",")}]`
 }
+
+/**
+ * `s` with every character outside letters, digits, `_ . + -` percent-encoded (its UTF-8 bytes,
+ * `%2F` for `/`, `%25` for `%`), and the dots of any run of two or more as `%2E`: the result never
+ * holds a path separator, `..`, or the `[ = , ]` that structure a run name, and distinct inputs
+ * stay distinct.
+ */
+export const nameSafe = (s: string): string =>
+  s
+    .replace(/[^A-Za-z0-9_.+-]/gu, (c) => [...Buffer.from(c, "utf8")].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join(""))
+    .replace(/\.{2,}/g, (dots) => "%2E".repeat(dots.length))
+
+/** Whether a run name is safe as one folder name: no path separator, no `..`, no NUL, not empty. */
+const isSafeRunName = (name: string): boolean => name !== "" && !/[/\\\0]/.test(name) && !name.includes("..")
 
 /** Set dotted paths in a copy of a raw config; a path through a missing table is an error. */
 export const applyOverrides = (

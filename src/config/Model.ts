@@ -7,9 +7,10 @@ import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { getDetector, UnknownDetectorError } from "../detectors/registry.ts"
+import { resolveUnder } from "../sources/Source.ts"
 import { ThresholdParams } from "../tasks/FitStage.ts"
 import { ConfigError } from "./ConfigError.ts"
-import type { Referrer } from "./Dataset.ts"
+import { nameIssue, type Referrer } from "./Dataset.ts"
 import { decode, listNames, readToml } from "./Toml.ts"
 
 /** The keys every model file has besides its detector's hyperparameters. */
@@ -49,6 +50,10 @@ export const loadModel = (input: {
     const known = input.cache.get(input.name)
     if (known !== undefined) return known
     const file = modelFile(input.dir, input.name)
+    const badName = nameIssue(input.name)
+    if (badName !== undefined || resolveUnder(path.join(input.dir, "models"), `${input.name}.toml`) === undefined) {
+      return yield* new ConfigError({ ...input.referrer, detail: badName ?? `model "${input.name}" is not a file in ${path.join(input.dir, "models")}` })
+    }
     if (!fs.existsSync(file)) {
       return yield* new ConfigError({
         ...input.referrer,

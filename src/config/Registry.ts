@@ -11,7 +11,7 @@ import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import { memoSpec, WarmState } from "../runtime/WarmState.ts"
 import { stages } from "../tasks/stages.ts"
 import { combineConfigErrors, ConfigError } from "./ConfigError.ts"
-import { loadDataset } from "./Dataset.ts"
+import { loadDataset, nameIssue, SafeName } from "./Dataset.ts"
 import { expandExperiment, type ExperimentModel, type PlacedAxis } from "./Expand.ts"
 import { type LoadedModel, loadModel } from "./Model.ts"
 import type { RunSpec } from "./RunSpec.ts"
@@ -26,7 +26,7 @@ const Axis = closedStruct({
   values: Schema.NonEmptyArray(Schema.Unknown)
 })
 const Seeds = Schema.NonEmptyArray(Schema.Int)
-const optionalList = Schema.Array(Schema.NonEmptyString).pipe(Schema.withDecodingDefaultKey(Effect.succeed([])))
+const optionalList = Schema.Array(SafeName).pipe(Schema.withDecodingDefaultKey(Effect.succeed([])))
 const optionalOverrides = Overrides.pipe(Schema.withDecodingDefaultKey(Effect.succeed({})))
 const optionalAxes = Schema.Array(Axis).pipe(Schema.withDecodingDefaultKey(Effect.succeed([])))
 
@@ -39,11 +39,11 @@ const experimentFields = {
   axes: optionalAxes,
   seeds: Schema.optionalKey(Seeds)
 }
-const Experiment = closedStruct({ dataset: Schema.NonEmptyString, ...experimentFields })
-const ExperimentSet = closedStruct({ datasets: Schema.NonEmptyArray(Schema.NonEmptyString), ...experimentFields })
+const Experiment = closedStruct({ dataset: SafeName, ...experimentFields })
+const ExperimentSet = closedStruct({ datasets: Schema.NonEmptyArray(SafeName), ...experimentFields })
 const ModelSet = closedStruct({
   description: Schema.optionalKey(Schema.String),
-  models: Schema.NonEmptyArray(Schema.NonEmptyString),
+  models: Schema.NonEmptyArray(SafeName),
   /** Per model: dotted paths into that model's config. */
   overrides: Schema.Record(Schema.String, Overrides).pipe(Schema.withDecodingDefaultKey(Effect.succeed({})))
 })
@@ -125,9 +125,12 @@ export const loadRegistry = (file: string): Effect.Effect<Registry, ConfigError>
 
 const loadRegistryFiles = Effect.fn("Registry.loadRegistry")(function*(file: string, reads: Set<string>) {
   const raw = yield* readToml(file, reads)
-  const reg = yield* decode(RegistryFile, raw, file, "")
+  // Names the registry gives (table keys) are checked here, values that name things by the schema.
+  const errors: Array<ConfigError> = nameErrors(raw, file)
+  const decoded = yield* Effect.result(decode(RegistryFile, raw, file, ""))
+  if (decoded._tag === "Failure") return yield* combineConfigErrors([...errors, decoded.failure])!
+  const reg = decoded.success
   const dir = path.dirname(file)
-  const errors: Array<ConfigError> = []
   const collect = <A>(effect: Effect.Effect<A, ConfigError>): Effect.Effect<A | undefined> =>
     effect.pipe(Effect.catch((e: ConfigError) => Effect.sync(() => void errors.push(e))))
   const datasets = new Map<string, Record<string, unknown>>()
@@ -178,12 +181,28 @@ const loadRegistryFiles = Effect.fn("Registry.loadRegistry")(function*(file: str
   return registry
 })
 
+/** The tables whose keys name things (experiments, experiment sets, model sets). */
+const NAMED_TABLES = ["experiments", "experiment_sets", "model_sets"] as const
+
+/** One error per table key of the registry that breaks the name rule (see NAME_PATTERN). */
+const nameErrors = (raw: Record<string, unknown>, file: string): Array<ConfigError> =>
+  NAMED_TABLES.flatMap((table) => {
+    const t = raw[table]
+    if (t === null || typeof t !== "object" || Array.isArray(t)) return []
+    return Object.keys(t).flatMap((name) => {
+      const issue = nameIssue(name)
+      return issue === undefined ? [] : [new ConfigError({ file, keyPath: `${table}.${name}`, detail: issue })]
+    })
+  })
+
 /** Experiments, with experiment sets fanned out to one experiment per dataset (named SET.DATASET). */
 const experimentsOf = (reg: RegistryFile, file: string, errors: Array<ConfigError>) => {
-  const out: Array<{ name: string; keyPath: string; exp: Experiment; extraGroups: ReadonlyArray<string> }> = Object.entries(reg.experiments).map(
-    ([name, exp]) => ({ name, keyPath: `experiments.${name}`, exp, extraGroups: [] })
-  )
+  // An experiment or set with a bad name (reported by nameErrors) is not expanded.
+  const out: Array<{ name: string; keyPath: string; exp: Experiment; extraGroups: ReadonlyArray<string> }> = Object.entries(reg.experiments)
+    .filter(([name]) => nameIssue(name) === undefined)
+    .map(([name, exp]) => ({ name, keyPath: `experiments.${name}`, exp, extraGroups: [] }))
   for (const [setName, set] of Object.entries(reg.experiment_sets)) {
+    if (nameIssue(setName) !== undefined) continue
     const { datasets, ...rest } = set
     for (const ds of datasets) {
       const name = `${setName}.${ds}`

@@ -11,8 +11,8 @@ import type { SourceFile } from "../artifacts/Source.ts"
 import { memoSpec, WarmState } from "../runtime/WarmState.ts"
 import type { FetchedSource } from "../sources/Fetch.ts"
 import { type DigestMemo, describeSource, digestMemo, isFetched, resolveLocalSource, resolveSource, SourceError, type SourceContext, type SourceParams } from "../sources/Source.ts"
-import { sessionSources } from "../tasks/SessionsStage.ts"
-import { type DatasetConfig, isSessionDataset } from "./Dataset.ts"
+import { sessionSourceKeys } from "../tasks/SessionsStage.ts"
+import { type DatasetConfig, datasetFile, isSessionDataset } from "./Dataset.ts"
 import type { RunSpec } from "./RunSpec.ts"
 
 /** Resolved sources by `describeSource` name. */
@@ -22,8 +22,29 @@ export type Digests = ReadonlyMap<string, SourceFile>
 export type SourceRoots = Omit<SourceContext, "digests" | "inflight"> & { readonly digestFile?: string | undefined }
 
 /** Every source file a dataset reads. */
-export const datasetSources = (d: DatasetConfig): ReadonlyArray<SourceParams> =>
-  isSessionDataset(d) ? sessionSources(d.sessions) : [d.source, ...(d.labels.type === "entity_csv" ? [d.labels.source] : [])]
+export const datasetSources = (d: DatasetConfig): ReadonlyArray<SourceParams> => datasetSourceKeys(d).map(([s]) => s)
+
+/** Every source file a dataset reads, with the key it is given under. */
+const datasetSourceKeys = (d: DatasetConfig): ReadonlyArray<readonly [SourceParams, string]> => {
+  if (!isSessionDataset(d)) return [[d.source, "source"], ...(d.labels.type === "entity_csv" ? [[d.labels.source, "labels.source"] as const] : [])]
+  return sessionSourceKeys(d.sessions).map(([s, key]) => [s, `sessions.${key}`] as const)
+}
+
+/**
+ * Where each source of the runs is configured, by `describeSource` name: "dataset file: key"
+ * (the first dataset naming it), for errors about the source.
+ */
+export const sourceOrigins = (runs: ReadonlyArray<RunSpec>, registryDir: string): ReadonlyMap<string, string> => {
+  const out = new Map<string, string>()
+  for (const r of runs) {
+    for (const [name, origin] of datasetSourceOrigins(r.dataset, datasetFile(registryDir, r.datasetName))) if (!out.has(name)) out.set(name, origin)
+  }
+  return out
+}
+
+/** `sourceOrigins` of one dataset given in `file`. */
+export const datasetSourceOrigins = (d: DatasetConfig, file: string): ReadonlyMap<string, string> =>
+  new Map(datasetSourceKeys(d).map(([s, key]) => [describeSource(s), `${file}: ${key}`]))
 
 /** Every source file the runs read. */
 export const sourcesOf = (runs: ReadonlyArray<RunSpec>): ReadonlyArray<SourceParams> => runs.flatMap((r) => datasetSources(r.dataset))
@@ -42,17 +63,24 @@ const memoFor = (file: string | undefined) =>
     return made
   })
 
-/** Fetch (if needed) and digest every distinct source; fails naming the file, or both digests on a mismatch. */
+/**
+ * Fetch (if needed) and digest every distinct source; fails naming the file, or both digests on a
+ * mismatch, after the config file and key the source is given under when `origins` knows it.
+ */
 export const resolveSourceList = (
   roots: SourceRoots | string,
-  sources: ReadonlyArray<SourceParams>
+  sources: ReadonlyArray<SourceParams>,
+  origins: ReadonlyMap<string, string> = new Map()
 ): Effect.Effect<Digests, SourceError> =>
   Effect.gen(function*() {
     const base: SourceRoots = typeof roots === "string" ? { dataRoot: roots, sourcesDir: path.join(os.tmpdir(), "logflow-sources") } : roots
     const context: SourceContext = { ...base, digests: yield* memoFor(base.digestFile), inflight: new Map<string, Promise<FetchedSource>>() }
     const distinct = new Map(sources.map((s) => [describeSource(s), s]))
-    const asSourceError = (name: string) => (e: unknown) =>
-      e instanceof SourceError ? e : new SourceError({ path: name, message: e instanceof Error ? e.message : String(e) })
+    const asSourceError = (name: string) => (e: unknown) => {
+      const message = e instanceof Error ? e.message : String(e)
+      const origin = origins.get(name)
+      return new SourceError({ path: e instanceof SourceError ? e.path : name, message: origin === undefined ? message : `${origin}: ${message}` })
+    }
     // Local files synchronously (no fiber suspends when nothing is fetched), archives and URLs by fetching.
     const files = yield* Effect.forEach([...distinct], ([name, s]) =>
       (isFetched(s)
@@ -62,5 +90,6 @@ export const resolveSourceList = (
     return new Map(files)
   })
 
-/** `resolveSourceList` over every source the runs read. */
-export const resolveSources = (roots: SourceRoots | string, runs: ReadonlyArray<RunSpec>) => resolveSourceList(roots, sourcesOf(runs))
+/** `resolveSourceList` over every source the runs read (errors name the dataset file when `registryDir` is given). */
+export const resolveSources = (roots: SourceRoots | string, runs: ReadonlyArray<RunSpec>, registryDir?: string) =>
+  resolveSourceList(roots, sourcesOf(runs), registryDir === undefined ? new Map() : sourceOrigins(runs, registryDir))

@@ -15,11 +15,12 @@ import { datasetFile } from "../config/Dataset.ts"
 import { precheckDatasets } from "../config/Precheck.ts"
 import { loadRegistry, type Registry, type Selection, selectRuns } from "../config/Registry.ts"
 import type { RunSpec } from "../config/RunSpec.ts"
-import { type Digests, resolveSourceList, type SourceRoots, sourcesOf } from "../config/Sources.ts"
+import { type Digests, resolveSourceList, sourceOrigins, type SourceRoots, sourcesOf } from "../config/Sources.ts"
 import * as WorkerThreads from "../executor/WorkerThreads.ts"
 import { Terminal } from "../runtime/Terminal.ts"
 import { memoSpec, WarmState } from "../runtime/WarmState.ts"
 import { formatProgress } from "../sources/Download.ts"
+import { parseExtractLimits } from "../sources/Extract.ts"
 import { describeSource, type SourceParams } from "../sources/Source.ts"
 import { type Node, upstream } from "../tasks/Task.ts"
 import { buildPlan, type Plan } from "./Plan.ts"
@@ -34,6 +35,8 @@ export interface FlowOptions extends Selection {
   readonly cacheDir: string
   /** Mirror folder searched before downloading. */
   readonly mirror?: string | undefined
+  /** Archive extraction limits as the user wrote them (`--extract-limits` / `FLOW_EXTRACT_LIMITS`). */
+  readonly extractLimits?: string | undefined
   readonly force: boolean
   readonly forceStage?: string | undefined
 }
@@ -43,6 +46,8 @@ export interface PreparedFlow {
   readonly registry: Registry
   readonly plan: Plan
   readonly maxWorkers: number
+  /** Why `maxWorkers` is lower than asked for, when it was capped. */
+  readonly workersCapped?: string | undefined
   /** Sources that could not be resolved, by name, with why (only when prepared `withoutData`). */
   readonly unresolved: ReadonlyMap<string, string>
 }
@@ -57,7 +62,7 @@ export const prepareFlow = Effect.fn("Flow.prepareFlow")(function*(options: Flow
   const roots = yield* sourceRoots(options)
   const { digests, unresolved } = mode.withoutData === true
     ? yield* resolveWhatExists(roots, sourcesOf(runs))
-    : { digests: yield* resolveSourceList(roots, sourcesOf(runs)), unresolved: new Map<string, string>() }
+    : { digests: yield* resolveSourceList(roots, sourcesOf(runs), sourceOrigins(runs, path.dirname(options.registry))), unresolved: new Map<string, string>() }
   const seen = new Set<string>()
   yield* precheckDatasets(
     runs.flatMap((r) => {
@@ -67,7 +72,8 @@ export const prepareFlow = Effect.fn("Flow.prepareFlow")(function*(options: Flow
       return [{ dataset: r.dataset, file: datasetFile(path.dirname(options.registry), r.datasetName) }]
     }),
     unresolved.size === 0 ? digests : new Map([...digests].filter(([name]) => !unresolved.has(name))),
-    roots
+    roots,
+    { answersFile: path.join(options.cacheDir, "prechecks.json") }
   )
   const plan = yield* planFor(registry, options, runs, digests)
   if (options.forceStage !== undefined && !plan.nodes.some((n) => n.stage.name === options.forceStage)) {
@@ -77,7 +83,8 @@ export const prepareFlow = Effect.fn("Flow.prepareFlow")(function*(options: Flow
       detail: `--force-stage ${options.forceStage}: no such stage in the plan (stages: ${[...new Set(plan.nodes.map((n) => n.stage.name))].join(", ")})`
     })
   }
-  const prepared: PreparedFlow = { registry, plan, maxWorkers: effectiveWorkers(options.maxWorkers, registry), unresolved }
+  const workers = effectiveWorkers(options.maxWorkers, registry)
+  const prepared: PreparedFlow = { registry, plan, maxWorkers: workers.workers, workersCapped: workers.capped, unresolved }
   return prepared
 })
 
@@ -133,24 +140,47 @@ const planFor = (registry: Registry, selection: Selection, runs: ReadonlyArray<R
     return plan
   })
 
-/** Where sources are read and fetched, from the flow options; download progress goes to the terminal. */
-export const sourceRoots = (options: Pick<FlowOptions, "dataRoot" | "cacheDir" | "mirror">): Effect.Effect<SourceRoots> =>
-  Effect.map(Effect.service(Terminal), (terminal) => ({
-    dataRoot: options.dataRoot,
-    sourcesDir: path.join(options.cacheDir, "sources"),
-    mirror: options.mirror,
-    digestFile: path.join(options.cacheDir, "digests.json"),
-    onProgress: (name, p) => {
-      const err = terminal.stderr
-      if (err.isTTY === true) err.write(`\r${name} ${formatProgress(p)}\x1b[K`)
+/**
+ * Where sources are read and fetched, from the flow options; download progress goes to the
+ * terminal. Bad extraction limits are a ConfigError naming the flag.
+ */
+export const sourceRoots = (
+  options: Pick<FlowOptions, "dataRoot" | "cacheDir" | "mirror" | "extractLimits">
+): Effect.Effect<SourceRoots, ConfigError> =>
+  Effect.gen(function*() {
+    const terminal = yield* Terminal
+    const extractLimits = options.extractLimits === undefined ? undefined : yield* Effect.try({
+      try: () => parseExtractLimits(options.extractLimits!),
+      catch: (e) => new ConfigError({ file: "--extract-limits (FLOW_EXTRACT_LIMITS)", keyPath: "", detail: e instanceof Error ? e.message : String(e) })
+    })
+    return {
+      dataRoot: options.dataRoot,
+      sourcesDir: path.join(options.cacheDir, "sources"),
+      mirror: options.mirror,
+      extractLimits,
+      digestFile: path.join(options.cacheDir, "digests.json"),
+      onProgress: (name, p) => {
+        const err = terminal.stderr
+        if (err.isTTY === true) err.write(`\r${name} ${formatProgress(p)}\x1b[K`)
+      }
     }
-  }))
+  })
 
-/** The worker count: the CLI flag, else the registry's `max_workers`, else the core count. */
-export const effectiveWorkers = (flag: number | undefined, registry: Registry): number => {
-  if (flag !== undefined) return flag
-  if (typeof registry.maxWorkers === "number") return registry.maxWorkers
-  return os.availableParallelism()
+/** Stages run at once at most: two per core, and one per 256 MiB of memory. */
+export const workerCap = (cores: number = os.availableParallelism(), memoryBytes: number = os.totalmem()): number =>
+  Math.max(1, Math.min(2 * cores, Math.floor(memoryBytes / 2 ** 28)))
+
+/**
+ * The worker count: the CLI flag, else the registry's `max_workers`, else the core count; never
+ * above `workerCap` (each worker thread holds the stage code and its inputs), and `capped` says so.
+ */
+export const effectiveWorkers = (flag: number | undefined, registry: Registry): { readonly workers: number; readonly capped?: string } => {
+  const asked = flag ?? (typeof registry.maxWorkers === "number" ? registry.maxWorkers : os.availableParallelism())
+  const cap = workerCap()
+  if (asked <= cap) return { workers: asked }
+  const cores = os.availableParallelism()
+  const gib = (os.totalmem() / 2 ** 30).toFixed(0)
+  return { workers: cap, capped: `${asked} workers asked for, ${cap} used: at most two per core and one per 256 MiB (${cores} cores, ${gib} GiB)` }
 }
 
 /** Run a prepared plan with `maxWorkers` stages at once, CPU-heavy ones in as many worker threads. */

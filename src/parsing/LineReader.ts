@@ -1,11 +1,12 @@
 /**
  * Read a file as lines through one fixed buffer, so memory stays at `chunkBytes + maxLineBytes`
  * whatever the file's size. Use it to stream a log that need not be held whole (parse + mine,
- * writing LogHub CSVs, benchmarks). Lines are split on `\n` only; a line longer than
+ * writing LogHub CSVs, benchmarks). Lines are split on `\n`, or on `\r` in a file whose first
+ * 64 KiB have `\r` and no `\n` (classic Mac line endings, see `lineBreakOf`); a line longer than
  * `maxLineBytes` is skipped and reported with its first bytes instead of being buffered.
  */
 import * as fs from "node:fs"
-import { DEFAULT_MAX_LINE_BYTES } from "./LogFormat.ts"
+import { DEFAULT_MAX_LINE_BYTES, lineBreakOf } from "./LogFormat.ts"
 
 /** What `readLines` calls, in file order. */
 export interface LineVisitor {
@@ -24,6 +25,9 @@ export interface ReadLinesOptions {
   /** Longest line buffered (default 1 MiB, as `LineParser`); see `LineVisitor.tooLong`. */
   readonly maxLineBytes?: number
 }
+
+/** Bytes read from the start to tell the line break. */
+const SAMPLE_BYTES = 64 * 1024
 
 /** Bytes of a too-long line kept for its sample. */
 const HEAD_BYTES = 4096
@@ -47,6 +51,10 @@ export const readLines = (file: string, visitor: LineVisitor, opts: ReadLinesOpt
   let skipped = -1
   let head = new Uint8Array(0)
   try {
+    // The line break byte, from the file's start, and the byte a line may end in before it.
+    const sample = Buffer.allocUnsafe(Math.min(buf.length, SAMPLE_BYTES))
+    const sep = lineBreakOf(sample.subarray(0, fs.readSync(fd, sample, 0, sample.length, 0)))
+    const cr = sep === 13 ? -1 : 13
     for (;;) {
       const got = fs.readSync(fd, buf, carry, buf.length - carry, null)
       bytes += got
@@ -54,7 +62,7 @@ export const readLines = (file: string, visitor: LineVisitor, opts: ReadLinesOpt
       if (got === 0) {
         if (skipped >= 0) visitor.tooLong(++lines, head, skipped)
         else if (carry > 0) {
-          if (carry > maxLineBytes && carry - (buf[carry - 1] === 13 ? 1 : 0) > maxLineBytes) {
+          if (carry > maxLineBytes && carry - (buf[carry - 1] === cr ? 1 : 0) > maxLineBytes) {
             visitor.tooLong(++lines, Uint8Array.prototype.slice.call(buf, 0, Math.min(carry, HEAD_BYTES)), carry)
           } else {
             visitor.chunk(buf, 0, carry)
@@ -65,7 +73,7 @@ export const readLines = (file: string, visitor: LineVisitor, opts: ReadLinesOpt
       }
       let pos = 0
       if (skipped >= 0) {
-        const nl = buf.indexOf(10, carry)
+        const nl = buf.indexOf(sep, carry)
         if (nl < 0 || nl >= end) {
           skipped += end - carry
           carry = 0
@@ -76,14 +84,14 @@ export const readLines = (file: string, visitor: LineVisitor, opts: ReadLinesOpt
         skipped = -1
         pos = nl + 1
       }
-      const lastNl = buf.lastIndexOf(10, end - 1)
+      const lastNl = buf.lastIndexOf(sep, end - 1)
       if (lastNl >= pos) {
         visitor.chunk(buf, pos, lastNl + 1)
         for (;;) {
-          const nl = buf.indexOf(10, pos)
+          const nl = buf.indexOf(sep, pos)
           if (nl < 0 || nl > lastNl) break
           // The same limit for a line that arrived whole: its length without "\n" and a final "\r".
-          if (nl - pos > maxLineBytes && nl - pos - (buf[nl - 1] === 13 ? 1 : 0) > maxLineBytes) {
+          if (nl - pos > maxLineBytes && nl - pos - (buf[nl - 1] === cr ? 1 : 0) > maxLineBytes) {
             visitor.tooLong(++lines, Uint8Array.prototype.slice.call(buf, pos, Math.min(nl, pos + HEAD_BYTES)), nl - pos)
           } else visitor.line(buf, pos, nl, ++lines)
           pos = nl + 1

@@ -451,7 +451,14 @@ export class LineParser {
 }
 
 /**
- * Parse a whole raw log: split on `\n`, drop one trailing `\r` per line (or trim, with `trim`),
+ * The byte lines of `buf` end with: `\n` (10), or `\r` (13) when `buf` has a `\r` and no `\n`
+ * (classic Mac OS line endings, which would otherwise read as one line).
+ */
+export const lineBreakOf = (buf: Uint8Array): 10 | 13 => (buf.indexOf(10) < 0 && buf.indexOf(13) >= 0 ? 13 : 10)
+
+/**
+ * Parse a whole raw log: split on `\n` (on `\r` if it has no `\n`: `lineBreakOf`), drop one
+ * trailing `\r` per line (or trim, with `trim`),
  * ignore the empty piece after a final newline, match every line against the format, and build
  * the columns. Give bytes (a file's Buffer) to have invalid UTF-8 detected; a string was decoded
  * already, so its bad bytes are U+FFFD by now. An empty input gives 0 lines.
@@ -486,8 +493,9 @@ export const parseLog = (input: string | Uint8Array, format: CompiledFormat, opt
   const unparsed = newUnparsedCounter(maxSamples)
   let pos = 0
   const n = buf.length
+  const sep = lineBreakOf(buf)
   while (pos < n) {
-    let nl = buf.indexOf(10, pos)
+    let nl = buf.indexOf(sep, pos)
     if (nl < 0) nl = n
     rawLines++
     const status = parser.parseLine(pos, nl)

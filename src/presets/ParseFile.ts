@@ -22,6 +22,7 @@ import {
 import { readLines } from "../parsing/LineReader.ts"
 import { csvCell } from "./Csv.ts"
 import { getPreset, type Preset, type System } from "./Presets.ts"
+import { makeFolders } from "../runtime/Folders.ts"
 
 /** Options of `parseFile`. */
 export interface ParseFileOptions {
@@ -111,7 +112,7 @@ export const parseFile = (file: string, opts: ParseFileOptions): ParseFileSummar
   }
 
   // Pass 2: write rows with their final templates.
-  fs.mkdirSync(outDir, { recursive: true })
+  makeFolders(outDir)
   const structuredCsv = path.join(outDir, `${name}_structured.csv`)
   const templatesCsv = path.join(outDir, `${name}_templates.csv`)
   const structuredTmp = tempPath(structuredCsv)

@@ -8,6 +8,7 @@ import { Schema } from "effect"
 import { createHash, type Hash } from "node:crypto"
 import * as fs from "node:fs"
 import * as fsp from "node:fs/promises"
+import { makeFolders } from "../runtime/Folders.ts"
 import type * as http from "node:http"
 import * as path from "node:path"
 import { Transform } from "node:stream"
@@ -49,6 +50,13 @@ export interface DownloadOptions {
   readonly maxRedirects?: number | undefined
   /** A socket idle this long fails the transfer, keeping the `.part` (default 60 s). */
   readonly idleTimeoutMs?: number | undefined
+  /**
+   * Bytes the file may have (default: no limit): a larger declared length is refused before any
+   * byte is written, a stream that passes it is stopped there; the `.part` is removed either way.
+   */
+  readonly maxBytes?: number | undefined
+  /** How the limit is named in the error (default "maxBytes"). */
+  readonly maxBytesName?: string | undefined
 }
 
 export interface Downloaded extends Digests {
@@ -62,7 +70,7 @@ export interface Downloaded extends Digests {
 /** The transfer failed; `partial` names the kept `.part` file a later call resumes. */
 export class DownloadError extends Schema.TaggedError<DownloadError>()("DownloadError", {
   url: Schema.String,
-  reason: Schema.Literals(["http", "truncated", "redirects", "network", "timeout", "aborted"]),
+  reason: Schema.Literals(["http", "truncated", "redirects", "network", "timeout", "aborted", "too_large"]),
   status: Schema.optionalKey(Schema.Number),
   partial: Schema.optionalKey(Schema.String),
   message: Schema.String
@@ -88,7 +96,7 @@ export const download = async (opts: DownloadOptions): Promise<Downloaded> => {
   const part = dest + ".part"
   const maxRedirects = opts.maxRedirects ?? 10
   const idleTimeoutMs = opts.idleTimeoutMs ?? 60_000
-  await fsp.mkdir(path.dirname(dest), { recursive: true })
+  makeFolders(path.dirname(dest))
 
   if (opts.checksum !== undefined && fs.existsSync(dest)) {
     const d = await fileDigests(dest)
@@ -290,6 +298,21 @@ const receive = async (
   }
   const length = res.headers["content-length"] === undefined ? undefined : Number(res.headers["content-length"])
   const total = length === undefined || !Number.isFinite(length) ? undefined : resumedFrom + length
+  const maxBytes = opts.maxBytes ?? Infinity
+  const tooLarge = (what: string) => {
+    const name = opts.maxBytesName ?? "maxBytes"
+    return new DownloadError({
+      url: url.href,
+      reason: "too_large",
+      message: `refusing the download of ${url.href}: ${what}, over the limit ${name} = ${maxBytes} bytes; nothing was kept. If the source is trusted, raise ${name}`
+    })
+  }
+  if (total !== undefined && total > maxBytes) {
+    discard(res)
+    await fsp.rm(part, { force: true })
+    throw tooLarge(`the server declares ${total} bytes`)
+  }
+  let over: DownloadError | undefined
   let last = 0
   const report = (force: boolean) => {
     if (opts.onProgress === undefined) return
@@ -301,6 +324,11 @@ const receive = async (
   report(true)
   const meter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
+      if (hashes.bytes + chunk.length > maxBytes) {
+        over = tooLarge(`the transfer passed ${maxBytes} bytes`)
+        cb(over)
+        return
+      }
       hashes.update(chunk)
       report(false)
       cb(null, chunk)
@@ -309,6 +337,10 @@ const receive = async (
   try {
     await pipeline(res, meter, fs.createWriteStream(part, { flags: resumedFrom > 0 ? "a" : "w" }))
   } catch (e) {
+    if (over !== undefined) {
+      await fsp.rm(part, { force: true })
+      throw over
+    }
     throw state.failure ?? transferError(e, url, part, opts.signal, hashes.bytes, total)
   }
   report(true)

@@ -1,13 +1,16 @@
 /**
  * Extraction of `.zip` and `.tar.gz`/`.tgz` archives into a folder, with no dependency beyond
  * `node:zlib`. Entries whose path escapes the target (`..`, absolute paths, writing through a
- * symlink, symlinks resolving outside) are refused with an error naming the entry. Everything is
- * written to a temporary sibling that is renamed into place, so a failure leaves nothing behind.
+ * symlink, symlinks resolving outside) are refused with an error naming the entry. What an
+ * archive may expand to is bounded (`ExtractLimits`), checked while the bytes stream, never after.
+ * Everything is written to a temporary sibling that is renamed into place, so a failure (a
+ * tripped limit included) leaves nothing behind.
  */
 import { Schema } from "effect"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as fsp from "node:fs/promises"
+import { makeFolders } from "../runtime/Folders.ts"
 import * as path from "node:path"
 import { Readable, Transform } from "node:stream"
 import { pipeline } from "node:stream/promises"
@@ -26,12 +29,105 @@ export interface Extracted {
   readonly files: ReadonlyArray<ExtractedFile>
 }
 
-/** The archive is corrupt, unsupported, or has an entry that would land outside the target. */
+/**
+ * The archive is corrupt, unsupported, has an entry that would land outside the target, or
+ * expands past one of the `ExtractLimits` (then `limit` names it and `value` is its value).
+ */
 export class ExtractError extends Schema.TaggedError<ExtractError>()("ExtractError", {
   archive: Schema.String,
   entry: Schema.optionalKey(Schema.String),
+  limit: Schema.optionalKey(Schema.String),
+  value: Schema.optionalKey(Schema.Number),
   message: Schema.String
 }) {}
+
+const MiB = 1024 ** 2
+const GiB = 1024 ** 3
+
+/**
+ * Bounds on what one extraction may produce, so a hostile archive (a zip bomb, sizes that lie,
+ * huge tar metadata) cannot fill the disk or the memory. Every one is checked while the data
+ * streams: the extraction stops at the first byte past a limit, the partial extraction is removed
+ * and an `ExtractError` names the archive, the entry, the limit, its value and the option that
+ * raises it. Override any of them with `limits` in `extract`'s options or in `FetchOptions`;
+ * `Infinity` switches one off. Defaults: `DEFAULT_EXTRACT_LIMITS`.
+ *
+ * The defaults are sized on the LogHub record, the largest archives in the catalog (sizes from the
+ * LogHub README, not checked from this machine): HDFS_v1.zip (186 MB) expands to 1.5 GiB, BGL.zip
+ * to 0.7 GiB, and the two largest, Thunderbird.tar.gz and Windows.tar.gz, to 29.6 GiB and
+ * 26.1 GiB of logs (Thunderbird's in a single file). Real logs deflate 5 to 21 times (measured on
+ * the LogHub 2k samples with gzip -9).
+ */
+export interface ExtractLimits {
+  /**
+   * Bytes of regular files written in all, hard-link copies included. Default 48 GiB: the largest
+   * LogHub archive (Thunderbird, 29.6 GiB) with room to spare, but not the whole disk.
+   */
+  readonly maxTotalBytes: number
+  /**
+   * Entries of any kind (files, folders, links; tar pax/GNU metadata records are not entries).
+   * Default 100,000: a LogHub archive holds a handful. A zip is refused before anything is written
+   * when its central directory lists more.
+   */
+  readonly maxEntries: number
+  /**
+   * Bytes of one file. Default 40 GiB: Thunderbird's log is a single 29.6 GiB file. Independently
+   * of this limit, no entry may write more than the size its headers declare (a zip's central or
+   * local header, a tar header): a lying size is refused as soon as the data passes it.
+   */
+  readonly maxEntryBytes: number
+  /**
+   * Extracted bytes per compressed byte, checked as the bytes come: for a zip, each deflated
+   * entry's output against the compressed bytes it consumed so far, and all files written against
+   * the archive's size (overlapping-entry bombs); for a tar.gz, the whole decompressed tar stream
+   * against the gzip bytes consumed so far. Default 200: about 10 times the most compressible
+   * real log (21x), while a deflate bomb (about 1030x for zeros) is stopped just past
+   * `ratioFloorBytes` instead of near its end.
+   */
+  readonly maxRatio: number
+  /**
+   * The ratio is checked only once this many bytes came out (of the entry, or of the archive for
+   * the archive-wide ratio), so small, very compressible files never trip it. Default 1 MiB.
+   */
+  readonly ratioFloorBytes: number
+  /**
+   * Size of one tar metadata record (pax extended `x` / global `g` header, GNU long name `L` /
+   * long link `K`), which is held in memory. Default 1 MiB: real ones are a few hundred bytes.
+   * A larger one is refused from its header, before any of it is read.
+   */
+  readonly maxHeaderBytes: number
+}
+
+/** The defaults; see `ExtractLimits` for why each value. */
+export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = Object.freeze({
+  maxTotalBytes: 48 * GiB,
+  maxEntries: 100_000,
+  maxEntryBytes: 40 * GiB,
+  maxRatio: 200,
+  ratioFloorBytes: 1 * MiB,
+  maxHeaderBytes: 1 * MiB
+})
+
+export interface ExtractOptions {
+  /** Overrides of `DEFAULT_EXTRACT_LIMITS`, one field at a time (undefined fields keep the default). */
+  readonly limits?: Partial<ExtractLimits> | undefined
+}
+
+/** `DEFAULT_EXTRACT_LIMITS` with `overrides` applied; each value must be a number >= 0 (or Infinity). */
+export const resolveExtractLimits = (overrides: Partial<ExtractLimits> | undefined, archive = "(archive)"): ExtractLimits => {
+  const out: Record<string, number> = { ...DEFAULT_EXTRACT_LIMITS }
+  for (const [key, value] of Object.entries(overrides ?? {}) as Array<[string, unknown]>) {
+    if (!(key in DEFAULT_EXTRACT_LIMITS)) {
+      throw new ExtractError({ archive, message: `unknown extraction limit limits.${key} (known: ${Object.keys(DEFAULT_EXTRACT_LIMITS).join(", ")})` })
+    }
+    if (value === undefined) continue
+    if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
+      throw new ExtractError({ archive, message: `invalid extraction limit limits.${key} = ${String(value)}: expected a number >= 0 (Infinity for no limit)` })
+    }
+    out[key] = value
+  }
+  return out as unknown as ExtractLimits
+}
 
 /** The archive kind its file name says (`.zip`, `.tar.gz`, `.tgz`), if any. */
 export const archiveKind = (file: string): ArchiveKind | undefined => {
@@ -43,20 +139,23 @@ export const archiveKind = (file: string): ArchiveKind | undefined => {
 
 /**
  * Extract `archive` into `target`, which must not exist yet. The kind is read from the file's
- * first bytes (zip or gzip), so a misnamed archive still extracts.
+ * first bytes (zip or gzip), so a misnamed archive still extracts. `options.limits` overrides
+ * `DEFAULT_EXTRACT_LIMITS`; a tripped limit throws `ExtractError` (with `limit` and `value` set)
+ * and leaves nothing behind.
  */
-export const extract = async (archive: string, target: string): Promise<Extracted> => {
+export const extract = async (archive: string, target: string, options: ExtractOptions = {}): Promise<Extracted> => {
+  const limits = resolveExtractLimits(options.limits, archive)
   const dir = path.resolve(target)
   if (fs.existsSync(dir)) {
     throw new ExtractError({ archive, message: `cannot extract ${archive}: ${dir} already exists (remove it first)` })
   }
   const kind = await sniff(archive)
-  await fsp.mkdir(path.dirname(dir), { recursive: true })
+  makeFolders(path.dirname(dir))
   await removeStaleTemps(dir)
   const tmp = path.join(path.dirname(dir), `.${path.basename(dir)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString("hex")}`)
   await fsp.mkdir(tmp)
   try {
-    const sink = new Sink(archive, tmp)
+    const sink = new Sink(archive, tmp, limits)
     if (kind === "zip") await extractZip(archive, sink)
     else await extractTarGz(archive, sink)
     sink.checkLinks()
@@ -74,20 +173,96 @@ export const extract = async (archive: string, target: string): Promise<Extracte
 const TEMP_MARK = ".extract-"
 const MAX_LINK_HOPS = 40
 
-/** Writes entries under the temporary root, refusing any that would land outside it. */
+/** How `Sink.file` bounds one entry's data beyond the archive-wide limits. */
+interface FileBounds {
+  /** The size the archive's headers declare: one byte more is refused before it is written. */
+  readonly declared?: number | undefined
+  /** Compressed bytes this entry has consumed so far, when it is compressed on its own (zip deflate). */
+  readonly compressedIn?: (() => number) | undefined
+}
+
+/**
+ * Writes entries under the temporary root, refusing any that would land outside it, and keeps
+ * the count of entries and bytes that the limits bound.
+ */
 class Sink {
   readonly archive: string
   readonly root: string
+  readonly limits: ExtractLimits
   readonly files: Array<ExtractedFile> = []
   /** Symlinks this extraction created: relative path → link text. */
   readonly links = new Map<string, string>()
-  constructor(archive: string, root: string) {
+  /** Entries seen so far (any kind). */
+  entries = 0
+  /** Bytes of regular files written so far. */
+  total = 0
+  /** The archive's size, when all written bytes are to be held to `maxRatio` against it (zip). */
+  archiveBytes: number | undefined = undefined
+  constructor(archive: string, root: string, limits: ExtractLimits) {
     this.archive = archive
     this.root = root
+    this.limits = limits
   }
 
   refuse(entry: string, why: string): ExtractError {
     return new ExtractError({ archive: this.archive, entry, message: `refusing entry "${entry}" of ${this.archive}: ${why}` })
+  }
+
+  /** The error for a tripped limit: what went over, the limit's value, and how to raise it. */
+  overLimit(entry: string, limit: keyof ExtractLimits, what: string): ExtractError {
+    const value = this.limits[limit]
+    return new ExtractError({
+      archive: this.archive,
+      entry,
+      limit,
+      value,
+      message: `refusing entry "${entry}" of ${this.archive}: ${what}, over the limit ${EXTRACT_LIMIT_NAMES[limit]} = ${showLimit(limit, value)}; ` +
+        `extraction stopped and nothing was kept. If the archive is trusted, raise it with --extract-limits ${EXTRACT_LIMIT_NAMES[limit]}=... ` +
+        "(or FLOW_EXTRACT_LIMITS)"
+    })
+  }
+
+  /** Count one entry (of any kind) against `maxEntries`. */
+  entry(entry: string): void {
+    if (++this.entries > this.limits.maxEntries) {
+      throw this.overLimit(entry, "maxEntries", `the archive has more than ${this.limits.maxEntries} entries`)
+    }
+  }
+
+  /** Hold `out` bytes produced from `input` compressed bytes to `maxRatio` (past `ratioFloorBytes`). */
+  ratio(entry: string, out: number, input: number, of: string): void {
+    const { maxRatio, ratioFloorBytes } = this.limits
+    if (out > ratioFloorBytes && out > maxRatio * input) {
+      throw this.overLimit(entry, "maxRatio", `${of} expands more than ${maxRatio} times (${out} bytes out of ${input} compressed bytes so far)`)
+    }
+  }
+
+  /** Refuse `n` more bytes of `entry` (which has `before` already) if they pass a bound; else count them. */
+  private admit(entry: string, before: number, n: number, bounds: FileBounds): void {
+    const next = before + n
+    if (bounds.declared !== undefined && next > bounds.declared) {
+      throw this.refuse(entry, `its data is longer than the ${bounds.declared} bytes its header declares ` +
+        `(stopped after writing ${before} bytes; corrupt or hostile archive)`)
+    }
+    if (next > this.limits.maxEntryBytes) {
+      throw this.overLimit(entry, "maxEntryBytes", `the file is larger than ${showLimit("maxEntryBytes", this.limits.maxEntryBytes)}`)
+    }
+    if (this.total + n > this.limits.maxTotalBytes) {
+      throw this.overLimit(entry, "maxTotalBytes", `the archive expands to more than ${showLimit("maxTotalBytes", this.limits.maxTotalBytes)}`)
+    }
+    if (bounds.compressedIn !== undefined) this.ratio(entry, next, bounds.compressedIn(), "the entry")
+    if (this.archiveBytes !== undefined) this.ratio(entry, this.total + n, this.archiveBytes, "the archive")
+    this.total += n
+  }
+
+  /** Refuse a declared size that passes a limit before anything of it is written. */
+  private declared(entry: string, size: number): void {
+    if (size > this.limits.maxEntryBytes) {
+      throw this.overLimit(entry, "maxEntryBytes", `its header declares ${size} bytes`)
+    }
+    if (this.total + size > this.limits.maxTotalBytes) {
+      throw this.overLimit(entry, "maxTotalBytes", `its header declares ${size} bytes after ${this.total} bytes already extracted`)
+    }
   }
 
   /** The entry's normalised relative path ("" for the root) and absolute path under the root. */
@@ -109,17 +284,32 @@ class Sink {
   }
 
   async dir(entry: string): Promise<void> {
-    await fsp.mkdir(this.place(entry).abs, { recursive: true })
+    makeFolders(this.place(entry).abs)
   }
 
-  /** Write a regular file from a chain of streams (source first). */
-  async file(entry: string, streams: ReadonlyArray<NodeJS.ReadableStream | NodeJS.ReadWriteStream>): Promise<number> {
+  /**
+   * Write a regular file from a chain of streams (source first). Each chunk is held to the limits
+   * (and to `bounds`) before it reaches the file; one that passes them fails the pipeline.
+   */
+  async file(
+    entry: string,
+    streams: ReadonlyArray<NodeJS.ReadableStream | NodeJS.ReadWriteStream>,
+    bounds: FileBounds = {}
+  ): Promise<number> {
     const { rel, abs } = this.place(entry)
     if (rel === "") throw this.refuse(entry, "a file entry has no name")
-    await fsp.mkdir(path.dirname(abs), { recursive: true })
+    if (bounds.declared !== undefined) this.declared(entry, bounds.declared)
+    makeFolders(path.dirname(abs))
     let bytes = 0
+    const admit = (chunk: Buffer): void => this.admit(entry, bytes, chunk.length, bounds)
     const count = new Transform({
       transform(chunk: Buffer, _enc, cb) {
+        try {
+          admit(chunk)
+        } catch (e) {
+          cb(e as Error)
+          return
+        }
         bytes += chunk.length
         cb(null, chunk)
       }
@@ -140,7 +330,7 @@ class Sink {
     if (resolveLinks(rel, this.links) === undefined) {
       throw this.refuse(entry, `it is a symlink to "${target}", which points outside the target folder`)
     }
-    await fsp.mkdir(path.dirname(abs), { recursive: true })
+    makeFolders(path.dirname(abs))
     await fsp.symlink(target, abs)
   }
 
@@ -155,7 +345,11 @@ class Sink {
     const known = this.files.find((f) => f.path === from.rel)
     if (known === undefined) throw this.refuse(entry, `it is a hard link to "${target}", which is not an earlier file of the archive`)
     const { rel, abs } = this.place(entry)
-    await fsp.mkdir(path.dirname(abs), { recursive: true })
+    if (this.total + known.bytes > this.limits.maxTotalBytes) {
+      throw this.overLimit(entry, "maxTotalBytes", `its copy of "${target}" (${known.bytes} bytes) would take the archive past ${showLimit("maxTotalBytes", this.limits.maxTotalBytes)}`)
+    }
+    this.total += known.bytes
+    makeFolders(path.dirname(abs))
     await fsp.copyFile(from.abs, abs)
     this.files.push({ path: rel, bytes: known.bytes })
   }
@@ -168,6 +362,51 @@ class Sink {
       }
     }
   }
+}
+
+/** A limit's value for a message: bytes with their size in MiB/GiB, counts and ratios as they are. */
+/** The limits' names as a user writes them (`--extract-limits max_ratio=500,max_total_bytes=64GiB`). */
+export const EXTRACT_LIMIT_NAMES: Readonly<Record<keyof ExtractLimits, string>> = Object.freeze({
+  maxTotalBytes: "max_total_bytes",
+  maxEntries: "max_entries",
+  maxEntryBytes: "max_entry_bytes",
+  maxRatio: "max_ratio",
+  ratioFloorBytes: "ratio_floor_bytes",
+  maxHeaderBytes: "max_header_bytes"
+})
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { "": 1, B: 1, KiB: 1024, MiB: MiB, GiB: GiB, TiB: 1024 * GiB, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 }
+
+/**
+ * Limits as a user writes them: comma-separated `name=value` with the names of
+ * `EXTRACT_LIMIT_NAMES`, sizes with an optional unit (`64GiB`, `500MB`), and `off` for no limit.
+ * Throws an Error naming the item that is wrong.
+ */
+export const parseExtractLimits = (text: string): Partial<ExtractLimits> => {
+  const byName = new Map(Object.entries(EXTRACT_LIMIT_NAMES).map(([k, v]) => [v, k as keyof ExtractLimits]))
+  const out: Partial<Record<keyof ExtractLimits, number>> = {}
+  for (const item of text.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+    const eq = item.indexOf("=")
+    const name = eq < 0 ? item : item.slice(0, eq).trim()
+    const key = byName.get(name)
+    if (key === undefined) throw new Error(`unknown extraction limit "${name}" (known: ${[...byName.keys()].join(", ")})`)
+    const raw = eq < 0 ? "" : item.slice(eq + 1).trim()
+    const m = /^(\d+(?:\.\d+)?)\s*([A-Za-z]*)$/.exec(raw)
+    const unit = m === null ? undefined : SIZE_UNITS[m[2]!]
+    const bytesLike = key !== "maxEntries" && key !== "maxRatio"
+    if (raw === "off") out[key] = Infinity
+    else if (m !== null && unit !== undefined && (bytesLike || unit === 1)) out[key] = Math.floor(Number(m[1]) * unit)
+    else {
+      throw new Error(`extraction limit ${name}: expected ${bytesLike ? "a size such as 64GiB or 500MB" : "a number"}, or off; got "${raw}"`)
+    }
+  }
+  return out
+}
+
+const showLimit = (limit: keyof ExtractLimits, value: number): string => {
+  if (limit === "maxEntries" || limit === "maxRatio" || !Number.isFinite(value)) return String(value)
+  const unit = value >= GiB ? `${+(value / GiB).toFixed(2)} GiB` : value >= MiB ? `${+(value / MiB).toFixed(2)} MiB` : undefined
+  return unit === undefined ? `${value} bytes` : `${value} bytes (${unit})`
 }
 
 /**
@@ -251,8 +490,11 @@ const readAt = async (fh: fsp.FileHandle, pos: number, len: number): Promise<Buf
   return buf
 }
 
-const zipEntries = async (fh: fsp.FileHandle): Promise<Array<ZipEntry>> => {
-  const { size } = await fh.stat()
+/**
+ * The central directory: how many entries it declares and the first `cap` of them. Nothing is
+ * read that the file does not hold (a declared directory size past the end is corrupt).
+ */
+const zipEntries = async (fh: fsp.FileHandle, size: number, cap: number): Promise<{ count: number; entries: Array<ZipEntry> }> => {
   const tailLen = Math.min(size, 22 + 0xffff)
   const tail = await readAt(fh, size - tailLen, tailLen)
   let eocd = -1
@@ -275,10 +517,13 @@ const zipEntries = async (fh: fsp.FileHandle): Promise<Array<ZipEntry>> => {
     cdSize = Number(e64.readBigUInt64LE(40))
     cdOffset = Number(e64.readBigUInt64LE(48))
   }
+  if (!(cdOffset >= 0 && cdSize >= 0 && cdOffset + cdSize <= size)) {
+    throw new Error(`corrupt zip: its central directory (${cdSize} bytes at ${cdOffset}) lies past the end of the ${size}-byte file`)
+  }
   const cd = await readAt(fh, cdOffset, cdSize)
   const entries: Array<ZipEntry> = []
   let p = 0
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < Math.min(count, cap); i++) {
     if (p + 46 > cd.length || cd.readUInt32LE(p) !== 0x02014b50) throw new Error(`corrupt central directory at entry ${i}`)
     const madeBy = cd.readUInt16LE(p + 4)
     const flags = cd.readUInt16LE(p + 8)
@@ -323,13 +568,24 @@ const zipEntries = async (fh: fsp.FileHandle): Promise<Array<ZipEntry>> => {
     })
     p = xEnd + commentLen
   }
-  return entries
+  return { count, entries }
 }
+
+const MAX_SYMLINK_BYTES = 4096
 
 const extractZip = async (archive: string, sink: Sink): Promise<void> => {
   const fh = await fsp.open(archive, "r")
   try {
-    for (const e of await zipEntries(fh)) {
+    const { size } = await fh.stat()
+    sink.archiveBytes = size
+    const { maxEntries } = sink.limits
+    const { count, entries } = await zipEntries(fh, size, maxEntries + 1)
+    if (count > maxEntries) {
+      // Refused from the central directory, before anything is written.
+      throw sink.overLimit(entries[maxEntries]?.name ?? `#${maxEntries + 1}`, "maxEntries", `the archive has ${count} entries, more than ${maxEntries}`)
+    }
+    for (const e of entries) {
+      sink.entry(e.name)
       if (e.name.endsWith("/") || e.name.endsWith("\\")) {
         await sink.dir(e.name)
         continue
@@ -341,15 +597,25 @@ const extractZip = async (archive: string, sink: Sink): Promise<void> => {
       if (local.readUInt32LE(0) !== 0x04034b50) throw sink.refuse(e.name, "its local header is missing (corrupt archive)")
       const start = e.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28)
       if (e.isSymlink) {
-        if (e.size > 4096) throw sink.refuse(e.name, "its symlink target is longer than 4096 bytes")
+        // The target is read whole: bound what is read and what it inflates to.
+        if (e.size > MAX_SYMLINK_BYTES || e.compressedSize > 2 * MAX_SYMLINK_BYTES) {
+          throw sink.refuse(e.name, `its symlink target is longer than ${MAX_SYMLINK_BYTES} bytes`)
+        }
         const data = e.compressedSize === 0 ? Buffer.alloc(0) : await readAt(fh, start, e.compressedSize)
-        await sink.symlink(e.name, (e.method === 8 ? zlib.inflateRawSync(data) : data).toString("utf8"))
+        const text = e.method === 8 ? zlib.inflateRawSync(data, { maxOutputLength: MAX_SYMLINK_BYTES }) : data
+        await sink.symlink(e.name, text.toString("utf8"))
         continue
       }
+      // The size to hold the data to: the central directory's, or the local header's if smaller
+      // (it is meaningful unless a data descriptor follows the data or it defers to zip64).
+      const localSize = local.readUInt32LE(22)
+      const localFlags = local.readUInt16LE(6)
+      const declared = (localFlags & 8) === 0 && localSize !== 0xffffffff ? Math.min(e.size, localSize) : e.size
       const raw = e.compressedSize === 0
         ? Readable.from([])
         : fs.createReadStream(archive, { start, end: start + e.compressedSize - 1 })
-      const stages: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream> = e.method === 8 ? [raw, zlib.createInflateRaw()] : [raw]
+      const inflate = e.method === 8 ? zlib.createInflateRaw() : undefined
+      const stages: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream> = inflate !== undefined ? [raw, inflate] : [raw]
       let crc = 0
       stages.push(
         new Transform({
@@ -359,7 +625,10 @@ const extractZip = async (archive: string, sink: Sink): Promise<void> => {
           }
         })
       )
-      const bytes = await sink.file(e.name, stages)
+      const bytes = await sink.file(e.name, stages, {
+        declared,
+        compressedIn: inflate === undefined ? undefined : () => inflate.bytesWritten
+      })
       if (bytes !== e.size || crc >>> 0 !== e.crc >>> 0) {
         throw sink.refuse(e.name, `its data is corrupt (size ${bytes}, expected ${e.size}; crc32 ${hex8(crc)}, expected ${hex8(e.crc)})`)
       }
@@ -458,9 +727,29 @@ const paxRecords = (data: Buffer): Map<string, string> => {
   return out
 }
 
+/** Tar metadata record types, which are held in memory (so bounded by `maxHeaderBytes`). */
+const TAR_META: ReadonlyMap<string, string> = new Map([
+  ["x", "pax extended header"],
+  ["g", "pax global header"],
+  ["L", "GNU long name record"],
+  ["K", "GNU long link record"]
+])
+
 const extractTarGz = async (archive: string, sink: Sink): Promise<void> => {
-  await pipeline(fs.createReadStream(archive, { highWaterMark: 1 << 20 }), zlib.createGunzip(), async (source: AsyncIterable<Buffer>) => {
-    const r = new ByteReader(source[Symbol.asyncIterator]())
+  const gunzip = zlib.createGunzip()
+  // The entry being read, for errors raised while reading the stream.
+  let at = "(tar header)"
+  /** The decompressed stream, held to `maxRatio` against the gzip bytes consumed so far. */
+  async function* metered(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    let out = 0
+    for await (const chunk of source) {
+      out += chunk.length
+      sink.ratio(at, out, gunzip.bytesWritten, "the decompressed tar stream")
+      yield chunk
+    }
+  }
+  await pipeline(fs.createReadStream(archive, { highWaterMark: 1 << 20 }), gunzip, async (source: AsyncIterable<Buffer>) => {
+    const r = new ByteReader(metered(source))
     let longName: string | undefined
     let longLink: string | undefined
     let pax = new Map<string, string>()
@@ -478,9 +767,18 @@ const extractTarGz = async (archive: string, sink: Sink): Promise<void> => {
       const linkName = pax.get("linkpath") ?? longLink ?? cstr(h, 157, 100)
       const paxSize = pax.get("size")
       const size = paxSize !== undefined ? Number(paxSize) : tarNumber(h, 124, 12)
+      if (!Number.isSafeInteger(size) || size < 0) {
+        throw new Error(`corrupt tar header at byte ${offset}: entry "${name}" has size ${paxSize ?? "field"} ${size}`)
+      }
       const padded = size + ((512 - (size % 512)) % 512)
       offset += 512 + padded
-      if (type === "x" || type === "g" || type === "L" || type === "K") {
+      const meta = TAR_META.get(type)
+      if (meta !== undefined) {
+        at = cstr(h, 0, 100)
+        // Held in memory: refused from its header, before any of it is read.
+        if (size > sink.limits.maxHeaderBytes) {
+          throw sink.overLimit(at, "maxHeaderBytes", `its ${meta} declares ${size} bytes`)
+        }
         const pieces: Array<Buffer> = []
         for await (const piece of r.take(size)) pieces.push(piece)
         const data = Buffer.concat(pieces)
@@ -493,8 +791,10 @@ const extractTarGz = async (archive: string, sink: Sink): Promise<void> => {
       longName = undefined
       longLink = undefined
       pax = new Map()
+      at = name
+      sink.entry(name)
       if ((type === "0" || type === "\0" || type === "7") && !name.endsWith("/")) {
-        await sink.file(name, [Readable.from(r.take(size))])
+        await sink.file(name, [Readable.from(r.take(size))], { declared: size })
       } else if (type === "5" || type === "0" || type === "\0") {
         await sink.dir(name)
         await r.skip(size)
@@ -509,6 +809,7 @@ const extractTarGz = async (archive: string, sink: Sink): Promise<void> => {
       }
       await r.skip(padded - size)
     }
+    at = "(end of archive)"
     await r.drain()
   })
 }

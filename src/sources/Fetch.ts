@@ -7,10 +7,11 @@
  */
 import * as fs from "node:fs"
 import * as fsp from "node:fs/promises"
+import { makeFolders } from "../runtime/Folders.ts"
 import * as path from "node:path"
 import { archiveChecksum, type SourceArchive } from "./catalog.ts"
 import { type Digests, digestOf, download, DownloadError, type DownloadProgress, fileDigests } from "./Download.ts"
-import { archiveKind, extract, type ExtractedFile } from "./Extract.ts"
+import { archiveKind, extract, EXTRACT_LIMIT_NAMES, type ExtractedFile, type ExtractLimits, resolveExtractLimits } from "./Extract.ts"
 import { findInMirror } from "./Mirror.ts"
 
 export interface FetchOptions {
@@ -28,6 +29,11 @@ export interface FetchOptions {
   readonly idleTimeoutMs?: number | undefined
   /** Fetches in progress: callers that share this map share the fetch of the same archive. */
   readonly inflight?: Map<string, Promise<FetchedSource>> | undefined
+  /**
+   * Bounds on what an archive may expand to, field by field over `DEFAULT_EXTRACT_LIMITS`
+   * (Extract.ts); a tripped limit throws `ExtractError` and keeps nothing of the extraction.
+   */
+  readonly limits?: Partial<ExtractLimits> | undefined
 }
 
 export interface FetchedSource extends Digests {
@@ -91,7 +97,7 @@ const fetchOnce = async (entry: SourceArchive, opts: FetchOptions): Promise<Fetc
     result = { name: entry.name, ...pick(source.digests), check: source.check, path: source.path, files: [{ path: entry.name, bytes: source.digests.bytes }] }
   } else {
     await fsp.rm(target, { recursive: true, force: true })
-    const out = await extract(source.path, target)
+    const out = await extract(source.path, target, { limits: opts.limits })
     result = { name: entry.name, ...pick(source.digests), check: source.check, path: out.dir, files: out.files }
   }
   await writeMarker(markerPath, result)
@@ -134,7 +140,7 @@ const readMarker = (markerPath: string, entry: SourceArchive, target: string | u
 }
 
 const writeMarker = async (markerPath: string, m: Marker): Promise<void> => {
-  await fsp.mkdir(path.dirname(markerPath), { recursive: true })
+  makeFolders(path.dirname(markerPath))
   const tmp = `${markerPath}.${process.pid}.tmp`
   await fsp.writeFile(tmp, JSON.stringify(m, null, 2) + "\n")
   await fsp.rename(tmp, markerPath)
@@ -152,7 +158,10 @@ const downloadWithRetries = async (entry: SourceArchive, dest: string, opts: Fet
         checksum: archiveChecksum(entry),
         onProgress: opts.onProgress,
         signal: opts.signal,
-        idleTimeoutMs: opts.idleTimeoutMs
+        idleTimeoutMs: opts.idleTimeoutMs,
+        // What is downloaded is at most what it may extract to (a plain file is not extracted).
+        maxBytes: resolveExtractLimits(opts.limits, entry.name).maxTotalBytes,
+        maxBytesName: EXTRACT_LIMIT_NAMES.maxTotalBytes
       })
     } catch (e) {
       if (!(e instanceof DownloadError) || !RETRYABLE.has(e.reason) || attempt >= attempts) throw e

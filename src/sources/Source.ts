@@ -14,25 +14,34 @@ import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import type { SourceFile } from "../artifacts/Source.ts"
 import { catalogEntry, loghubCatalog, type LoghubSystem, type SourceArchive } from "./catalog.ts"
 import type { DownloadProgress } from "./Download.ts"
+import type { ExtractLimits } from "./Extract.ts"
 import { type FetchedSource, fetchSource } from "./Fetch.ts"
+import { makeFolders } from "../runtime/Folders.ts"
 
 const Hex64 = Schema.String.check(Schema.isPattern(/^[0-9a-f]{64}$/, { message: "Expected 64 lowercase hex digits (sha256)" }))
 const Hex32 = Schema.String.check(Schema.isPattern(/^[0-9a-f]{32}$/, { message: "Expected 32 lowercase hex digits (md5)" }))
 
 export const SourceParams = closedStruct({
-  /** A file relative to the data root. */
+  /** A file relative to the data root, and under it (unless `outside_data_root`). */
   path: Schema.optionalKey(Schema.NonEmptyString),
   /** A LogHub system whose full archive is fetched (see src/sources/catalog.ts). */
   archive: Schema.optionalKey(Schema.NonEmptyString),
   /** Any URL of a file or a .zip / .tar.gz archive. */
   url: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/, { message: "Expected an http(s) URL" }))),
-  /** Checksums of what `url` serves (verified on download; also how a mirror copy is recognised). */
+  /**
+   * Checksums of what `url` serves (verified on download; also how a mirror copy is recognised);
+   * with `archive`, they take the place of the catalog's.
+   */
   url_sha256: Schema.optionalKey(Hex64),
   url_md5: Schema.optionalKey(Hex32),
   /** With `archive` or `url`: the file inside the fetched archive, e.g. "HDFS.log". */
   file: Schema.optionalKey(Schema.NonEmptyString),
   /** Expected sha256 of the file itself; a mismatch fails before any stage runs. */
-  sha256: Schema.optionalKey(Hex64)
+  sha256: Schema.optionalKey(Hex64),
+  /** With `path`: allow an absolute path, or one leaving the data root (`..`), read as given. */
+  outside_data_root: Schema.optionalKey(Schema.Boolean),
+  /** With `archive` or `url`: fetch without a checksum to verify the download against. */
+  unchecked_download: Schema.optionalKey(Schema.Boolean)
 }).check(
   Schema.makeFilter((p) => {
     const given = (["path", "archive", "url"] as const).filter((k) => p[k] !== undefined)
@@ -40,14 +49,66 @@ export const SourceParams = closedStruct({
     if (p.path !== undefined && (p.file !== undefined || p.url_sha256 !== undefined || p.url_md5 !== undefined)) {
       return "file, url_sha256 and url_md5 go with archive or url, not with path"
     }
-    if (p.archive !== undefined && !loghubCatalog.some((e) => e.system === p.archive)) {
+    if (p.path !== undefined && p.unchecked_download !== undefined) {
+      return { path: ["unchecked_download"], issue: "unchecked_download goes with archive or url, not with path" }
+    }
+    if (p.path === undefined && p.outside_data_root !== undefined) {
+      return { path: ["outside_data_root"], issue: "outside_data_root goes with path (a fetched archive's file always stays inside the archive)" }
+    }
+    const known = p.archive === undefined ? undefined : loghubCatalog.find((e) => e.system === p.archive)
+    if (p.archive !== undefined && known === undefined) {
       return { path: ["archive"], issue: `unknown archive "${p.archive}" (known: ${loghubCatalog.map((e) => e.system).sort().join(", ")})` }
     }
     if (p.archive !== undefined && p.file === undefined) return { path: ["file"], issue: "archive sources need the file inside the archive" }
-    return true
+    const issues: Array<{ path: ReadonlyArray<PropertyKey>; issue: string }> = []
+    const pathWhy = p.path === undefined || p.outside_data_root === true ? undefined : escapesRoot(p.path)
+    if (pathWhy !== undefined) {
+      issues.push({
+        path: ["path"],
+        issue: `"${p.path}" ${pathWhy}: a source path is relative to the data root and stays under it (outside_data_root = true reads it as given)`
+      })
+    }
+    const fileWhy = p.file === undefined ? undefined : escapesRoot(p.file)
+    if (fileWhy !== undefined) issues.push({ path: ["file"], issue: `"${p.file}" ${fileWhy}: file names a file inside the fetched archive` })
+    const checksummed = p.url_sha256 !== undefined || p.url_md5 !== undefined ||
+      (known !== undefined && (known.sha256 !== undefined || known.md5 !== undefined))
+    if (p.path === undefined && !checksummed && p.unchecked_download !== true) {
+      issues.push(
+        p.url !== undefined
+          ? { path: ["url"], issue: "a url source needs url_sha256 or url_md5 to verify the download (or unchecked_download = true to fetch it unverified)" }
+          : {
+            path: ["archive"],
+            issue: `the catalog has no checksum for the ${p.archive} archive: give url_sha256 or url_md5 (or unchecked_download = true to fetch it unverified)`
+          }
+      )
+    }
+    return issues.length === 0 ? true : issues
   })
 )
 export type SourceParams = typeof SourceParams.Type
+
+/**
+ * Why a relative path from a config would leave the folder it is resolved in: it is absolute
+ * (`/x`, `\\x`, `C:x`), has a `..` segment (either separator counts) or a NUL byte; undefined when
+ * it stays inside.
+ */
+export const escapesRoot = (rel: string): string | undefined => {
+  if (path.isAbsolute(rel) || rel.startsWith("/") || rel.startsWith("\\") || /^[A-Za-z]:/.test(rel)) return "is an absolute path"
+  if (rel.split(/[\\/]/).includes("..")) return "has a .. segment"
+  if (rel.includes("\0")) return "has a NUL byte"
+  return undefined
+}
+
+/**
+ * `rel` resolved against `root`, or undefined when the result is not `root` or below it. A plain
+ * `path.resolve`: symlinks are not resolved, so a link under `root` pointing elsewhere passes.
+ */
+export const resolveUnder = (root: string, rel: string): string | undefined => {
+  const base = path.resolve(root)
+  const abs = path.resolve(base, rel)
+  const r = path.relative(base, abs)
+  return r === ".." || r.startsWith(`..${path.sep}`) || path.isAbsolute(r) ? undefined : abs
+}
 
 /** The file was missing, unreadable, could not be fetched, or is not the content the config expects. */
 export class SourceError extends Schema.TaggedError<SourceError>()("SourceError", {
@@ -66,12 +127,16 @@ export interface SourceContext {
   readonly digests?: DigestMemo | undefined
   /** Fetches in progress, shared by the sources resolved together (two files of one archive fetch it once). */
   readonly inflight?: Map<string, Promise<FetchedSource>> | undefined
+  /** Overrides of the archive extraction limits (`--extract-limits` / `FLOW_EXTRACT_LIMITS`). */
+  readonly extractLimits?: Partial<ExtractLimits> | undefined
   readonly onProgress?: ((name: string, p: DownloadProgress) => void) | undefined
 }
 
 interface KnownDigest {
   readonly size: number
   readonly mtimeMs: number
+  /** The status-change time: an edit moves it even when the editor restores size and mtime. */
+  readonly ctimeMs: number
   readonly ino: number
   readonly sha256: string
   /** When the file was hashed (ms since the epoch). */
@@ -101,7 +166,7 @@ export const digestMemo = (file?: string): DigestMemo => {
     try {
       const raw = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, KnownDigest>
       for (const [k, v] of Object.entries(raw)) {
-        if (typeof v?.sha256 === "string" && typeof v.size === "number" && typeof v.mtimeMs === "number" && typeof v.ino === "number" && typeof v.hashedAt === "number") known.set(k, v)
+        if (typeof v?.sha256 === "string" && typeof v.size === "number" && typeof v.mtimeMs === "number" && typeof v.ctimeMs === "number" && typeof v.ino === "number" && typeof v.hashedAt === "number") known.set(k, v)
       }
     } catch {
       // missing or unreadable: start empty (the memo only saves time)
@@ -111,19 +176,21 @@ export const digestMemo = (file?: string): DigestMemo => {
 }
 
 /**
- * sha256 of a file. Given a memo, digests are remembered per path with the file's size, mtime and
- * inode, and (a memo with a file) across runs: a rerun over multi-GB logs does not read them again. Like make and git, this trusts that a file
- * whose size, mtime and inode are unchanged has unchanged content; to rule out an edit within
- * the clock's resolution, a digest is trusted only if the file was last modified at least 2 s
- * before it was hashed. A stage that reads a source checks its digest again (readSourceBytes).
+ * sha256 of a file. Given a memo, digests are remembered per path with the file's size, mtime,
+ * ctime and inode, and (a memo with a file) across runs: a rerun over multi-GB logs does not read
+ * them again. Like git, this trusts that a file whose size, mtime, ctime and inode are unchanged
+ * has unchanged content (ctime, which no user can set, catches an edit that restored size and
+ * mtime); to rule out an edit within the clock's resolution, a digest is trusted only if the file
+ * last changed at least 2 s before it was hashed. A stage that reads a source checks its digest
+ * again (readSourceBytes).
  */
 export const fileDigest = (absPath: string, memo?: DigestMemo): { sha256: string; bytes: number } => {
   const st = fs.statSync(absPath)
   if (!st.isFile()) throw new Error(`${absPath} is not a regular file`)
   const known = memo?.known.get(absPath)
   if (
-    known !== undefined && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino &&
-    st.mtimeMs <= known.hashedAt - RACY_MS
+    known !== undefined && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ctimeMs === st.ctimeMs && known.ino === st.ino &&
+    Math.max(st.mtimeMs, st.ctimeMs) <= known.hashedAt - RACY_MS
   ) {
     return { sha256: known.sha256, bytes: st.size }
   }
@@ -141,7 +208,7 @@ export const fileDigest = (absPath: string, memo?: DigestMemo): { sha256: string
   if (memo !== undefined) {
     // Newest last; beyond the bound the digests hashed longest ago are forgotten.
     memo.known.delete(absPath)
-    memo.known.set(absPath, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256, hashedAt })
+    memo.known.set(absPath, { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha256, hashedAt })
     for (const old of memo.known.keys()) {
       if (memo.known.size <= MAX_DIGESTS) break
       memo.known.delete(old)
@@ -149,7 +216,7 @@ export const fileDigest = (absPath: string, memo?: DigestMemo): { sha256: string
   }
   if (memo?.file !== undefined) {
     try {
-      fs.mkdirSync(path.dirname(memo.file), { recursive: true })
+      makeFolders(path.dirname(memo.file))
       const tmp = `${memo.file}.${process.pid}.tmp`
       fs.writeFileSync(tmp, JSON.stringify(Object.fromEntries(memo.known)))
       fs.renameSync(tmp, memo.file)
@@ -166,7 +233,11 @@ export const describeSource = (p: SourceParams): string =>
 
 /** The fetchable archive behind an `archive` or `url` source. */
 const archiveOf = (p: SourceParams): SourceArchive | undefined => {
-  if (p.archive !== undefined) return catalogEntry(p.archive as LoghubSystem)
+  if (p.archive !== undefined) {
+    // Checksums the config gives for a catalog archive take the place of the catalog's.
+    const entry = catalogEntry(p.archive as LoghubSystem)
+    return p.url_sha256 === undefined && p.url_md5 === undefined ? entry : { ...entry, sha256: p.url_sha256, md5: p.url_md5 }
+  }
   if (p.url !== undefined) {
     const name = decodeURIComponent(new URL(p.url).pathname.split("/").at(-1) ?? "") || "download"
     return { name, url: p.url, sha256: p.url_sha256, md5: p.url_md5 }
@@ -177,9 +248,20 @@ const archiveOf = (p: SourceParams): SourceArchive | undefined => {
 /** Whether a source must be fetched (an archive or a URL) before it can be read. */
 export const isFetched = (params: SourceParams): boolean => archiveOf(params) !== undefined
 
-/** Resolve and digest a local source (`path` under the data root); throws a `SourceError` naming the file. */
-export const resolveLocalSource = (ctx: SourceContext, params: SourceParams): SourceFile =>
-  digested(ctx, params, path.resolve(ctx.dataRoot, params.path!), { path: params.path!, root: "data" })
+/**
+ * Resolve and digest a local source (`path` under the data root, or anywhere with
+ * `outside_data_root = true`); throws a `SourceError` naming the file.
+ */
+export const resolveLocalSource = (ctx: SourceContext, params: SourceParams): SourceFile => {
+  const abs = params.outside_data_root === true ? path.resolve(ctx.dataRoot, params.path!) : resolveUnder(ctx.dataRoot, params.path!)
+  if (abs === undefined) {
+    throw new SourceError({
+      path: describeSource(params),
+      message: `source path "${params.path}" resolves outside the data root ${path.resolve(ctx.dataRoot)} (outside_data_root = true allows it)`
+    })
+  }
+  return digested(ctx, params, abs, { path: params.path!, root: "data" })
+}
 
 /** Fetch (if needed), resolve and digest a source; rejects with a `SourceError` naming the file (and both digests on a mismatch). */
 export const resolveSource = async (ctx: SourceContext, params: SourceParams): Promise<SourceFile> => {
@@ -192,6 +274,7 @@ export const resolveSource = async (ctx: SourceContext, params: SourceParams): P
       cacheDir: ctx.sourcesDir,
       mirror: ctx.mirror,
       inflight: ctx.inflight,
+      limits: ctx.extractLimits,
       onProgress: ctx.onProgress === undefined ? undefined : (p) => ctx.onProgress!(archive.name, p)
     })
   } catch (e) {
@@ -204,8 +287,15 @@ export const resolveSource = async (ctx: SourceContext, params: SourceParams): P
       message: `${archive.name} holds ${fetched.files.length} files; name one with file = "..." (${fetched.files.slice(0, 8).map((f) => f.path).join(", ")})`
     })
   }
-  const base = fs.statSync(fetched.path).isDirectory() ? fetched.path : path.dirname(fetched.path)
-  const abs = path.join(base, ...inside.split("/"))
+  const isDir = fs.statSync(fetched.path).isDirectory()
+  if (!isDir && inside !== path.basename(fetched.path)) {
+    throw new SourceError({ path: name, message: `${archive.name} is a single file, not an archive; it holds no file "${inside}"` })
+  }
+  const base = isDir ? fetched.path : path.dirname(fetched.path)
+  const abs = escapesRoot(inside) === undefined ? resolveUnder(base, path.join(...inside.split("/"))) : undefined
+  if (abs === undefined || abs === path.resolve(base)) {
+    throw new SourceError({ path: name, message: `source file "${inside}" is not inside the extracted ${archive.name} (${base})` })
+  }
   return digested(ctx, params, abs, { path: path.relative(path.resolve(ctx.sourcesDir), abs).split(path.sep).join("/"), root: "sources" })
 }
 

@@ -20,6 +20,7 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { makeFolders } from "../runtime/Folders.ts"
 
 export const PROTOCOL_VERSION = 1
 
@@ -106,7 +107,7 @@ export const nameHash = (text: string): string => {
  */
 export const privateDir = (dir: string): string | undefined => {
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    makeFolders(dir, { mode: 0o700 })
     const st = fs.lstatSync(dir)
     if (!st.isDirectory()) return `${dir} is not a folder`
     if (typeof process.getuid === "function" && st.uid !== process.getuid()) return `${dir} belongs to another user`

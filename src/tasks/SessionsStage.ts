@@ -34,9 +34,12 @@ export const SessionsParams = Schema.Union([
 ])
 export type SessionsParams = typeof SessionsParams.Type
 
+/** The source files a sessions config reads, in order, with the key each is given under (below `sessions`). */
+export const sessionSourceKeys = (p: SessionsParams): ReadonlyArray<readonly [SourceParams, string]> =>
+  p.format === "deeploglizer_csv" ? [[p.source, "source"]] : p.files.map((f, i) => [f.source, `files[${i}].source`] as const)
+
 /** The source files a sessions config reads, in order. */
-export const sessionSources = (p: SessionsParams): ReadonlyArray<SourceParams> =>
-  p.format === "deeploglizer_csv" ? [p.source] : p.files.map((f) => f.source)
+export const sessionSources = (p: SessionsParams): ReadonlyArray<SourceParams> => sessionSourceKeys(p).map(([s]) => s)
 
 export const sessionsStage = defineStage<SessionsParams, { readonly files: ReadonlyArray<SourceFile> }, Sessions>({
   name: "sessions",

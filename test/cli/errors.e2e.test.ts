@@ -47,7 +47,7 @@ describe("flow run with bad input", () => {
     expect(r.stderr).toContain('configs/registry.toml: unknown group "nope" (known groups: baselines,')
   })
 
-  it("a sha256 mismatch names the file and both digests and runs nothing", () => {
+  it("a sha256 mismatch names the dataset file and key, the file and both digests, and runs nothing", () => {
     const dir = copyConfigs()
     const wrong = "0".repeat(64)
     edit(dir, "datasets/bgl.toml", (s) => s.replace(/sha256 = "[0-9a-f]{64}"/, `sha256 = "${wrong}"`))
@@ -55,15 +55,15 @@ describe("flow run with bad input", () => {
     const r = flow(["run", path.join(dir, "registry.toml"), "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", tmpDir()])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain(
-      `sha256 mismatch for loghub-2k/BGL/BGL_2k.log: config expects ${wrong}, file has 2a819ea540909db682005c9cf948387a40729b5c2e9f19d430e29ce704825496`
+      `error: ${path.join(dir, "datasets/bgl.toml")}: source: sha256 mismatch for loghub-2k/BGL/BGL_2k.log: config expects ${wrong}, file has 2a819ea540909db682005c9cf948387a40729b5c2e9f19d430e29ce704825496`
     )
     expect(cacheEntries(cache)).toEqual([])
   })
 
-  it("a missing data root says where it looked", () => {
+  it("a missing data root says where it looked, and which dataset file and key named the source", () => {
     const r = flow(["run", "configs/registry.toml", "--data-root", "/nonexistent", "--cache-dir", tmpDir()])
     expect(r.code).toBe(2)
-    expect(r.stderr).toContain("cannot read source /nonexistent/hdfs/raw/HDFS_20000.log")
+    expect(r.stderr).toContain("error: configs/datasets/hdfs.toml: source: cannot read source /nonexistent/hdfs/raw/HDFS_20000.log")
     expect(r.stderr).toContain("--data-root")
   })
 
@@ -95,7 +95,7 @@ describe("flow run with bad input", () => {
     expect([...folders.keys()].sort()).toEqual(["bgl-freq.template_frequency", "bgl-nb.naive_bayes", "hdfs-freq.template_frequency", "hdfs-nb.naive_bayes"])
     for (const run of ["hdfs-freq.template_frequency", "hdfs-nb.naive_bayes"]) {
       const dir = folders.get(run)!
-      expect(fs.readdirSync(dir).sort()).toEqual(["environment.json", "run.log", "run_config.json", "status.json"])
+      expect(fs.readdirSync(dir).sort()).toEqual(["environment.json", "manifest.json", "run.log", "run_config.json", "status.json"])
       const status = JSON.parse(fs.readFileSync(path.join(dir, "status.json"), "utf8"))
       expect(status.status).toBe("failed")
       expect(status.stage).toBe("label")

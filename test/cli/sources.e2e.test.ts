@@ -94,4 +94,24 @@ describe("fetched sources", () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('datasets/bgl.toml: source.archive: unknown archive "BGLX" (known: Android, Apache')
   })
+
+  it("an archive over an extraction limit (--extract-limits or FLOW_EXTRACT_LIMITS) is refused naming the limit and the dataset key; nothing is kept", async () => {
+    const reg = datasetWithUrl(archiveSha)
+    const cache = tmpDir()
+    const base = ["run", reg, "--experiment", "hdfs-nb", "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", tmpDir()]
+    for (const r of [await flowAsync([...base, "--extract-limits", "max_total_bytes=64KiB"]), await flowAsync(base, { FLOW_EXTRACT_LIMITS: "max_entry_bytes=64KiB" })]) {
+      expect(r.code, r.stderr).toBe(2)
+      expect(r.stderr).toMatch(/error: .*datasets\/hdfs\.toml: source: cannot fetch .*hdfs-sample\.tar\.gz: .*over the limit max_(total|entry)_bytes = 65536 bytes/)
+      expect(r.stderr).toContain("raise it with --extract-limits max_")
+      expect(fs.readdirSync(path.join(cache, "sources/extracted")).filter((f) => !f.startsWith("."))).toEqual([])
+    }
+    // Raised: the same archive extracts and the run completes.
+    expect((await flowAsync([...base, "--extract-limits", "max_total_bytes=1GiB,max_ratio=off"])).code).toBe(0)
+  })
+
+  it("a malformed --extract-limits is one error line naming the flag, exit 2", () => {
+    const r = flow(["run", datasetWithUrl(archiveSha), "--experiment", "hdfs-nb", "--data-root", dataRoot(), "--cache-dir", tmpDir(), "--extract-limits", "max_ratios=5"])
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^error: --extract-limits \(FLOW_EXTRACT_LIMITS\): unknown extraction limit "max_ratios"/)])
+  })
 })

@@ -57,6 +57,15 @@ describe("readLines", () => {
     expect(collect(write("d.log", "0123456789\r\nx"), { chunkBytes: 3, maxLineBytes: 10 }).lines).toEqual([[1, "0123456789\r"], [2, "x"]])
   })
 
+  it("splits a file with CR-only line endings on \\r (told from the file's first 64 KiB)", () => {
+    const file = write("mac.log", "one\rtwo\rthree\r")
+    const crlf = write("crlf.log", "one\r\ntwo\r\n")
+    for (const chunkBytes of [1, 4, 1 << 20]) {
+      expect(collect(file, { chunkBytes }).lines).toEqual([[1, "one"], [2, "two"], [3, "three"]])
+      expect(collect(crlf, { chunkBytes }).lines).toEqual([[1, "one\r"], [2, "two\r"]])
+    }
+  })
+
   it("fails clearly on a missing file", () => {
     expect(() => collect(path.join(dir, "missing.log"))).toThrow(/ENOENT/)
   })

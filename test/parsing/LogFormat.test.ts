@@ -43,6 +43,17 @@ describe("compileFormat", () => {
 })
 
 describe("parseLog", () => {
+  it("reads a log with CR-only (classic Mac) line endings as its lines, not as one line", () => {
+    const lines = readData("loghub-2k/HDFS/HDFS_2k.log").split("\n").filter((l) => l !== "").map((l) => l.replace(/\r$/, ""))
+    const lf = parseLog(lines.join("\n") + "\n", compileFormat(HDFS_FORMAT))
+    const cr = parseLog(lines.join("\r") + "\r", compileFormat(HDFS_FORMAT))
+    expect(cr.rawLines).toBe(2000)
+    expect(cr.unparsed.count).toBe(0)
+    expect(unpackStrings(cr.content)).toEqual(unpackStrings(lf.content))
+    // A file with \n anywhere keeps \n as its line break (a stray \r stays in its line).
+    expect(parseLog("a\rb\nc\n", compileFormat("<Content>")).rawLines).toBe(2)
+  })
+
   it("parses HDFS_20000 completely; line 1 fields agree with the raw text", () => {
     const raw = readData("hdfs/raw/HDFS_20000.log")
     const log = parseLog(raw, compileFormat(HDFS_FORMAT))

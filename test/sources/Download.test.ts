@@ -109,6 +109,36 @@ describe("download", () => {
     expect(fs.existsSync(dest + ".part")).toBe(false)
   })
 
+  it("refuses a download over maxBytes: a declared length before writing, an undeclared stream as it passes; keeps no .part", { timeout: 20_000 }, async () => {
+    // Declared: refused from the header.
+    server = await startServer((req, res) => sendBody(req, res, archive))
+    const dest = path.join(tempDir(), "HDFS.zip")
+    const declared = await download({ url: `${server.base}/HDFS.zip`, dest, maxBytes: 1000, maxBytesName: "max_total_bytes" }).then(() => undefined, (e: unknown) => e)
+    expect(declared).toBeInstanceOf(DownloadError)
+    expect((declared as DownloadError).reason).toBe("too_large")
+    expect((declared as DownloadError).message).toMatch(/the server declares \d+ bytes, over the limit max_total_bytes = 1000 bytes/)
+    await server.close()
+    // Undeclared (chunked, no content-length), endless: stopped once past the limit.
+    let sent = 0
+    server = await startServer((_req, res) => {
+      res.writeHead(200)
+      const chunk = Buffer.alloc(64 * 1024)
+      const more = () => {
+        while (sent < 64 << 20 && res.write(chunk)) sent += chunk.length
+        if (sent < 64 << 20) res.once("drain", more)
+        else res.end()
+      }
+      res.on("close", () => res.removeAllListeners("drain"))
+      more()
+    })
+    const streamed = await download({ url: `${server.base}/HDFS.zip`, dest, maxBytes: 1 << 20 }).then(() => undefined, (e: unknown) => e)
+    expect((streamed as DownloadError).reason).toBe("too_large")
+    expect((streamed as DownloadError).message).toMatch(/the transfer passed 1048576 bytes, over the limit maxBytes/)
+    expect(sent).toBeLessThan(32 << 20)
+    expect(fs.existsSync(dest)).toBe(false)
+    expect(fs.existsSync(`${dest}.part`)).toBe(false)
+  })
+
   it("fails clearly on HTTP 404", { timeout: 20_000 }, async () => {
     server = await startServer((_req, res) => {
       res.writeHead(404, { "content-type": "text/plain" })

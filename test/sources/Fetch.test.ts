@@ -4,6 +4,7 @@ import * as path from "node:path"
 import { afterAll, afterEach, describe, expect, it } from "vitest"
 import type { SourceArchive } from "../../src/sources/catalog.ts"
 import { ChecksumError, type DownloadProgress } from "../../src/sources/Download.ts"
+import { ExtractError } from "../../src/sources/Extract.ts"
 import { fetchSource } from "../../src/sources/Fetch.ts"
 import { hdfsLines, makeTarGz, makeZip, type Server, sendBody, sendTruncated, startServer, removeTempDirs, tempDir } from "./fixtures.ts"
 
@@ -117,6 +118,24 @@ describe("fetchSource", () => {
     const [x, y] = await Promise.all([fetchSource(e, { cacheDir, inflight }), fetchSource(e, { cacheDir, inflight })])
     expect(x).toBe(y)
     expect(server.requests).toHaveLength(1)
+  })
+
+  it("passes extraction limits down and keeps nothing of a refused extraction", { timeout: 20_000 }, async () => {
+    server = await serveArchives()
+    const mirror = tempDir()
+    fs.writeFileSync(path.join(mirror, "HDFS_v1.zip"), zip)
+    const cacheDir = tempDir()
+    const e = entry(server.base, "HDFS_v1.zip", { md5: md5(zip) })
+    const err = await fetchSource(e, { cacheDir, mirror, limits: { maxTotalBytes: 1000 } }).then(() => undefined, (x: unknown) => x)
+    expect(err).toBeInstanceOf(ExtractError)
+    expect(err).toMatchObject({ limit: "maxTotalBytes", value: 1000, entry: "HDFS_v1/HDFS.log" })
+    expect((err as ExtractError).message).toContain("raise it with --extract-limits max_total_bytes=")
+    // No result, no temporary sibling, no marker: the next fetch extracts again.
+    expect(fs.readdirSync(path.join(cacheDir, "extracted"))).toEqual([])
+    const got = await fetchSource(e, { cacheDir, mirror, limits: { maxTotalBytes: log.length } })
+    expect(got.via).toBe("mirror")
+    expect(fs.readFileSync(path.join(got.path, "HDFS_v1/HDFS.log")).equals(log)).toBe(true)
+    expect(server.requests).toHaveLength(0)
   })
 
   it("brings a plain file to disk without extracting it", { timeout: 20_000 }, async () => {

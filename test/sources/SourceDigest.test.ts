@@ -35,9 +35,12 @@ const FAKE = "f".repeat(64)
  * as a new process would start: a FAKE digest back shows the memo was trusted, the real one that
  * the file was hashed again.
  */
-const plantFakeInMemo = (t: ReturnType<typeof setup>) => {
-  const m = JSON.parse(fs.readFileSync(t.memo, "utf8")) as Record<string, { sha256: string }>
+const plantFakeInMemo = (t: ReturnType<typeof setup>, opts: { hashedLater?: boolean } = {}) => {
+  const m = JSON.parse(fs.readFileSync(t.memo, "utf8")) as Record<string, { sha256: string; hashedAt: number }>
   m[t.file]!.sha256 = FAKE
+  // A file's ctime cannot be set back, so a file written by a test changed "just now": moving the
+  // hashing time 3 s later stands for a digest taken well after the last change.
+  if (opts.hashedLater === true) m[t.file]!.hashedAt += 3_000
   fs.writeFileSync(t.memo, JSON.stringify(m))
   t.restart()
 }
@@ -51,7 +54,7 @@ describe("fileDigest with a memo file", () => {
     expect(fs.existsSync(memo)).toBe(true)
     // A new process (forgotten in-memory state) reads the memo instead of the file: shown by
     // planting a different digest in the memo, which is then what comes back.
-    plantFakeInMemo(t)
+    plantFakeInMemo(t, { hashedLater: true })
     expect(t.digest(file).sha256).toBe(FAKE)
   })
 
@@ -60,7 +63,7 @@ describe("fileDigest with a memo file", () => {
     const { file } = t
     writeAged(file, "aaaa\n", 60_000)
     t.digest(file)
-    plantFakeInMemo(t)
+    plantFakeInMemo(t, { hashedLater: true })
     // Same size, new content, new mtime (still old enough to be trusted once hashed).
     writeAged(file, "bbbb\n", 30_000)
     expect(t.digest(file).sha256).toBe(sha("bbbb\n"))
@@ -72,6 +75,22 @@ describe("fileDigest with a memo file", () => {
     fs.renameSync(other, file)
     t.restart()
     expect(t.digest(file).sha256).toBe(sha("cccc\n"))
+  })
+
+  it("hashes again after an in-place edit that restored size and mtime (the ctime moved)", async () => {
+    const t = setup()
+    const { file } = t
+    writeAged(file, "aaaa\n", 60_000)
+    t.digest(file)
+    plantFakeInMemo(t, { hashedLater: true })
+    expect(t.digest(file).sha256).toBe(FAKE)
+    const before = fs.statSync(file)
+    await new Promise((r) => setTimeout(r, 50)) // past the kernel's coarse ctime tick
+    fs.writeFileSync(file, "bbbb\n")
+    fs.utimesSync(file, before.atime, before.mtime)
+    const after = fs.statSync(file)
+    expect([after.size, after.mtimeMs, after.ino]).toEqual([before.size, before.mtimeMs, before.ino])
+    expect(t.digest(file).sha256).toBe(sha("bbbb\n"))
   })
 
   it("does not trust a digest taken within 2 s of the file's last change", () => {
@@ -98,7 +117,7 @@ describe("fileDigest with a memo file", () => {
   it("keeps at most MAX_DIGESTS digests, forgetting those hashed longest ago", () => {
     const t = setup()
     const memo = digestMemo()
-    for (let i = 0; i < MAX_DIGESTS; i++) memo.known.set(`/old/${i}`, { size: 1, mtimeMs: 0, ino: i, sha256: FAKE, hashedAt: i })
+    for (let i = 0; i < MAX_DIGESTS; i++) memo.known.set(`/old/${i}`, { size: 1, mtimeMs: 0, ctimeMs: 0, ino: i, sha256: FAKE, hashedAt: i })
     writeAged(t.file, "new\n", 60_000)
     expect(fileDigest(t.file, memo).sha256).toBe(sha("new\n"))
     expect(memo.known.size).toBe(MAX_DIGESTS)

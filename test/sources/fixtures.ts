@@ -79,11 +79,16 @@ export const makeZip = (items: ReadonlyArray<ZipItem>): Buffer => {
     centrals.push(central, name)
     offset += local.length + name.length + packed.length
   }
+  return zipWithDirectory(locals, centrals, items.length, offset)
+}
+
+/** The local parts, then the central directory and its end record (`count` entries, `offset` = where the directory starts). */
+export const zipWithDirectory = (locals: ReadonlyArray<Buffer>, centrals: ReadonlyArray<Buffer>, count: number, offset: number): Buffer => {
   const cd = Buffer.concat(centrals)
   const end = Buffer.alloc(22)
   end.writeUInt32LE(0x06054b50, 0)
-  end.writeUInt16LE(items.length, 8)
-  end.writeUInt16LE(items.length, 10)
+  end.writeUInt16LE(count, 8)
+  end.writeUInt16LE(count, 10)
   end.writeUInt32LE(cd.length, 12)
   end.writeUInt32LE(offset, 16)
   return Buffer.concat([...locals, cd, end])
@@ -102,7 +107,8 @@ export interface TarItem {
 
 const TYPE = { file: "0", dir: "5", symlink: "2", hardlink: "1" } as const
 
-const header = (name: string, size: number, type: string, linkname: string, base256: boolean): Buffer => {
+/** A ustar header (`type` is the one-letter type flag); the size in GNU base-256 form when `base256`. */
+export const tarHeader = (name: string, size: number, type: string, linkname = "", base256 = size >= 8 * 1024 ** 3): Buffer => {
   const h = Buffer.alloc(512)
   h.write(name, 0, 100, "utf8")
   h.write("0000644\0", 100, "latin1")
@@ -143,11 +149,11 @@ export const makeTarGz = (items: ReadonlyArray<TarItem>): Buffer => {
     let name = it.name
     if (Buffer.byteLength(name) > 100) {
       const pax = Buffer.from(paxRecord("path", name))
-      parts.push(header("PaxHeaders/long", pax.length, "x", "", false), pad(pax))
+      parts.push(tarHeader("PaxHeaders/long", pax.length, "x", "", false), pad(pax))
       name = name.slice(0, 99)
     }
     const type = TYPE[it.type ?? "file"]
-    parts.push(header(name, type === "0" ? data.length : 0, type, it.linkname ?? "", it.base256 === true))
+    parts.push(tarHeader(name, type === "0" ? data.length : 0, type, it.linkname ?? "", it.base256 === true))
     if (type === "0") parts.push(pad(data))
   }
   parts.push(Buffer.alloc(1024))

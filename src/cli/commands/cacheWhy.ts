@@ -10,7 +10,7 @@ import { ArtifactStore, type EntryMeta } from "../../cache/ArtifactStore.ts"
 import { prepareFlow } from "../../flows/Flow.ts"
 import { runNodeList } from "../../flows/Plan.ts"
 import { type Node, upstream, upstreamKeys } from "../../tasks/Task.ts"
-import { cacheDir, dataRoot, fail, flowOptions, handleErrors, json, mirror, registryArg, resultsDir, withCache } from "./shared.ts"
+import { cacheDir, dataRoot, extractLimits, fail, flowOptions, handleErrors, json, mirror, registryArg, resultsDir, withCache } from "./shared.ts"
 
 /** One difference between a node and a cache entry of its stage. */
 export type Change =
@@ -109,7 +109,7 @@ export const describeChange = (c: Change): string => {
 
 export const cacheWhy = Command.make(
   "why",
-  { registry: registryArg, cacheDir, resultsDir, dataRoot, mirror, run: Flag.String("run").pipe(Flag.withDescription("The concrete run to explain")), json },
+  { registry: registryArg, cacheDir, resultsDir, dataRoot, mirror, extractLimits, run: Flag.String("run").pipe(Flag.withDescription("The concrete run to explain")), json },
   Effect.fn("cli.cache.why")(function*(args) {
     const { plan } = yield* prepareFlow(flowOptions({ ...args, runs: [args.run], groups: [], experiments: [] }))
     const run = plan.runs.find((r) => r.spec.name === args.run)

@@ -16,11 +16,11 @@ import { buildDatasetPlan } from "../../flows/Plan.ts"
 import { FlowEvents } from "../../flows/Events.ts"
 import { sourceRoots } from "../../flows/Flow.ts"
 import * as WorkerThreads from "../../executor/WorkerThreads.ts"
-import { datasetSources, resolveSourceList, type SourceRoots } from "../../config/Sources.ts"
+import { datasetSourceOrigins, datasetSources, resolveSourceList, type SourceRoots } from "../../config/Sources.ts"
 import { precheckDatasets } from "../../config/Precheck.ts"
 import { loadDatasetFile } from "../../config/Dataset.ts"
 import { runPlan } from "../../flows/Runner.ts"
-import { cacheLayer, cacheDir, dataRoot, handleErrors, json, mirror, resultsDir } from "./shared.ts"
+import { cacheLayer, cacheDir, dataRoot, handleErrors, extractLimits, json, mirror, resultsDir } from "./shared.ts"
 
 export interface InspectOptions {
   readonly file: string
@@ -33,8 +33,9 @@ export interface InspectOptions {
 export const inspectDataset = Effect.fn("Inspect.inspectDataset")(function*(options: InspectOptions) {
   const store = yield* ArtifactStore
   const dataset = yield* loadDatasetFile(options.file)
-  const digests = yield* resolveSourceList(options.sources, datasetSources(dataset))
-  yield* precheckDatasets([{ dataset, file: options.file }], digests, options.sources)
+  const digests = yield* resolveSourceList(options.sources, datasetSources(dataset), datasetSourceOrigins(dataset, options.file))
+  const cache = options.sources.digestFile === undefined ? undefined : path.dirname(options.sources.digestFile)
+  yield* precheckDatasets([{ dataset, file: options.file }], digests, options.sources, { answersFile: cache === undefined ? undefined : path.join(cache, "prechecks.json") })
   const { nodes, datasets } = buildDatasetPlan([dataset], digests)
   const dn = datasets[0]!
   const report = yield* runPlan({ runs: [], nodes }, {
@@ -95,7 +96,8 @@ export const inspectCommand = Command.make(
     cacheDir,
     resultsDir,
     dataRoot,
-    mirror
+    mirror,
+    extractLimits
   },
   Effect.fn("cli.inspect")(function*(args) {
     const report = yield* inspectDataset({
@@ -103,7 +105,8 @@ export const inspectCommand = Command.make(
       sources: yield* sourceRoots({
         dataRoot: path.resolve(args.dataRoot),
         cacheDir: path.resolve(args.cacheDir),
-        mirror: Option.getOrUndefined(Option.map(args.mirror, (m) => path.resolve(m)))
+        mirror: Option.getOrUndefined(Option.map(args.mirror, (m) => path.resolve(m))),
+        extractLimits: Option.getOrUndefined(args.extractLimits)
       }),
       maxWorkers: os.availableParallelism(),
       resultsDir: path.resolve(args.resultsDir)

@@ -31,6 +31,14 @@ export const mirror = Flag.String("mirror").pipe(
   Flag.withFallbackConfig(Config.String("FLOW_MIRROR")),
   Flag.optional
 )
+export const extractLimits = Flag.String("extract-limits").pipe(
+  Flag.withDescription(
+    "Archive extraction limits, e.g. max_total_bytes=64GiB,max_ratio=500 (names: max_total_bytes, max_entries, " +
+      "max_entry_bytes, max_ratio, ratio_floor_bytes, max_header_bytes; off = none) (FLOW_EXTRACT_LIMITS)"
+  ),
+  Flag.withFallbackConfig(Config.String("FLOW_EXTRACT_LIMITS")),
+  Flag.optional
+)
 export const registryArg = Argument.String("registry").pipe(Argument.withDescription("Registry TOML, e.g. configs/registry.toml"))
 export const json = Flag.Boolean("json").pipe(Flag.withDescription("Print JSON"), Flag.withDefault(false))
 
@@ -43,7 +51,8 @@ export const selection = {
   cacheDir,
   resultsDir,
   dataRoot,
-  mirror
+  mirror,
+  extractLimits
 }
 
 export interface SelectionArgs {
@@ -55,6 +64,7 @@ export interface SelectionArgs {
   readonly resultsDir: string
   readonly dataRoot: string
   readonly mirror: Option.Option<string>
+  readonly extractLimits: Option.Option<string>
 }
 
 /** Flow options from the selection flags (folders made absolute). */
@@ -67,6 +77,7 @@ export const flowOptions = (a: SelectionArgs, extra: Partial<FlowOptions> = {}):
   resultsDir: path.resolve(a.resultsDir),
   cacheDir: path.resolve(a.cacheDir),
   mirror: Option.getOrUndefined(Option.map(a.mirror, (m) => path.resolve(m))),
+  extractLimits: Option.getOrUndefined(a.extractLimits),
   maxWorkers: undefined,
   force: false,
   ...extra
