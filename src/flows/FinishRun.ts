@@ -5,13 +5,14 @@
  * (forced, uncached); otherwise the run's results are written from the cache, and when a folder
  * was there but did not match its manifest, the run's log says what was wrong with it.
  */
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
 import type { Node } from "../tasks/Task.ts"
 import type { FlowEvents } from "./Events.ts"
 import type { NodeOutcome, RunOutcome } from "./Outcomes.ts"
 import { type PlannedRun, runNodeList } from "./Plan.ts"
-import { folderStatus, writeFailure, writeResults } from "./Results.ts"
+import { checkedFolders, folderStatus, writeFailure, writeResults } from "./Results.ts"
+import { WarmState } from "../runtime/WarmState.ts"
 import type { RunLog } from "./RunLog.ts"
 
 export interface FinishContext {
@@ -43,7 +44,8 @@ export const finishRun = (run: PlannedRun, outcome: NodeOutcome, c: FinishContex
     }
     const forced = nodes.some(c.rewrite)
     if (!forced) {
-      const folder = folderStatus(c.resultsDir, run)
+      const warm = yield* Effect.serviceOption(WarmState)
+      const folder = folderStatus(c.resultsDir, run, Option.isSome(warm) ? warm.value.memo(checkedFolders) : undefined)
       if (folder.status === "complete") {
         yield* c.events.emit({ _tag: "RunWritten", run: run.spec.name, dir: run.fingerprint, status: "complete" })
         return { ...base, status: "complete" } satisfies RunOutcome

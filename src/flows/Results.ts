@@ -33,6 +33,7 @@ import type { Node } from "../tasks/Task.ts"
 import type { PlannedRun } from "./Plan.ts"
 import { projectRoot } from "../runtime/ProjectRoot.ts"
 import { makeFolders } from "../runtime/Folders.ts"
+import { type BoundedMemo, memoSpec } from "../runtime/WarmState.ts"
 
 /** Writing a result folder failed. */
 export class ResultsError extends Schema.TaggedError<ResultsError>()("ResultsError", {
@@ -86,8 +87,16 @@ const MAX_FILES = 256
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/
 const SHA256 = /^[0-9a-f]{64}$/
 
-/** A file's sha256 (hex) and size, read in chunks. */
+const SMALL_FILE = 4 << 20
+
+/** A file's sha256 (hex) and size. */
 export const fileDigest = (file: string): ManifestEntry => {
+  // Result files are mostly small: read whole (one allocation of their size), else in chunks.
+  const size = fs.statSync(file).size
+  if (size <= SMALL_FILE) {
+    const bytes = fs.readFileSync(file)
+    return { sha256: createHash("sha256").update(bytes).digest("hex"), bytes: bytes.length }
+  }
   const hash = createHash("sha256")
   const fd = fs.openSync(file, "r")
   let bytes = 0
@@ -202,6 +211,59 @@ const checkOnce = (folder: string, run: string, fingerprint: string): FolderChec
   return problems.length === 0 ? { ok: true, manifest } : { ok: false, reason: problems.join("; ") }
 }
 
+/** A folder found to match its manifest, and what its files looked like then. */
+export interface CheckedFolder {
+  readonly stamp: string
+  readonly manifest: FolderManifest
+}
+
+/** Folders that matched their manifests, kept in a warm state (the daemon) by path. */
+export const checkedFolders = memoSpec<string, CheckedFolder>("checked-result-folders", 1024)
+
+/** A change this recent may not have moved a file's times yet: such a folder is not remembered. */
+const RACY_MS = 2000
+
+/**
+ * What the folder's files look like (name, inode, size, mtime, ctime of each, and the folder's
+ * own identity), and when the newest of them last changed.
+ */
+const folderStamp = (folder: string): { stamp: string; changedAt: number } | undefined => {
+  try {
+    let changedAt = 0
+    const parts = [folderIdentity(folder)]
+    for (const name of fs.readdirSync(folder).sort()) {
+      const st = fs.lstatSync(path.join(folder, name), { bigint: true })
+      parts.push(`${name}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`)
+      changedAt = Math.max(changedAt, Number(st.mtimeMs), Number(st.ctimeMs))
+    }
+    return { stamp: parts.join("/"), changedAt }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * `checkFolder`, remembered in `checked` when given: a folder that matched its manifest and whose
+ * files (names, inodes, sizes, mtimes and ctimes, which no user can set back) are unchanged since
+ * is not read again. Like source digests, a match is remembered only when the newest change was
+ * RACY_MS or more before the check.
+ */
+const checkedFolder = (folder: string, run: string, fingerprint: string, checked: BoundedMemo<string, CheckedFolder> | undefined): FolderCheck => {
+  if (checked === undefined) return checkFolder(folder, run, fingerprint)
+  const before = folderStamp(folder)
+  const known = checked.get(folder)
+  if (before !== undefined && known !== undefined && known.stamp === before.stamp && known.manifest.run === run && known.manifest.fingerprint === fingerprint) {
+    return { ok: true, manifest: known.manifest }
+  }
+  const checkedAt = Date.now()
+  const c = checkFolder(folder, run, fingerprint)
+  const after = folderStamp(folder)
+  if (c.ok && before !== undefined && after !== undefined && after.stamp === before.stamp && checkedAt - after.changedAt >= RACY_MS) {
+    checked.set(folder, { stamp: after.stamp, manifest: c.manifest })
+  } else checked.delete(folder)
+  return c
+}
+
 /** Whether the run's results are complete: a results manifest that every listed file matches. */
 export const isComplete = (resultsDir: string, run: PlannedRun): boolean => {
   const c = checkFolder(runDir(resultsDir, run), run.spec.name, run.fingerprint)
@@ -217,10 +279,14 @@ export type RunFolderStatus = "complete" | "incomplete" | "failed" | "missing"
  * folder whose manifest is missing or does not match: `reason` says what is wrong) or missing (no
  * folder: never ran, or interrupted before its folder was renamed into place).
  */
-export const folderStatus = (resultsDir: string, run: PlannedRun): { status: RunFolderStatus; error?: string; reason?: string } => {
+export const folderStatus = (
+  resultsDir: string,
+  run: PlannedRun,
+  checked?: BoundedMemo<string, CheckedFolder>
+): { status: RunFolderStatus; error?: string; reason?: string } => {
   const dir = runDir(resultsDir, run)
   if (!fs.existsSync(dir)) return { status: "missing" }
-  const c = checkFolder(dir, run.spec.name, run.fingerprint)
+  const c = checkedFolder(dir, run.spec.name, run.fingerprint, checked)
   if (!c.ok) return { status: "incomplete", reason: c.reason }
   if (c.manifest.kind === "results") return { status: "complete" }
   try {
