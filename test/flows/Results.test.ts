@@ -16,7 +16,8 @@ import { resolveSources } from "../../src/config/Sources.ts"
 import * as InlineExecutor from "../../src/executor/InlineExecutor.ts"
 import { FlowEvents } from "../../src/flows/Events.ts"
 import { buildPlan, type Plan, type PlannedRun } from "../../src/flows/Plan.ts"
-import { folderStatus, isComplete, runDir, writeFailure, writeResults } from "../../src/flows/Results.ts"
+import { checkedFolders, folderStatus, isComplete, runDir, writeFailure, writeResults } from "../../src/flows/Results.ts"
+import { makeWarmState } from "../../src/runtime/WarmState.ts"
 import { runPlan } from "../../src/flows/Runner.ts"
 import { dataRoot, repoRoot } from "../cli/helpers.ts"
 
@@ -165,6 +166,30 @@ describe("a result folder's manifest", () => {
       status: "incomplete",
       reason: `manifest.json is for ${RUN}/${run.fingerprint}, not ${RUN}/0123456789abcdef`
     })
+  })
+})
+
+describe("folder checks remembered in a warm state (the daemon)", () => {
+  it("remember a match only 2 s after the folder's last change, and check again once a file changed, even with its size and mtime kept", async () => {
+    const { resultsDir, dir } = fresh()
+    const metrics = path.join(dir, "metrics.json")
+    const hourAgo = Math.floor(Date.now() / 1000) - 3600 // whole seconds: set back exactly below
+    fs.utimesSync(metrics, hourAgo, hourAgo)
+    const memo = makeWarmState().memo(checkedFolders)
+    expect(folderStatus(resultsDir, run, memo)).toEqual({ status: "complete" })
+    expect(memo.size).toBe(0) // just copied: too recent to be remembered
+    await new Promise((r) => setTimeout(r, 2100))
+    expect(folderStatus(resultsDir, run, memo)).toEqual({ status: "complete" })
+    expect(memo.size).toBe(1)
+    // Same size, same mtime, other bytes: the ctime moved, so the folder is read again.
+    const before = fs.statSync(metrics, { bigint: true })
+    const text = fs.readFileSync(metrics, "utf8")
+    fs.writeFileSync(metrics, text.replace(/"(\d)/, (_m, d: string) => `"${(Number(d) + 1) % 10}`))
+    fs.utimesSync(metrics, hourAgo, hourAgo)
+    const after = fs.statSync(metrics, { bigint: true })
+    expect([after.size, after.mtimeNs, after.ino]).toEqual([before.size, before.mtimeNs, before.ino])
+    expect(folderStatus(resultsDir, run, memo)).toEqual({ status: "incomplete", reason: "metrics.json does not match its digest" })
+    expect(memo.size).toBe(0)
   })
 })
 
