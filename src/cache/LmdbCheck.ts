@@ -102,11 +102,26 @@ const sealed = (dir: string, header: LmdbHeader): boolean => {
   }
 }
 
-/** Walk the cache's B-trees in a child process; undefined when it read every record, else what went wrong. */
+const SCAN_TIMEOUT_MS = 120_000
+const UNVERIFIED = "unverified"
+
+/**
+ * Walk the cache's B-trees in a child process: undefined when it read every record, UNVERIFIED
+ * when it did not finish in SCAN_TIMEOUT_MS, else what went wrong. Throws when it was interrupted.
+ */
 const scanInChild = (dir: string): string | undefined => {
   const script = path.join(projectRoot(), "src", "cache", "lmdbScan.ts")
-  const r = spawnSync(process.execPath, ["--no-warnings", script, dir], { encoding: "utf8", timeout: 120_000, env: { ...process.env, FLOW_PROJECT_ROOT: projectRoot() } })
+  const r = spawnSync(process.execPath, ["--no-warnings", script, dir], {
+    encoding: "utf8",
+    timeout: SCAN_TIMEOUT_MS,
+    killSignal: "SIGKILL",
+    env: { ...process.env, FLOW_PROJECT_ROOT: projectRoot() }
+  })
   if (r.status === 0) return undefined
+  // Too slow to finish is no verdict either: the file is used unverified (and not sealed).
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT") return UNVERIFIED
+  // Ctrl-C reaches the reader too: that is no verdict on the file, which must not be moved aside.
+  if (r.signal === "SIGINT" || r.signal === "SIGTERM" || r.signal === "SIGHUP") throw new Error(`checking the cache file was interrupted (${r.signal})`)
   if (r.signal !== null) return `reading it crashed the reader (${r.signal})`
   return (r.stderr || r.stdout).trim().split("\n").at(-1) ?? `the reader exited with ${r.status}`
 }
@@ -140,6 +155,7 @@ export const guard = (dir: string): Guard => {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50)
     ;({ header, reason } = judge())
   }
+  if (reason === UNVERIFIED) return { status: "intact" }
   if (reason === undefined) {
     if (typeof header !== "string") seal(dir) // checked: no need to walk it again until it changes
     return { status: "intact" }

@@ -10,7 +10,7 @@ import * as path from "node:path"
 import type { SourceFile } from "../artifacts/Source.ts"
 import { memoSpec, WarmState } from "../runtime/WarmState.ts"
 import type { FetchedSource } from "../sources/Fetch.ts"
-import { type DigestMemo, describeSource, digestMemo, isFetched, resolveLocalSource, resolveSource, SourceError, type SourceContext, type SourceParams } from "../sources/Source.ts"
+import { type DigestMemo, describeSource, digestMemo, isFetched, localSourceKnown, resolveLocalSource, resolveSource, SourceError, type SourceContext, type SourceParams } from "../sources/Source.ts"
 import { sessionSourceKeys } from "../tasks/SessionsStage.ts"
 import { type DatasetConfig, datasetFile, isSessionDataset } from "./Dataset.ts"
 import type { RunSpec } from "./RunSpec.ts"
@@ -66,11 +66,14 @@ const memoFor = (file: string | undefined) =>
 /**
  * Fetch (if needed) and digest every distinct source; fails naming the file, or both digests on a
  * mismatch, after the config file and key the source is given under when `origins` knows it.
+ * `hashAsync`: files whose digests are not remembered are hashed asynchronously (interruptible);
+ * else local files are hashed synchronously (`Effect.runSync` works when nothing is fetched).
  */
 export const resolveSourceList = (
   roots: SourceRoots | string,
   sources: ReadonlyArray<SourceParams>,
-  origins: ReadonlyMap<string, string> = new Map()
+  origins: ReadonlyMap<string, string> = new Map(),
+  options: { readonly hashAsync?: boolean } = {}
 ): Effect.Effect<Digests, SourceError> =>
   Effect.gen(function*() {
     const base: SourceRoots = typeof roots === "string" ? { dataRoot: roots, sourcesDir: path.join(os.tmpdir(), "logflow-sources") } : roots
@@ -81,10 +84,12 @@ export const resolveSourceList = (
       const origin = origins.get(name)
       return new SourceError({ path: e instanceof SourceError ? e.path : name, message: origin === undefined ? message : `${origin}: ${message}` })
     }
-    // Local files synchronously (no fiber suspends when nothing is fetched), archives and URLs by fetching.
+    // Local files whose digests are remembered synchronously (no fiber suspends on a warm rerun).
+    // With hashAsync (the commands), a file to hash is read asynchronously, so Ctrl-C stops it;
+    // archives and URLs are always fetched asynchronously.
     const files = yield* Effect.forEach([...distinct], ([name, s]) =>
-      (isFetched(s)
-        ? Effect.tryPromise({ try: () => resolveSource(context, s), catch: asSourceError(name) })
+      (isFetched(s) || (options.hashAsync === true && !localSourceKnown(context, s))
+        ? Effect.tryPromise({ try: (signal) => resolveSource(context, s, signal), catch: asSourceError(name) })
         : Effect.try({ try: () => resolveLocalSource(context, s), catch: asSourceError(name) })
       ).pipe(Effect.map((f) => [name, f] as const)))
     return new Map(files)

@@ -62,7 +62,7 @@ export const prepareFlow = Effect.fn("Flow.prepareFlow")(function*(options: Flow
   const roots = yield* sourceRoots(options)
   const { digests, unresolved } = mode.withoutData === true
     ? yield* resolveWhatExists(roots, sourcesOf(runs))
-    : { digests: yield* resolveSourceList(roots, sourcesOf(runs), sourceOrigins(runs, path.dirname(options.registry))), unresolved: new Map<string, string>() }
+    : { digests: yield* resolveSourceList(roots, sourcesOf(runs), sourceOrigins(runs, path.dirname(options.registry)), { hashAsync: true }), unresolved: new Map<string, string>() }
   const seen = new Set<string>()
   yield* precheckDatasets(
     runs.flatMap((r) => {
@@ -96,7 +96,7 @@ const resolveWhatExists = (roots: SourceRoots, sources: ReadonlyArray<SourcePara
     for (const s of sources) {
       const name = describeSource(s)
       if (digests.has(name) || unresolved.has(name)) continue
-      const one = yield* Effect.result(resolveSourceList(roots, [s]))
+      const one = yield* Effect.result(resolveSourceList(roots, [s], new Map(), { hashAsync: true }))
       if (one._tag === "Success") {
         for (const [k, v] of one.success) digests.set(k, v)
       } else {

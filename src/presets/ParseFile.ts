@@ -19,7 +19,7 @@ import {
   type TextEncoding,
   type UnparsedLines
 } from "../parsing/LogFormat.ts"
-import { readLines } from "../parsing/LineReader.ts"
+import { type LineVisitor, readLines, readLinesAsync } from "../parsing/LineReader.ts"
 import { csvCell } from "./Csv.ts"
 import { getPreset, type Preset, type System } from "./Presets.ts"
 import { makeFolders } from "../runtime/Folders.ts"
@@ -38,6 +38,8 @@ export interface ParseFileOptions {
   readonly encoding?: TextEncoding
   /** Write the CSVs (default true); false: parse and mine only, for the summary. */
   readonly write?: boolean
+  /** Stops the parse between chunks (rejecting with its reason; nothing is written). */
+  readonly signal?: AbortSignal | undefined
 }
 
 /** What `parseFile` did. */
@@ -64,7 +66,7 @@ export interface ParseFileSummary {
  * Throws (nothing written) on an unknown preset, an unreadable file or one that changes between
  * the two passes; bad lines are counted in `unparsed`, never fatal.
  */
-export const parseFile = (file: string, opts: ParseFileOptions): ParseFileSummary => {
+export const parseFile = async (file: string, opts: ParseFileOptions): Promise<ParseFileSummary> => {
   const t0 = performance.now()
   const preset = typeof opts.preset === "string" ? getPreset(opts.preset) : opts.preset
   const format = compileFormat(preset.format)
@@ -82,7 +84,7 @@ export const parseFile = (file: string, opts: ParseFileOptions): ParseFileSummar
   const drain = new Drain(preset.miner)
   let ids = new Int32Array(1024)
   let rows = 0
-  const first = scanParsed(file, format, line, (row) => {
+  const first = await scanParsedAsync(file, format, line, (row) => {
     if (rows === ids.length) {
       const next = new Int32Array(2 * ids.length)
       next.set(ids)
@@ -91,7 +93,7 @@ export const parseFile = (file: string, opts: ParseFileOptions): ParseFileSummar
     // Mine from the bytes: a content the miner's cache remembers is never decoded.
     const c = row.contentBytes()
     ids[rows++] = c.utf8 ? drain.addBytes(c.buffer, c.start, c.end) : drain.addBytes(c.buffer, c.start, c.end, row.content())
-  }, opts.maxUnparsedSamples ?? 5)
+  }, opts.maxUnparsedSamples ?? 5, opts.signal)
   const log = drain.templatedLog(ids.subarray(0, rows))
   const occurrences = new Int32Array(log.templates.length)
   for (let i = 0; i < rows; i++) occurrences[log.templateIds[i]!]++
@@ -124,7 +126,7 @@ export const parseFile = (file: string, opts: ParseFileOptions): ParseFileSummar
     out.row(["LineId", ...format.fieldNames, "EventId", "EventTemplate"])
     let row = 0
     const cells: Array<string> = new Array(format.fieldNames.length + 3)
-    const second = scanParsed(file, format, line, (r) => {
+    const second = await scanParsedAsync(file, format, line, (r) => {
       if (row >= rows) return
       const id = log.templateIds[row++]!
       cells[0] = String(r.lineNo)
@@ -132,7 +134,7 @@ export const parseFile = (file: string, opts: ParseFileOptions): ParseFileSummar
       cells[format.fieldNames.length + 1] = eventId(id)
       cells[format.fieldNames.length + 2] = texts[id]!
       out.row(cells)
-    }, 0)
+    }, 0, opts.signal)
     out.close()
     if (second.parsedLines !== rows || second.bytes !== sizeBefore || fs.statSync(file).size !== sizeBefore) {
       throw new Error(`parse: ${file} changed while it was parsed (${rows} rows on the first pass, ${second.parsedLines} on the second); nothing written`)
@@ -198,6 +200,25 @@ export const scanParsed = (
   onRow: (row: ParsedRow) => void,
   maxUnparsedSamples = 5
 ): ScanStats => {
+  const rows = parsedRows(format, line, onRow, maxUnparsedSamples)
+  return rows.stats(readLines(file, rows.visitor, rows.options))
+}
+
+/** `scanParsed` with asynchronous reads (see `readLinesAsync`): stoppable between chunks by `signal`. */
+export const scanParsedAsync = async (
+  file: string,
+  format: CompiledFormat,
+  line: LineOptions,
+  onRow: (row: ParsedRow) => void,
+  maxUnparsedSamples = 5,
+  signal?: AbortSignal
+): Promise<ScanStats> => {
+  const rows = parsedRows(format, line, onRow, maxUnparsedSamples)
+  return rows.stats(await readLinesAsync(file, rows.visitor, { ...rows.options, signal }))
+}
+
+/** The line visitor of a scan, and its statistics once the file is read. */
+const parsedRows = (format: CompiledFormat, line: LineOptions, onRow: (row: ParsedRow) => void, maxUnparsedSamples: number) => {
   const parser = new LineParser(format, line)
   const unparsed = newUnparsedCounter(maxUnparsedSamples)
   const contentIndex = format.contentIndex
@@ -232,7 +253,7 @@ export const scanParsed = (
       return bytes
     }
   }
-  const stats = readLines(file, {
+  const visitor: LineVisitor = {
     chunk: (b, from, to) => {
       buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)
       parser.setBuffer(buf, from, to)
@@ -249,8 +270,12 @@ export const scanParsed = (
       } else unparsed.add(n, status, b, start, end, parser.encoding)
     },
     tooLong: (n, head) => unparsed.add(n, "too_long", head, 0, head.length, parser.encoding)
-  }, { maxLineBytes: line.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES })
-  return { rawLines: stats.lines, parsedLines, bytes: stats.bytes, unparsed: unparsed.result() }
+  }
+  return {
+    visitor,
+    options: { maxLineBytes: line.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES },
+    stats: (read: { lines: number; bytes: number }): ScanStats => ({ rawLines: read.lines, parsedLines, bytes: read.bytes, unparsed: unparsed.result() })
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

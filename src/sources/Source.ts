@@ -8,6 +8,7 @@
  */
 import { Schema } from "effect"
 import * as fs from "node:fs"
+import * as fsp from "node:fs/promises"
 import * as path from "node:path"
 import { createHash } from "node:crypto"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
@@ -185,15 +186,9 @@ export const digestMemo = (file?: string): DigestMemo => {
  * again (readSourceBytes).
  */
 export const fileDigest = (absPath: string, memo?: DigestMemo): { sha256: string; bytes: number } => {
-  const st = fs.statSync(absPath)
-  if (!st.isFile()) throw new Error(`${absPath} is not a regular file`)
-  const known = memo?.known.get(absPath)
-  if (
-    known !== undefined && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ctimeMs === st.ctimeMs && known.ino === st.ino &&
-    Math.max(st.mtimeMs, st.ctimeMs) <= known.hashedAt - RACY_MS
-  ) {
-    return { sha256: known.sha256, bytes: st.size }
-  }
+  const st = regularFile(absPath)
+  const known = rememberedDigest(absPath, st, memo)
+  if (known !== undefined) return known
   const hashedAt = Date.now()
   const hash = createHash("sha256")
   const fd = fs.openSync(absPath, "r")
@@ -204,7 +199,60 @@ export const fileDigest = (absPath: string, memo?: DigestMemo): { sha256: string
   } finally {
     fs.closeSync(fd)
   }
-  const sha256 = hash.digest("hex")
+  return remember(absPath, st, hash.digest("hex"), hashedAt, memo)
+}
+
+/**
+ * `fileDigest` with asynchronous reads: the event loop runs between chunks (Ctrl-C is not held
+ * up by a multi-GB file) and `signal` stops it (rejecting with its reason) at the next chunk.
+ */
+export const fileDigestAsync = async (absPath: string, memo?: DigestMemo, signal?: AbortSignal): Promise<{ sha256: string; bytes: number }> => {
+  const st = regularFile(absPath)
+  const known = rememberedDigest(absPath, st, memo)
+  if (known !== undefined) return known
+  const hashedAt = Date.now()
+  const hash = createHash("sha256")
+  const fh = await fsp.open(absPath, "r")
+  try {
+    const buf = Buffer.allocUnsafe(4 << 20)
+    for (;;) {
+      signal?.throwIfAborted()
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null)
+      if (bytesRead === 0) break
+      hash.update(buf.subarray(0, bytesRead))
+    }
+  } finally {
+    await fh.close()
+  }
+  return remember(absPath, st, hash.digest("hex"), hashedAt, memo)
+}
+
+/** Whether the digest of a file is remembered (a digest then costs no read). */
+export const digestRemembered = (absPath: string, memo: DigestMemo | undefined): boolean => {
+  const st = fs.statSync(absPath, { throwIfNoEntry: false })
+  return st !== undefined && st.isFile() && rememberedDigest(absPath, st, memo) !== undefined
+}
+
+const regularFile = (absPath: string): fs.Stats => {
+  const st = fs.statSync(absPath)
+  if (!st.isFile()) throw new Error(`${absPath} is not a regular file`)
+  return st
+}
+
+/** The remembered digest of the file `st` describes, if it is still to be trusted. */
+const rememberedDigest = (absPath: string, st: fs.Stats, memo: DigestMemo | undefined): { sha256: string; bytes: number } | undefined => {
+  const known = memo?.known.get(absPath)
+  if (
+    known !== undefined && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ctimeMs === st.ctimeMs && known.ino === st.ino &&
+    Math.max(st.mtimeMs, st.ctimeMs) <= known.hashedAt - RACY_MS
+  ) {
+    return { sha256: known.sha256, bytes: st.size }
+  }
+  return undefined
+}
+
+/** Record a digest in the memo (and its file), and return it. */
+const remember = (absPath: string, st: fs.Stats, sha256: string, hashedAt: number, memo: DigestMemo | undefined): { sha256: string; bytes: number } => {
   if (memo !== undefined) {
     // Newest last; beyond the bound the digests hashed longest ago are forgotten.
     memo.known.delete(absPath)
@@ -253,6 +301,27 @@ export const isFetched = (params: SourceParams): boolean => archiveOf(params) !=
  * `outside_data_root = true`); throws a `SourceError` naming the file.
  */
 export const resolveLocalSource = (ctx: SourceContext, params: SourceParams): SourceFile => {
+  const abs = localPath(ctx, params)
+  return digested(params, { path: params.path!, root: "data" }, abs, readDigest(() => fileDigest(abs, ctx.digests)))
+}
+
+/** `resolveLocalSource`, hashing asynchronously (see `fileDigestAsync`): `signal` stops it. */
+export const resolveLocalSourceAsync = async (ctx: SourceContext, params: SourceParams, signal?: AbortSignal): Promise<SourceFile> => {
+  const abs = localPath(ctx, params)
+  return digested(params, { path: params.path!, root: "data" }, abs, await readDigestAsync(() => fileDigestAsync(abs, ctx.digests, signal)))
+}
+
+/** Whether a local source resolves without reading the file (its digest is remembered; errors too). */
+export const localSourceKnown = (ctx: SourceContext, params: SourceParams): boolean => {
+  try {
+    return digestRemembered(localPath(ctx, params), ctx.digests)
+  } catch {
+    return true // fails at once, without reading: the synchronous path reports it
+  }
+}
+
+/** The absolute path of a local source; a SourceError when it leaves the data root without `outside_data_root`. */
+const localPath = (ctx: SourceContext, params: SourceParams): string => {
   const abs = params.outside_data_root === true ? path.resolve(ctx.dataRoot, params.path!) : resolveUnder(ctx.dataRoot, params.path!)
   if (abs === undefined) {
     throw new SourceError({
@@ -260,13 +329,13 @@ export const resolveLocalSource = (ctx: SourceContext, params: SourceParams): So
       message: `source path "${params.path}" resolves outside the data root ${path.resolve(ctx.dataRoot)} (outside_data_root = true allows it)`
     })
   }
-  return digested(ctx, params, abs, { path: params.path!, root: "data" })
+  return abs
 }
 
 /** Fetch (if needed), resolve and digest a source; rejects with a `SourceError` naming the file (and both digests on a mismatch). */
-export const resolveSource = async (ctx: SourceContext, params: SourceParams): Promise<SourceFile> => {
+export const resolveSource = async (ctx: SourceContext, params: SourceParams, signal?: AbortSignal): Promise<SourceFile> => {
   const archive = archiveOf(params)
-  if (archive === undefined) return resolveLocalSource(ctx, params)
+  if (archive === undefined) return resolveLocalSourceAsync(ctx, params, signal)
   const name = describeSource(params)
   let fetched: FetchedSource
   try {
@@ -275,6 +344,7 @@ export const resolveSource = async (ctx: SourceContext, params: SourceParams): P
       mirror: ctx.mirror,
       inflight: ctx.inflight,
       limits: ctx.extractLimits,
+      signal,
       onProgress: ctx.onProgress === undefined ? undefined : (p) => ctx.onProgress!(archive.name, p)
     })
   } catch (e) {
@@ -296,22 +366,37 @@ export const resolveSource = async (ctx: SourceContext, params: SourceParams): P
   if (abs === undefined || abs === path.resolve(base)) {
     throw new SourceError({ path: name, message: `source file "${inside}" is not inside the extracted ${archive.name} (${base})` })
   }
-  return digested(ctx, params, abs, { path: path.relative(path.resolve(ctx.sourcesDir), abs).split(path.sep).join("/"), root: "sources" })
+  return digested(
+    params,
+    { path: path.relative(path.resolve(ctx.sourcesDir), abs).split(path.sep).join("/"), root: "sources" },
+    abs,
+    await readDigestAsync(() => fileDigestAsync(abs, ctx.digests, signal))
+  )
 }
 
-/** The resolved file with its digest, checked against the sha256 the config gives. */
-const digested = (ctx: SourceContext, params: SourceParams, abs: string, file: Omit<SourceFile, "sha256" | "bytes">): SourceFile => {
-  const name = describeSource(params)
-  let d: { sha256: string; bytes: number }
+type DigestRead = { readonly ok: true; readonly digest: { sha256: string; bytes: number } } | { readonly ok: false; readonly error: unknown }
+const readDigest = (f: () => { sha256: string; bytes: number }): DigestRead => {
   try {
-    d = fileDigest(abs, ctx.digests)
-  } catch (e) {
+    return { ok: true, digest: f() }
+  } catch (error) {
+    return { ok: false, error }
+  }
+}
+const readDigestAsync = (f: () => Promise<{ sha256: string; bytes: number }>): Promise<DigestRead> =>
+  f().then((digest) => ({ ok: true as const, digest }), (error: unknown) => ({ ok: false as const, error }))
+
+/** The resolved file with its digest, checked against the sha256 the config gives. */
+const digested = (params: SourceParams, file: Omit<SourceFile, "sha256" | "bytes">, abs: string, read: DigestRead): SourceFile => {
+  const name = describeSource(params)
+  if (!read.ok) {
+    const e = read.error
     throw new SourceError({
       path: name,
       message: `cannot read source ${abs}: ${e instanceof Error ? e.message : String(e)}` +
         (file.root === "data" ? " (is the data root right? use --data-root or FLOW_DATA_ROOT)" : "")
     })
   }
+  const d = read.digest
   if (params.sha256 !== undefined && params.sha256 !== d.sha256) {
     throw new SourceError({ path: name, message: `sha256 mismatch for ${name}: config expects ${params.sha256}, file has ${d.sha256}` })
   }

@@ -49,4 +49,18 @@ describe("commands that could run forever", () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toContain("cannot create folder /proc/nonexistent/out")
   })
+
+  it("flow parse of a large log (synthetic: HDFS_20000 repeated to 230 MB): Ctrl-C stops it within 2 s and writes nothing", async () => {
+    const dir = tmpDir()
+    const big = path.join(dir, "synthetic-hdfs.log")
+    const lines = fs.readFileSync(path.join(dataRoot(), "hdfs/raw/HDFS_20000.log"))
+    const fd = fs.openSync(big, "w")
+    for (let i = 0; i < 80; i++) fs.writeSync(fd, lines)
+    fs.closeSync(fd)
+    const out = path.join(dir, "out")
+    const r = await stopTime(["parse", big, "--preset", "HDFS", "--out", out], "SIGINT", 1500)
+    expect(r.ms, r.stderr).toBeLessThan(2000)
+    expect(r.code, r.stdout).toBe(130)
+    expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([])
+  })
 })

@@ -64,13 +64,13 @@ const expectedLines = (buf: Buffer): number => {
 }
 
 describe("log parsing, fuzzed", () => {
-  it(`counts every raw line once, as a row or unparsed, like the streaming reader (${RUNS} cases, seed ${SEED})`, () => {
+  it(`counts every raw line once, as a row or unparsed, like the streaming reader (${RUNS} cases, seed ${SEED})`, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "logflow-fuzz-logs-"))
     const file = path.join(dir, "fuzz.log")
     let rows = 0
     let unparsed = 0
-    fc.assert(
-      fc.property(logCase, ({ system, lines, eol, finalEol }) => {
+    await fc.assert(
+      fc.asyncProperty(logCase, async ({ system, lines, eol, finalEol }) => {
         const joined = Buffer.concat(lines.flatMap((l, i) => (i < lines.length - 1 || finalEol ? [l, Buffer.from(eol)] : [l])))
         const preset = { ...getPreset(system), line: { ...getPreset(system).line, maxLineBytes: 512 } }
         const log = parseLog(joined, compileFormat(preset.format), preset.line)
@@ -83,7 +83,7 @@ describe("log parsing, fuzzed", () => {
         }
         for (const s of log.unparsed.samples) expect(s.line).toBeLessThanOrEqual(log.rawLines)
         fs.writeFileSync(file, joined)
-        const streamed = parseFile(file, { preset, write: false })
+        const streamed = await parseFile(file, { preset, write: false })
         expect({ lines: streamed.lines, rows: streamed.parsedLines, unparsed: streamed.unparsed.count })
           .toEqual({ lines: log.rawLines, rows: log.lineNo.length, unparsed: log.unparsed.count })
         rows += log.lineNo.length

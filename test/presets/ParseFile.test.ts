@@ -16,9 +16,9 @@ const readBack = (file: string) => {
 
 describe("parseFile", () => {
   for (const system of PRESET_NAMES) {
-    it(`${system}: writes LogHub's layout; re-read, it has LogHub's rows and columns and consistent templates`, () => {
+    it(`${system}: writes LogHub's layout; re-read, it has LogHub's rows and columns and consistent templates`, async () => {
       const out = path.join(dir, system)
-      const summary = parseFile(loghubLog(system), { preset: system, outDir: out })
+      const summary = await parseFile(loghubLog(system), { preset: system, outDir: out })
       expect(summary).toMatchObject({ preset: system, lines: 2000, parsedLines: 2000 })
       expect(summary.unparsed.count).toBe(0)
       expect(summary.structuredCsv).toBe(path.join(out, `${system}_2k.log_structured.csv`))
@@ -51,27 +51,27 @@ describe("parseFile", () => {
     })
   }
 
-  it("quotes cells with commas and quotes so they read back intact", () => {
+  it("quotes cells with commas and quotes so they read back intact", async () => {
     const file = path.join(dir, "quotes.log")
     fs.writeFileSync(file, "[10.30 16:49:06] a.exe - say \"hi\", then, \"\"bye\"\"\n[10.30 16:49:07] b.exe - plain\n")
-    const s = parseFile(file, { preset: "proxifier", outDir: path.join(dir, "quotes") })
+    const s = await parseFile(file, { preset: "proxifier", outDir: path.join(dir, "quotes") })
     const text = fs.readFileSync(s.structuredCsv!, "utf8")
     expect(text.split("\n")[1]).toContain("\"say \"\"hi\"\", then, \"\"\"\"bye\"\"\"\"\"")
     const back = readBack(s.structuredCsv!)
     expect(back.rows.map((r) => r[back.header.indexOf("Content")])).toEqual(["say \"hi\", then, \"\"bye\"\"", "plain"])
   })
 
-  it("an empty file gives two header-only CSVs and 0 lines", () => {
+  it("an empty file gives two header-only CSVs and 0 lines", async () => {
     const file = path.join(dir, "empty.log")
     fs.writeFileSync(file, "")
-    const s = parseFile(file, { preset: "HDFS", outDir: path.join(dir, "empty") })
+    const s = await parseFile(file, { preset: "HDFS", outDir: path.join(dir, "empty") })
     expect(s).toMatchObject({ lines: 0, parsedLines: 0, templates: 0 })
     expect(s.unparsed.count).toBe(0)
     expect(fs.readFileSync(s.structuredCsv!, "utf8")).toBe("LineId,Date,Time,Pid,Level,Component,Content,EventId,EventTemplate\n")
     expect(fs.readFileSync(s.templatesCsv!, "utf8")).toBe("EventId,EventTemplate,Occurrences\n")
   })
 
-  it("counts invalid UTF-8, NUL and over-long lines by reason and keeps them out of the CSVs", () => {
+  it("counts invalid UTF-8, NUL and over-long lines by reason and keeps them out of the CSVs", async () => {
     const good = (n: number, msg: string) => Buffer.from(`081109 2036${String(n).padStart(2, "0")} 148 INFO dfs.DataNode: ${msg}\n`)
     const file = path.join(dir, "bad.log")
     fs.writeFileSync(file, Buffer.concat([
@@ -82,7 +82,7 @@ describe("parseFile", () => {
       Buffer.from("not a log line\n"),
       good(6, "Receiving block blk_2 src: /10.0.0.3:1 dest: /10.0.0.4:2")
     ]))
-    const s = parseFile(file, { preset: "HDFS", outDir: path.join(dir, "bad") })
+    const s = await parseFile(file, { preset: "HDFS", outDir: path.join(dir, "bad") })
     expect(s).toMatchObject({ lines: 6, parsedLines: 2, templates: 1 })
     expect(s.unparsed.byReason).toEqual({ no_match: 1, invalid_utf8: 1, nul_byte: 1, too_long: 1 })
     expect(s.unparsed.samples.map((x) => [x.line, x.reason])).toEqual([[2, "invalid_utf8"], [3, "nul_byte"], [4, "too_long"], [5, "no_match"]])
@@ -95,39 +95,47 @@ describe("parseFile", () => {
     expect(all.includes("xxxxxxxx")).toBe(false)
   })
 
-  it("with encoding latin1 a legacy 8-bit log parses whole, written out as UTF-8", () => {
+  it("with encoding latin1 a legacy 8-bit log parses whole, written out as UTF-8", async () => {
     const file = path.join(dir, "latin1.log")
     fs.writeFileSync(file, Buffer.concat([Buffer.from("[10.30 16:49:06] caf"), Buffer.from([0xe9]), Buffer.from(".exe - open through proxy\n")]))
-    const strict = parseFile(file, { preset: "Proxifier", outDir: path.join(dir, "strict") })
+    const strict = await parseFile(file, { preset: "Proxifier", outDir: path.join(dir, "strict") })
     expect(strict.unparsed.byReason.invalid_utf8).toBe(1)
-    const s = parseFile(file, { preset: "Proxifier", outDir: path.join(dir, "latin1"), encoding: "latin1" })
+    const s = await parseFile(file, { preset: "Proxifier", outDir: path.join(dir, "latin1"), encoding: "latin1" })
     expect(s.unparsed.count).toBe(0)
     const back = readBack(s.structuredCsv!)
     expect(back.rows[0]![back.header.indexOf("Program")]).toBe("café.exe")
   })
 
-  it("an unknown preset or a missing file is a clear error and writes nothing", () => {
+  it("an unknown preset or a missing file is a clear error and writes nothing", async () => {
     const out = path.join(dir, "nothing")
-    expect(() => parseFile(loghubLog("HDFS"), { preset: "hdfs3", outDir: out })).toThrow(/Unknown preset "hdfs3"; the presets are: HDFS, Hadoop/)
-    expect(() => parseFile(path.join(dir, "missing.log"), { preset: "HDFS", outDir: out })).toThrow(/parse: cannot read .*missing\.log/)
+    await expect(parseFile(loghubLog("HDFS"), { preset: "hdfs3", outDir: out })).rejects.toThrow(/Unknown preset "hdfs3"; the presets are: HDFS, Hadoop/)
+    await expect(parseFile(path.join(dir, "missing.log"), { preset: "HDFS", outDir: out })).rejects.toThrow(/parse: cannot read .*missing\.log/)
     expect(fs.existsSync(out)).toBe(false)
   })
 
-  it("replaces earlier outputs whole and leaves no temporary files", () => {
+  it("stops at its signal, between chunks, and writes nothing", async () => {
+    const out = path.join(dir, "aborted")
+    const controller = new AbortController()
+    controller.abort(new Error("stop"))
+    await expect(parseFile(loghubLog("HDFS"), { preset: "HDFS", outDir: out, signal: controller.signal })).rejects.toThrow("stop")
+    expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([])
+  })
+
+  it("replaces earlier outputs whole and leaves no temporary files", async () => {
     const out = path.join(dir, "again")
-    parseFile(loghubLog("Apache"), { preset: "Apache", outDir: out })
-    const s = parseFile(loghubLog("Apache"), { preset: "Apache", outDir: out, name: "x" })
-    parseFile(loghubLog("Apache"), { preset: "Apache", outDir: out })
+    await parseFile(loghubLog("Apache"), { preset: "Apache", outDir: out })
+    const s = await parseFile(loghubLog("Apache"), { preset: "Apache", outDir: out, name: "x" })
+    await parseFile(loghubLog("Apache"), { preset: "Apache", outDir: out })
     expect(fs.readdirSync(out).sort()).toEqual(["Apache_2k.log_structured.csv", "Apache_2k.log_templates.csv", "x_structured.csv", "x_templates.csv"])
     expect(fs.readFileSync(s.structuredCsv!, "utf8")).toBe(fs.readFileSync(path.join(out, "Apache_2k.log_structured.csv"), "utf8"))
   })
 })
 
 describe("parseFile without writing", () => {
-  it("returns the summary and writes nothing", () => {
+  it("returns the summary and writes nothing", async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "logflow-nowrite-"))
     const before = fs.readdirSync(out)
-    const s = parseFile(path.join(process.env.FLOW_DATA_ROOT!, "loghub-2k/HDFS/HDFS_2k.log"), { preset: "HDFS", outDir: out, write: false })
+    const s = await parseFile(path.join(process.env.FLOW_DATA_ROOT!, "loghub-2k/HDFS/HDFS_2k.log"), { preset: "HDFS", outDir: out, write: false })
     expect(s.structuredCsv).toBeNull()
     expect(s.lines).toBe(2000)
     expect(s.templates).toBeGreaterThan(0)

@@ -3,7 +3,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { type DigestMemo, digestMemo, fileDigest, MAX_DIGESTS } from "../../src/sources/Source.ts"
+import { type DigestMemo, digestMemo, fileDigest, fileDigestAsync, MAX_DIGESTS } from "../../src/sources/Source.ts"
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex")
 /**
@@ -125,5 +125,15 @@ describe("fileDigest with a memo file", () => {
     expect(memo.known.has("/old/1")).toBe(true)
     expect(memo.known.has(t.file)).toBe(true)
   })
-})
 
+  it("hashes asynchronously to the same digest, remembered alike, and stops at its signal", async () => {
+    const t = setup()
+    writeAged(t.file, "y".repeat(10 << 20), 60_000) // 10 MiB: more than one 4 MiB read
+    const memo = digestMemo()
+    expect(await fileDigestAsync(t.file, memo)).toEqual(fileDigest(t.file))
+    expect(memo.known.has(t.file)).toBe(true)
+    const controller = new AbortController()
+    controller.abort(new Error("stop"))
+    await expect(fileDigestAsync(t.file, digestMemo(), controller.signal)).rejects.toThrow("stop")
+  })
+})

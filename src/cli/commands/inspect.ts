@@ -33,7 +33,7 @@ export interface InspectOptions {
 export const inspectDataset = Effect.fn("Inspect.inspectDataset")(function*(options: InspectOptions) {
   const store = yield* ArtifactStore
   const dataset = yield* loadDatasetFile(options.file)
-  const digests = yield* resolveSourceList(options.sources, datasetSources(dataset), datasetSourceOrigins(dataset, options.file))
+  const digests = yield* resolveSourceList(options.sources, datasetSources(dataset), datasetSourceOrigins(dataset, options.file), { hashAsync: true })
   const cache = options.sources.digestFile === undefined ? undefined : path.dirname(options.sources.digestFile)
   yield* precheckDatasets([{ dataset, file: options.file }], digests, options.sources, { answersFile: cache === undefined ? undefined : path.join(cache, "prechecks.json") })
   const { nodes, datasets } = buildDatasetPlan([dataset], digests)

@@ -19,10 +19,18 @@ export const parseCommand = Command.make(
   },
   Effect.fn("cli.parse")(function*(args) {
     const out = Option.getOrUndefined(args.out)
-    const summary = yield* Effect.try({
-      try: () => parseFile(args.file, { preset: args.preset, ...(out === undefined ? { write: false } : { outDir: out }) }),
-      catch: (e) => (e instanceof Error ? e : new Error(String(e)))
-    })
+    // Read asynchronously, chunk by chunk: Ctrl-C aborts it at the next chunk, and the command
+    // waits for it to remove its temporary files before it ends, writing nothing.
+    const controller = new AbortController()
+    const parsing = parseFile(args.file, { preset: args.preset, signal: controller.signal, ...(out === undefined ? { write: false } : { outDir: out }) })
+    const summary = yield* Effect.tryPromise({ try: () => parsing, catch: (e) => (e instanceof Error ? e : new Error(String(e))) }).pipe(
+      Effect.onInterrupt(() =>
+        Effect.promise(() => {
+          controller.abort(new Error("interrupted"))
+          return parsing.catch(() => undefined)
+        })
+      )
+    )
     const view = {
       file: summary.file,
       preset: summary.preset,
