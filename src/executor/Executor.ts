@@ -6,6 +6,7 @@
  * so any executor computes the same bytes.
  */
 import { Context, type Effect, Schema } from "effect"
+import { StageConfigError } from "../tasks/Task.ts"
 
 /** A stage invocation as it crosses a thread (or machine) boundary. */
 export interface StageJob {
@@ -37,12 +38,29 @@ export interface StageOutput {
   readonly computeMs: number
 }
 
-/** A stage threw, or the thread (or machine) that ran it died. */
+/** What a `StageConfigError` names: dotted dataset keys and what is wrong. */
+export interface ConfigProblem {
+  readonly keys: ReadonlyArray<string>
+  readonly detail: string
+}
+
+/**
+ * A stage threw, or the thread (or machine) that ran it died. `config`: it threw a
+ * `StageConfigError`, the dataset's config is at odds with its data (bad input, exit 2).
+ */
 export class StageError extends Schema.TaggedError<StageError>()("StageError", {
   stage: Schema.String,
   message: Schema.String,
-  stack: Schema.optional(Schema.String)
+  stack: Schema.optional(Schema.String),
+  config: Schema.optional(Schema.Struct({ keys: Schema.Array(Schema.String), detail: Schema.String }))
 }) {}
+
+/** A StageError's fields for what a stage threw, as plain data that crosses a thread. */
+export const failureOf = (e: unknown): { readonly message: string; readonly stack?: string; readonly config?: ConfigProblem } => ({
+  message: e instanceof Error ? e.message : String(e),
+  ...(e instanceof Error && e.stack !== undefined ? { stack: e.stack } : {}),
+  ...(e instanceof StageConfigError ? { config: { keys: [...e.keys], detail: e.detail } } : {})
+})
 
 /** A submitted job. */
 export interface Submission {

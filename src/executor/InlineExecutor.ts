@@ -4,18 +4,13 @@
  */
 import { Effect, Layer } from "effect"
 import { executeStage, submitIn } from "./Execute.ts"
-import { Executor, type JobHooks, type StageJob, StageError } from "./Executor.ts"
+import { Executor, failureOf, type JobHooks, type StageJob, StageError } from "./Executor.ts"
 
 /** Run one job on the calling thread. */
 export const runInline = (job: StageJob, hooks: JobHooks) =>
   Effect.tryPromise({
     try: () => executeStage(job, hooks.progress, hooks.checkpoint),
-    catch: (e) =>
-      new StageError({
-        stage: job.stage,
-        message: e instanceof Error ? e.message : String(e),
-        ...(e instanceof Error && e.stack !== undefined ? { stack: e.stack } : {})
-      })
+    catch: (e) => new StageError({ stage: job.stage, ...failureOf(e) })
   })
 
 /** Every job on the calling thread. */

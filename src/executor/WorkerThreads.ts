@@ -16,14 +16,14 @@ import { projectRoot, snapshotDir } from "../runtime/ProjectRoot.ts"
 import { type BoundedMemo, memoSpec, WarmState, type WarmStateShape } from "../runtime/WarmState.ts"
 import { stageByName } from "../tasks/stages.ts"
 import { submitIn } from "./Execute.ts"
-import { Executor, type JobHooks, type StageJob, StageError, type StageOutput } from "./Executor.ts"
+import { type ConfigProblem, Executor, type JobHooks, type StageJob, StageError, type StageOutput } from "./Executor.ts"
 import { runInline } from "./InlineExecutor.ts"
 
 type Reply =
   | { readonly id: number; readonly type: "progress"; readonly fraction: number; readonly message?: string }
   | { readonly id: number; readonly type: "checkpoint"; readonly step: number; readonly bytes: Uint8Array }
   | { readonly id: number; readonly type: "done"; readonly bytes: Uint8Array; readonly summary: unknown; readonly computeMs: number }
-  | { readonly id: number; readonly type: "failed"; readonly message: string; readonly stack: string }
+  | { readonly id: number; readonly type: "failed"; readonly message: string; readonly stack: string; readonly config?: ConfigProblem }
 
 /** Idle workers kept in the warm state (each holds its loaded code, tens of MiB): at most 8. */
 const idleWorkers = memoSpec<number, Worker>("idle-workers", Math.min(os.availableParallelism(), 8), (w) => void w.terminate())
@@ -123,7 +123,7 @@ export const layer = (options: WorkerThreadsOptions): Layer.Layer<Executor> =>
             cleanup()
             idle.push(w)
             if (r.type === "done") resume(Effect.succeed({ bytes: r.bytes, summary: r.summary, computeMs: r.computeMs }))
-            else resume(Effect.fail(new StageError({ stage: job.stage, message: r.message, stack: r.stack })))
+            else resume(Effect.fail(new StageError({ stage: job.stage, message: r.message, stack: r.stack, ...(r.config === undefined ? {} : { config: r.config }) })))
           }
           const onError = (e: Error) => {
             cleanup()

@@ -6,7 +6,7 @@
  */
 import { parentPort } from "node:worker_threads"
 import { executeStage } from "./Execute.ts"
-import type { StageJob } from "./Executor.ts"
+import { failureOf, type StageJob } from "./Executor.ts"
 
 const serve = (): void => {
   const port = parentPort
@@ -41,13 +41,7 @@ const serve = (): void => {
     const checkpoint = (step: number, bytes: Uint8Array) => port.postMessage({ id: msg.id, type: "checkpoint", step, bytes }, transferable(bytes))
     executeStage(msg.job, progress, checkpoint).then(
       (out) => port.postMessage({ id: msg.id, type: "done", bytes: out.bytes, summary: out.summary, computeMs: out.computeMs }, transferable(out.bytes)),
-      (e: unknown) =>
-        port.postMessage({
-          id: msg.id,
-          type: "failed",
-          message: e instanceof Error ? e.message : String(e),
-          stack: e instanceof Error ? (e.stack ?? "") : ""
-        })
+      (e: unknown) => port.postMessage({ id: msg.id, type: "failed", stack: "", ...failureOf(e) })
     )
   })
 }

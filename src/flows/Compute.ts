@@ -8,7 +8,7 @@
 import { Effect, Option } from "effect"
 import { type ArtifactStore, CacheError } from "../cache/ArtifactStore.ts"
 import type { Executor, StageJob } from "../executor/Executor.ts"
-import { type Node, type NodeInputs, upstreamKeys } from "../tasks/Task.ts"
+import { type Node, type NodeInputs, stageVersion, upstreamKeys } from "../tasks/Task.ts"
 import { checkpointWriter, clearCheckpoints, latestCheckpoint } from "./Checkpoints.ts"
 import type { FlowEvents } from "./Events.ts"
 import type { RunLog } from "./RunLog.ts"
@@ -48,7 +48,7 @@ export const computeNode = (n: Node, label: string, inputs: StageJob["inputs"], 
     const out = yield* submitted.await.pipe(Effect.ensuring(writer?.flush ?? Effect.void))
     const meta = yield* c.store.put(n.key, {
       stage: n.stage.name,
-      version: n.stage.version,
+      version: stageVersion(n),
       params: n.params,
       inputs: upstreamKeys(n.inputs),
       ...(n.salt === undefined ? {} : { salt: n.salt }),

@@ -2,6 +2,7 @@
  * How the nodes and runs of a flow ended, as the runner reports them: a node cached, done,
  * failed or skipped; a run's result folder written, already complete, or failed.
  */
+import type { ConfigProblem } from "../executor/Executor.ts"
 
 /** How a node ended in this flow. */
 export type NodeStatus = "cached" | "done" | "failed" | "skipped"
@@ -9,6 +10,8 @@ export type NodeStatus = "cached" | "done" | "failed" | "skipped"
 export interface NodeOutcome {
   readonly status: NodeStatus
   readonly error?: string
+  /** A failed node's stage found the dataset's config at odds with its data (`StageConfigError`). */
+  readonly config?: ConfigProblem
 }
 
 /** How a run ended in this flow. */

@@ -27,7 +27,7 @@ import { sourceStage } from "../tasks/SourceStage.ts"
 import type { SourceFile } from "../artifacts/Source.ts"
 import { splitStage } from "../tasks/SplitStage.ts"
 import { stages } from "../tasks/stages.ts"
-import { node, type Node, upstream } from "../tasks/Task.ts"
+import { node, type Node, stageVersion, upstream } from "../tasks/Task.ts"
 import { type Digests, sourcesOf } from "../config/Sources.ts"
 import { type DatasetConfig, isSessionDataset } from "../config/Dataset.ts"
 import type { RunSpec } from "../config/RunSpec.ts"
@@ -101,7 +101,8 @@ export const buildPlan = (runs: ReadonlyArray<RunSpec>, digests: Digests): Plan 
       run_settings: spec.run,
       axes: spec.axes,
       sources: sourcesOf([spec]).map((p) => ({ source: describeSource(p), ...digests.get(describeSource(p)) })),
-      stage_versions: Object.fromEntries(Object.values(stages).map((s) => [s.name, s.version]))
+      // A stage whose version depends on its params (group: a pattern with a capture group) records this run's.
+      stage_versions: Object.fromEntries(Object.values(stages).map((s) => [s.name, dn.group !== undefined && s.name === dn.group.stage.name ? stageVersion(dn.group) : s.version]))
     }
     return {
       spec,

@@ -9,10 +9,11 @@ export interface RetryPolicy {
   readonly retryDelayMs: number
 }
 
-/** `attempt`, retried by `policy` (none: once). */
+/** `attempt`, retried by `policy` (none: once) while `retryable` says its error may pass. */
 export const withRetries = <A, E>(
   attempt: Effect.Effect<A, E>,
   policy: RetryPolicy | undefined,
+  retryable: (error: E) => boolean,
   onRetry: (failure: number, error: E) => void
 ): Effect.Effect<A, E> => {
   if (policy === undefined || policy.retries === 0) return attempt
@@ -22,10 +23,10 @@ export const withRetries = <A, E>(
       Effect.tapError((e: E) =>
         Effect.sync(() => {
           failures++
-          if (failures <= policy.retries) onRetry(failures, e)
+          if (failures <= policy.retries && retryable(e)) onRetry(failures, e)
         })
       ),
-      Effect.retry({ times: policy.retries, schedule: Schedule.spaced(Duration.millis(policy.retryDelayMs)) })
+      Effect.retry({ times: policy.retries, schedule: Schedule.spaced(Duration.millis(policy.retryDelayMs)), while: retryable })
     )
   })
 }

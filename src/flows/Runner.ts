@@ -9,7 +9,7 @@
 import { Deferred, Effect, Semaphore } from "effect"
 import { ArtifactStore } from "../cache/ArtifactStore.ts"
 import { type Hold, holdKeys, Leases } from "../cache/Leases.ts"
-import { Executor } from "../executor/Executor.ts"
+import { type ConfigProblem, Executor, StageError } from "../executor/Executor.ts"
 import { CliStart } from "../runtime/Terminal.ts"
 import { type Node, upstream } from "../tasks/Task.ts"
 import { claimOrWait } from "./Claims.ts"
@@ -86,8 +86,9 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
       const error = errorText(e)
       log.note(n, `failed: ${error}`)
       failedKeys.set(n.key, error)
+      const config = configProblemOf(e)
       return events.emit({ _tag: "StageFailed", key: n.key, stage: n.stage.name, label: labelOf(n), error }).pipe(
-        Effect.as({ status: "failed", error } satisfies NodeOutcome)
+        Effect.as({ status: "failed", error, ...(config === undefined ? {} : { config }) } satisfies NodeOutcome)
       )
     })
 
@@ -112,9 +113,10 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
       log.note(n, `waits: pid ${by.pid} on ${by.host} computes it`)
     })
 
-  // Claimed (or uncached): compute, retried by the stage's policy; the claim ends with the attempt.
+  // Claimed (or uncached): compute, retried by the stage's policy (not a config error: it would
+  // fail the same way); the claim ends with the attempt.
   const run = (n: Node) =>
-    withRetries(attempt(n), options.retries?.get(n.stage.name), (failures, e) =>
+    withRetries(attempt(n), options.retries?.get(n.stage.name), (e) => configProblemOf(e) === undefined, (failures, e) =>
       log.note(n, `attempt ${failures} failed: ${errorText(e)}; retrying in ${options.retries?.get(n.stage.name)?.retryDelayMs} ms`)).pipe(
       Effect.as({ status: "done" } satisfies NodeOutcome),
       Effect.ensuring(leases.unclaim(n.key, holder).pipe(Effect.ignore)),
@@ -173,3 +175,6 @@ const walk = Effect.fn("Runner.runPlan")(function*(plan: Plan, options: RunnerOp
 })
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+/** What a stage that threw a `StageConfigError` named, else undefined. */
+const configProblemOf = (e: unknown): ConfigProblem | undefined => (e instanceof StageError ? e.config : undefined)

@@ -4,6 +4,11 @@
  * belongs to each of them; sequences come out in order of first appearance, which is
  * chronological because rows are scanned in log order. Two passes over flat typed arrays.
  *
+ * The entity id is the whole match, or, when the pattern has a capturing group (numbered or
+ * named; `(?:...)` does not count), the text of its first capturing group: `\[instance:
+ * ([0-9a-f-]{36})\]` keys sessions by the bare UUID. A match in which that group took no part
+ * is skipped.
+ *
  * Fast path: a pattern that is an ASCII literal prefix followed by digits (`blk_-?\d+`,
  * `job_\d+`, `id=[0-9]+`) is matched by scanning the UTF-8 content blob bytes directly
  * (Boyer-Moore-Horspool on the prefix, row by row), and ids are hashed as byte ranges, so no
@@ -19,7 +24,10 @@ import { ByteInterner } from "../artifacts/ByteInterner.ts"
 
 /** Options of `groupByEntity`; config spelling in brackets. */
 export interface GroupByEntityOptions {
-  /** Regular expression source matching one entity id, e.g. `blk_-?\\d+` [`pattern`]. */
+  /**
+   * Regular expression source matching one entity id, e.g. `blk_-?\\d+` [`pattern`]; with a
+   * capturing group, the first group's text is the id.
+   */
   readonly pattern: string
 }
 
@@ -32,9 +40,10 @@ export interface LiteralDigitsPattern {
 /**
  * One sequence per distinct entity matched by `opts.pattern` in the rows' content, rows in log
  * order, sequences ordered by their first row (ties: by position in that row). An entity named
- * twice in one row counts that row once. Ids are the matched strings; labels are all
- * LABEL_UNKNOWN. Throws naming `pattern` when it is invalid, matches an empty string, or
- * matches no row of a non-empty log.
+ * twice in one row counts that row once. Ids are the matched strings (the first capturing
+ * group's, when the pattern has one); labels are all LABEL_UNKNOWN. Throws naming `pattern` when
+ * it is invalid, matches (or its first group captures) an empty string, or finds no entity in a
+ * non-empty log.
  */
 export const groupByEntity = (parsed: ParsedLog, templated: TemplatedLog, opts: GroupByEntityOptions): Sequences => {
   const regex = compilePattern(opts.pattern)
@@ -45,10 +54,13 @@ export const groupByEntity = (parsed: ParsedLog, templated: TemplatedLog, opts: 
   if (templated.templateIds.length !== n) {
     throw new Error(`groupByEntity: templateIds has ${templated.templateIds.length} rows but the parsed log has ${n}`)
   }
-  const fast = literalDigitsPattern(opts.pattern)
-  const found = fast !== undefined ? scanLiteralDigits(parsed.content, fast) : scanRegex(parsed.content, regex, opts.pattern)
+  const grouped = captureGroupCount(opts.pattern) > 0
+  // The byte scanner knows whole matches only: a pattern with a capturing group never takes it.
+  const fast = grouped ? undefined : literalDigitsPattern(opts.pattern)
+  const found = fast !== undefined ? scanLiteralDigits(parsed.content, fast) : scanRegex(parsed.content, regex, opts.pattern, grouped)
   if (found.count === 0 && n > 0) {
-    throw new Error(`groupByEntity: pattern ${JSON.stringify(opts.pattern)} matched no line of the ${n} parsed rows; check it against the log's content`)
+    const what = grouped ? "found no entity (its first capturing group took part in no match)" : "matched no line"
+    throw new Error(`groupByEntity: pattern ${JSON.stringify(opts.pattern)} ${what} of the ${n} parsed rows; check it against the log's content`)
   }
 
   // Counting sort of the (row, entity) pairs by entity; stable, so each entity's rows stay in log order.
@@ -68,6 +80,13 @@ export const groupByEntity = (parsed: ParsedLog, templated: TemplatedLog, opts: 
   }
   return { ids: found.ids, offsets: seqOffsets, rows, events, labels: new Int8Array(count).fill(LABEL_UNKNOWN) }
 }
+
+/**
+ * How many capturing groups `pattern` has (numbered and named; `(?:...)`, lookarounds and escaped
+ * parentheses do not count), read from the RegExp engine itself: the alternative `|` matches the
+ * empty string, and the match array has one slot per group. Throws if the pattern does not compile.
+ */
+export const captureGroupCount = (pattern: string): number => new RegExp(`${pattern}|`).exec("")!.length - 1
 
 /**
  * The fast-path form of a pattern, or undefined: `<prefix>\d+`, `<prefix>-?\d+` (or `[0-9]+`),
@@ -116,7 +135,8 @@ class PairList {
   }
 }
 
-const scanRegex = (content: StringColumn, regex: RegExp, pattern: string): Found => {
+/** Every match of `regex` in each row; the id is the whole match, or the first group's text when `grouped`. */
+const scanRegex = (content: StringColumn, regex: RegExp, pattern: string, grouped: boolean): Found => {
   const entityIndex = new Map<string, number>()
   const entityIds: Array<string> = []
   const n = content.offsets.length - 1
@@ -127,9 +147,14 @@ const scanRegex = (content: StringColumn, regex: RegExp, pattern: string): Found
     const text = decoder.decode(blob.subarray(offsets[row]!, offsets[row + 1]!))
     regex.lastIndex = 0
     for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
-      const id = m[0]
+      const id = grouped ? m[1] : m[0]
+      // An empty match (a lookahead holding the group) would be found again at the same place.
+      if (grouped && m[0].length === 0) regex.lastIndex++
+      // The first group took no part in this match: no entity here.
+      if (id === undefined) continue
       if (id.length === 0) {
-        throw new Error(`groupByEntity: pattern ${JSON.stringify(pattern)} matched an empty string; it must match a non-empty entity id`)
+        const what = grouped ? "'s first capturing group captured an empty string" : " matched an empty string"
+        throw new Error(`groupByEntity: pattern ${JSON.stringify(pattern)}${what}; it must match a non-empty entity id`)
       }
       let entity = entityIndex.get(id)
       if (entity === undefined) {

@@ -93,6 +93,38 @@ export const applyEntityLabels = (seqs: Sequences, labels: ReadonlyMap<string, 0
   return { sequences: { ...seqs, labels: out }, unlabeled }
 }
 
+/**
+ * Why entity ids and a label file's ids never meet, for an error when no sequence received a
+ * label: an id of each side, and, where one side's ids hold the other's as a token (the grouping
+ * found `[instance: ID]`, the file lists `ID`), which one. Looks at the first 1,000 ids of each side.
+ */
+export const describeIdMismatch = (ids: StringColumn, labels: ReadonlyMap<string, 0 | 1>): string => {
+  const SAMPLE = 1000
+  const found = Array.from({ length: Math.min(SAMPLE, stringCount(ids)) }, (_, i) => stringAt(ids, i))
+  const listed = [...labels.keys()].slice(0, SAMPLE)
+  const parts = [
+    `the grouping found ids like ${JSON.stringify(found[0] ?? "")}`,
+    listed.length === 0 ? "the label file lists no id" : `the label file lists ids like ${JSON.stringify(listed[0])}`
+  ]
+  const inside = (outer: ReadonlyArray<string>, inner: ReadonlySet<string> | ReadonlyMap<string, unknown>) => {
+    for (const o of outer) for (const token of o.split(ID_SEPARATORS)) if (token !== o && inner.has(token)) return { outer: o, inner: token }
+    return undefined
+  }
+  const example = (pair: { readonly outer: string; readonly inner: string }) =>
+    pair.outer === found[0] || pair.outer === listed[0] ? "" : ` (${JSON.stringify(pair.inner)} in ${JSON.stringify(pair.outer)})`
+  const labelInEntity = inside(found, labels)
+  const entityInLabel = labelInEntity === undefined ? inside(listed, new Set(found)) : undefined
+  if (labelInEntity !== undefined) {
+    parts.push(`the label file's ids sit inside the grouping's${example(labelInEntity)}: a capturing group around the id in the grouping's pattern makes its first group the entity`)
+  } else if (entityInLabel !== undefined) {
+    parts.push(`the grouping's ids sit inside the label file's${example(entityInLabel)}`)
+  }
+  return parts.join("; ")
+}
+
+/** What separates the id inside a longer id: `[instance: ID]`, `path/ID`, `ID,rest`. */
+const ID_SEPARATORS = /[\s[\](){}<>,;:='"/|]+/
+
 /** How a window's label follows from its lines [`window_label`]. */
 export type WindowLabelRule =
   /** Anomalous iff at least one line is anomalous (the default). */

@@ -6,7 +6,7 @@
 import { Effect, Schema } from "effect"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import { fixedWindows } from "../sequences/FixedWindow.ts"
-import { groupByEntity } from "../sequences/GroupByEntity.ts"
+import { captureGroupCount, groupByEntity } from "../sequences/GroupByEntity.ts"
 import { groupByField } from "../sequences/GroupByField.ts"
 import { streamChunks } from "../sequences/StreamChunks.ts"
 import { timeWindows } from "../sequences/TimeWindow.ts"
@@ -19,7 +19,10 @@ const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 export const GroupParams = Schema.Union([
   closedStruct({
     type: Schema.Literal("entity"),
-    /** Regex source of the entity id in Content, e.g. `blk_-?\d+` (a row naming several ids belongs to each). */
+    /**
+     * Regex source of the entity id in Content, e.g. `blk_-?\d+` (a row naming several ids belongs
+     * to each); with a capturing group, the first group's text is the id.
+     */
     pattern: Schema.optionalKey(Schema.NonEmptyString),
     /** Or a header field whose value is the entity, e.g. BGL's `Node`. */
     field: Schema.optionalKey(Schema.NonEmptyString)
@@ -48,9 +51,26 @@ export const GroupParams = Schema.Union([
 ])
 export type GroupParams = typeof GroupParams.Type
 
+/**
+ * Whether an entity pattern has a capturing group, whose first group is then the entity id (from
+ * group version 4; version 3 took the whole match). False for a pattern that does not compile
+ * (the stage reports it).
+ */
+const capturesEntity = (params: GroupParams): boolean => {
+  if (params.type !== "entity" || params.pattern === undefined) return false
+  try {
+    return captureGroupCount(params.pattern) > 0
+  } catch {
+    return false
+  }
+}
+
 export const groupStage = defineStage<GroupParams, { readonly parsed: ParsedLog; readonly templates: TemplatedLog }, GroupedSequences>({
   name: "group",
   version: "3",
+  // Only a pattern with a capturing group groups differently since the first group became the
+  // entity: its nodes (and runs) get new keys, every other grouping keeps version 3 and its cache.
+  versionFor: (params) => (capturesEntity(params) ? "4" : "3"),
   params: GroupParams,
   cpu: true,
   run: (params, { parsed, templates: templated }) => {

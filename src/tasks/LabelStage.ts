@@ -2,17 +2,18 @@
  * Stage `label`: attach a label to every sequence, from an entity label CSV (e.g. HDFS block
  * labels), from a per-line parsed field (BGL: `-` is normal; a window is anomalous when any of
  * its lines is, or when at least `window_anomaly_fraction` of them are), or none (all unknown;
- * unsupervised runs still score).
+ * unsupervised runs still score). A label file none of whose ids is an entity the grouping found
+ * (every sequence unknown) is a config error (`StageConfigError`) naming the grouping and label keys.
  */
 import { Effect, Schema } from "effect"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
-import { applyEntityLabels, applyLineLabels, labelHistogram, lineLabels, parseEntityLabelCsv } from "../sequences/Labels.ts"
+import { applyEntityLabels, applyLineLabels, describeIdMismatch, labelHistogram, lineLabels, parseEntityLabelCsv } from "../sequences/Labels.ts"
 import { LABEL_UNKNOWN } from "../artifacts/Sequences.ts"
 import type { ParsedLog } from "../artifacts/Log.ts"
 import type { GroupedSequences } from "../artifacts/Sequences.ts"
-import { SourceParams, readSourceText } from "../sources/Source.ts"
+import { describeSource, SourceParams, readSourceText } from "../sources/Source.ts"
 import type { SourceFile } from "../artifacts/Source.ts"
-import { defineStage } from "./Task.ts"
+import { defineStage, StageConfigError } from "./Task.ts"
 import type { LabelledSequences } from "../artifacts/Sequences.ts"
 
 export const LabelParams = Schema.Union([
@@ -60,7 +61,18 @@ export const labelStage = defineStage<
           anomalyValues: params.anomaly_values,
           normalValues: params.normal_values
         })
-        return { ...applyEntityLabels(seqs, labels), ...context }
+        const labelled = applyEntityLabels(seqs, labels)
+        const count = labelled.sequences.labels.length
+        if (count > 0 && labelled.unlabeled === count) {
+          // Every sequence unknown: the runs would score but never evaluate. The config is wrong, not the code.
+          throw new StageConfigError(
+            ["grouping", "labels.source", "labels.entity_column"],
+            `no sequence received a label: none of the ${count} entity ids the grouping found is in column ` +
+              `${JSON.stringify(params.entity_column)} of the label file ${describeSource(params.source)} (${labels.size} ids); ` +
+              describeIdMismatch(seqs.ids, labels)
+          )
+        }
+        return { ...labelled, ...context }
       }
       case "line_field":
         return {

@@ -51,6 +51,11 @@ export interface Stage<P, I extends Inputs, O> {
   readonly name: string
   /** Bump when the output for the same params and inputs changes. */
   readonly version: string
+  /**
+   * The version for these params, where a change altered the output of some params only (the
+   * others keep `version`, so their keys and results stay); see `stageVersion`.
+   */
+  readonly versionFor?: (params: P) => string
   /** Decodes and validates the params (unknown keys rejected, defaults applied). */
   readonly params: Schema.Codec<P, unknown>
   /** Run in a worker thread (CPU-heavy) rather than on the main thread. */
@@ -72,6 +77,7 @@ export interface Stage<P, I extends Inputs, O> {
 export interface AnyStage {
   readonly name: string
   readonly version: string
+  versionFor?(params: unknown): string
   readonly params: Schema.Codec<unknown, unknown>
   readonly cpu: boolean
   checkpoints?(params: unknown): boolean
@@ -131,13 +137,34 @@ export const node = <P, I extends Inputs, O>(
   const erased = eraseStage(stage)
   const base = { stage: erased, params, inputs: named, ...(salt === undefined ? {} : { salt }) }
   try {
-    const key = stageKey({ stage: stage.name, version: stage.version, params, inputs: keyInputs, ...(salt === undefined ? {} : { salt }) })
+    const key = stageKey({ stage: stage.name, version: stage.versionFor?.(params) ?? stage.version, params, inputs: keyInputs, ...(salt === undefined ? {} : { salt }) })
     return blocked === undefined ? { ...base, key } : { ...base, key, uncached: `upstream ${blocked.stage.name} runs uncached` }
   } catch (e) {
     // A parameter JSON cannot represent exactly (a non-finite number, a BigInt): run uncached
     // under a key of this plan alone, rather than fail the plan (Prefect's NO_CACHE fallback).
     const reason = `its key cannot be computed (${e instanceof Error ? e.message.replace(/^canonicalJson: /, "") : String(e)}); it runs uncached`
     return { ...base, key: `uncached-${stage.name}-${randomUUID()}`, uncached: reason }
+  }
+}
+
+/** The code version a node's key is formed with: its stage's `versionFor` its params, else the stage's `version`. */
+export const stageVersion = (n: { readonly stage: AnyStage; readonly params: unknown }): string => n.stage.versionFor?.(n.params) ?? n.stage.version
+
+/**
+ * Thrown by a stage that finds its dataset's config at odds with the data it read (say, no
+ * sequence matched any id of the label file): bad input rather than a failure of the code, so the
+ * run ends with a config error (exit 2) naming `keys`, dotted keys of the dataset config
+ * (`grouping` stands for the grouping's own keys), in the dataset file of each run that reads the
+ * node. `detail` says what is wrong, the message prefixes it with the keys.
+ */
+export class StageConfigError extends Error {
+  readonly keys: ReadonlyArray<string>
+  readonly detail: string
+  constructor(keys: ReadonlyArray<string>, detail: string) {
+    super(`${keys.join(", ")}: ${detail}`)
+    this.name = "StageConfigError"
+    this.keys = keys
+    this.detail = detail
   }
 }
 
@@ -150,6 +177,7 @@ export const eraseStage = <P, I extends Inputs, O>(stage: Stage<P, I, O>): AnySt
   version: stage.version,
   params: stage.params as Schema.Codec<unknown, unknown>,
   cpu: stage.cpu,
+  ...(stage.versionFor === undefined ? {} : { versionFor: (params: unknown) => stage.versionFor!(params as P) }),
   ...(stage.checkpoints === undefined ? {} : { checkpoints: (params: unknown) => stage.checkpoints!(params as P) }),
   run: (params, inputs, ctx) => stage.run(params as P, inputs as I, ctx),
   ...(stage.summarize === undefined

@@ -3,6 +3,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { copyConfigs, dataRoot, flow, resultFolders, stageLines, tmpDir } from "./helpers.ts"
+import { CAPTURED, instanceRegistry, WHOLE } from "../flows/instanceFixture.ts"
 
 const edit = (dir: string, file: string, f: (s: string) => string) => {
   const p = path.join(dir, file)
@@ -116,6 +117,47 @@ describe("flow run with bad input", () => {
     expect(st.stdout).toMatch(/^failed\s+hdfs-nb\.naive_bayes\s+[0-9a-f]{16}\s+stage label failed: /m)
     expect(st.stdout).toContain("4 runs: 2 complete, 0 missing, 2 failed")
     expect(st.stdout).toContain(`rerun: flow run ${path.join(dir, "registry.toml")} --run hdfs-freq.template_frequency --run hdfs-nb.naive_bayes --results-dir ${results} --data-root ${dataRoot()}`)
+  })
+})
+
+describe("flow run where no sequence receives a label", () => {
+  // Real OpenStack_2k lines grouped by VM instance, a SYNTHETIC label file keyed by the bare UUID.
+  it("exits 2 naming the grouping and label keys when the pattern's whole match is the entity; with the UUID as its capture group the labels attach", () => {
+    const whole = instanceRegistry(WHOLE)
+    const cache = tmpDir()
+    const results = tmpDir()
+    const args = ["--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", results]
+    const r = flow(["run", whole.registry, ...args])
+    expect(r.code).toBe(2)
+    const errors = r.stderr.trim().split("\n")
+    expect(errors).toHaveLength(1)
+    expect(errors[0]!.startsWith(`error: ${whole.dataset}: grouping.pattern, labels.source, labels.entity_column: no sequence received a label: none of the 22 entity ids`)).toBe(true)
+    expect(errors[0]).toContain(`the grouping found ids like "[instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d]"; the label file lists ids like "b9000564-fe1a-409b-b8cc-1e88b294cd1d"`)
+    expect(errors[0]).toContain("a capturing group around the id in the grouping's pattern makes its first group the entity")
+    expect(errors[0]!.endsWith(`(grouping.pattern = '${WHOLE}', labels.entity_column = 'InstanceId')`)).toBe(true)
+    expect(r.stdout).toMatch(/FAILED\s+label openstack \[[0-9a-f]{12}\]: grouping, labels\.source, labels\.entity_column: no sequence received a label/)
+    // Before any fit: nothing past the group stage ran or is cached, the label stage was not retried,
+    // and the run has its failure record (complete, with its manifest), no metrics and no temporary folder.
+    expect(stageLines(r.stdout, "done").filter((l) => /^(label|split|fit|score|evaluate) /.test(l))).toEqual([])
+    expect(cacheEntries(cache).map((e) => e.stage).sort()).toEqual(["group", "mine", "parse", "source", "source"])
+    const folder = resultFolders(results).get("os-freq.template_frequency")!
+    expect(fs.readdirSync(folder).sort()).toEqual(["environment.json", "manifest.json", "run.log", "run_config.json", "status.json"])
+    expect(JSON.parse(fs.readFileSync(path.join(folder, "status.json"), "utf8"))).toMatchObject({ status: "failed", stage: "label" })
+    expect(fs.readFileSync(path.join(folder, "run.log"), "utf8")).not.toMatch(/attempt \d failed/)
+    expect(fs.readdirSync(path.dirname(folder)).filter((f) => f.includes(".tmp-"))).toEqual([])
+    // A rerun fails the same way (nothing of the failure was cached).
+    expect(flow(["run", whole.registry, ...args]).code).toBe(2)
+
+    const captured = instanceRegistry(CAPTURED)
+    const okResults = tmpDir()
+    const ok = flow(["run", captured.registry, "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", okResults])
+    expect(ok.stderr).toBe("")
+    expect(ok.code).toBe(0)
+    // Parse and mine are shared with the failed flow; the grouping by capture group is new.
+    expect(stageLines(ok.stdout, "cached")).toEqual(expect.arrayContaining(["parse openstack", "mine openstack"]))
+    const metrics = JSON.parse(fs.readFileSync(path.join(resultFolders(okResults).get("os-freq.template_frequency")!, "metrics.json"), "utf8"))
+    expect(metrics.headline.status).toBe("valid")
+    expect(metrics.headline.evaluated).toBe(11)
   })
 })
 

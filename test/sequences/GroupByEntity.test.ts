@@ -1,6 +1,6 @@
 import * as fs from "node:fs"
 import { describe, expect, it } from "vitest"
-import { groupByEntity, literalDigitsPattern } from "../../src/sequences/GroupByEntity.ts"
+import { captureGroupCount, groupByEntity, literalDigitsPattern } from "../../src/sequences/GroupByEntity.ts"
 import { applyEntityLabels, labelHistogram, parseEntityLabelCsv } from "../../src/sequences/Labels.ts"
 import { LABEL_UNKNOWN } from "../../src/artifacts/Sequences.ts"
 import { stringCount, unpackStrings } from "../../src/artifacts/Columns.ts"
@@ -155,5 +155,70 @@ describe("groupByEntity fast path (literal prefix + digits, scanned as bytes)", 
     const expected = expectedGroups(content)
     expect(unpackStrings(seqs.ids)).toEqual([...expected.keys()])
     unpackStrings(seqs.ids).forEach((id, i) => expect(seqRows(seqs, i)).toEqual(expected.get(id)))
+  })
+})
+
+describe("groupByEntity with capture groups: the first capturing group is the entity", () => {
+  // Synthetic OpenStack-like rows (the shape of nova-compute's `[instance: UUID]`).
+  const A = "b9000564-fe1a-409b-b8cc-1e88b294cd1d"
+  const B = "96abccce-8d1f-4e07-b6d1-4b2ab87e23b4"
+  const content = [`[instance: ${A}] VM Started`, "no instance here", `[instance: ${B}] Took 1.2 seconds`, `[instance: ${A}] VM Paused [instance: ${B}]`]
+  const parsed = parsedLog(content)
+  const templated = templatedLog([0, 1, 2, 3])
+
+  it("counts capturing groups: numbered and named count, (?:...), lookarounds and escaped parentheses do not", () => {
+    const counts: ReadonlyArray<readonly [string, number]> = [
+      ["blk_-?\\d+", 0], ["(?:blk_)-?\\d+", 0], ["\\(x\\)(?=y)(?<=z)(?!w)", 0], ["[(]x[)]", 0],
+      ["\\[instance: ([0-9a-f-]{36})\\]", 1], ["(?<id>a)(b)|(c)", 3], ["((a)b)", 2]
+    ]
+    for (const [pattern, n] of counts) expect(captureGroupCount(pattern), pattern).toBe(n)
+  })
+
+  it("uses the group's text as the id, and the rows of every match of it", () => {
+    const seqs = groupByEntity(parsed, templated, { pattern: "\\[instance: ([0-9a-f-]{36})\\]" })
+    expect(unpackStrings(seqs.ids)).toEqual([A, B])
+    expect(seqRows(seqs, 0)).toEqual([0, 3])
+    expect(seqRows(seqs, 1)).toEqual([2, 3])
+    // Without the group the whole match is the id, as before.
+    const whole = groupByEntity(parsed, templated, { pattern: "\\[instance: [0-9a-f-]{36}\\]" })
+    expect(unpackStrings(whole.ids)).toEqual([`[instance: ${A}]`, `[instance: ${B}]`])
+    expect(Array.from(whole.rows)).toEqual(Array.from(seqs.rows))
+  })
+
+  it("takes the first of several groups, a named group as a numbered one, and skips (?:...)", () => {
+    const first = groupByEntity(parsed, templated, { pattern: "\\[(instance): ([0-9a-f-]{36})\\]" })
+    expect(unpackStrings(first.ids)).toEqual(["instance"])
+    expect(seqRows(first, 0)).toEqual([0, 2, 3])
+    const named = groupByEntity(parsed, templated, { pattern: "\\[instance: (?<id>[0-9a-f]{8})-[0-9a-f-]{27}\\]" })
+    expect(unpackStrings(named.ids)).toEqual(["b9000564", "96abccce"])
+    const nonCapturing = groupByEntity(parsed, templated, { pattern: "(?:\\[instance: )([0-9a-f-]{36})(?:\\])" })
+    expect(unpackStrings(nonCapturing.ids)).toEqual([A, B])
+  })
+
+  it("skips a match the first group took no part in, and refuses a group that captures an empty string", () => {
+    const rows = parsedLog(["id=7 name=x", "name=y", "id=9"])
+    const seqs = groupByEntity(rows, templatedLog([0, 1, 2]), { pattern: "id=(\\d+)|name=\\w" })
+    expect(unpackStrings(seqs.ids)).toEqual(["7", "9"])
+    expect(Array.from(seqs.offsets)).toEqual([0, 1, 2])
+    // An empty match whose group took no part is skipped too (and the scan moves on).
+    expect(unpackStrings(groupByEntity(rows, templatedLog([0, 1, 2]), { pattern: "(?:id=(\\d+))?" }).ids)).toEqual(["7", "9"])
+    // A lookahead holding the group: an empty match with a non-empty id.
+    expect(unpackStrings(groupByEntity(rows, templatedLog([0, 1, 2]), { pattern: "(?=id=(\\d+))" }).ids)).toEqual(["7", "9"])
+    expect(() => groupByEntity(rows, templatedLog([0, 1, 2]), { pattern: "id=(\\d*)x?" })).not.toThrow()
+    expect(() => groupByEntity(rows, templatedLog([0, 1, 2]), { pattern: "name=(\\d*)" })).toThrow(/first capturing group captured an empty string/)
+    expect(() => groupByEntity(rows, templatedLog([0, 1, 2]), { pattern: "(x)?name" })).toThrow(/found no entity \(its first capturing group took part in no match\)/)
+  })
+
+  it("never takes the byte scanner for a pattern with a group, and agrees with it on HDFS through the RegExp", () => {
+    expect(literalDigitsPattern("blk_(-?\\d+)")).toBeUndefined()
+    expect(literalDigitsPattern("(blk_-?\\d+)")).toBeUndefined()
+    const { parsed: hdfs, templated: hdfsTemplates } = hdfsLog("loghub-2k/HDFS/HDFS_2k.log")
+    const fast = groupByEntity(hdfs, hdfsTemplates, { pattern: BLOCK })
+    const grouped = groupByEntity(hdfs, hdfsTemplates, { pattern: "(blk_-?\\d+)" })
+    expect(unpackStrings(grouped.ids)).toEqual(unpackStrings(fast.ids))
+    expect(Array.from(grouped.rows)).toEqual(Array.from(fast.rows))
+    // The group's text, not the whole match: the bare number.
+    const numbers = groupByEntity(hdfs, hdfsTemplates, { pattern: "blk_(-?\\d+)" })
+    expect(unpackStrings(numbers.ids)).toEqual(unpackStrings(fast.ids).map((id) => id.slice(4)))
   })
 })

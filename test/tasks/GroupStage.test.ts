@@ -7,7 +7,8 @@ import { packStrings, unpackStrings } from "../../src/artifacts/Columns.ts"
 import type { ParsedLog, TemplatedLog } from "../../src/artifacts/Log.ts"
 import { LABEL_UNKNOWN, type GroupedSequences, type Sequences } from "../../src/artifacts/Sequences.ts"
 import { groupStage } from "../../src/tasks/GroupStage.ts"
-import type { StageContext } from "../../src/tasks/Task.ts"
+import { stageKey } from "../../src/cache/CacheKey.ts"
+import { eraseStage, node, type StageContext, stageVersion } from "../../src/tasks/Task.ts"
 
 const decode = (raw: unknown) => Schema.decodeUnknownSync(groupStage.params)(raw)
 const ctx: StageContext = { dataRoot: os.tmpdir(), sourcesDir: os.tmpdir(), progress: () => {} }
@@ -80,6 +81,39 @@ describe("group stage run: entity", () => {
   it("fails naming the pattern when it matches no row, and the field when the log has none", () => {
     expect(() => run({ type: "entity", pattern: "job_\\d+" })).toThrow(/pattern "job_\\\\d\+" matched no line/)
     expect(() => run({ type: "entity", field: "Host" })).toThrow(/no field "Host" \(fields: Node\)/)
+  })
+})
+
+describe("group stage: an entity pattern with a capture group", () => {
+  it("takes the first group's text as the id", () => {
+    const out = run({ type: "entity", pattern: "blk_(-?\\d+)" })
+    expect(unpackStrings(out.sequences.ids)).toEqual(["1", "-2", "3"])
+    expect(plain(out.sequences).map((g) => g.rows)).toEqual(groupsOf(CONTENT.map((c) => c.match(/blk_-?\d+/g) ?? [])).map((g) => g.rows))
+  })
+
+  it("keys such a node at version 4 and every other grouping at version 3, as before capture groups counted", () => {
+    const inputs = { parsed: "p", templates: "t" }
+    const keyOf = (raw: unknown) => {
+      const params = decode(raw)
+      const upstream = { stage: eraseStage(groupStage), params: {}, inputs: {} }
+      const n = node(groupStage, params, { parsed: { ...upstream, key: "p" }, templates: { ...upstream, key: "t" } })
+      return { key: n.key, version: stageVersion(n), params }
+    }
+    for (const raw of [
+      { type: "entity", pattern: "blk_-?\\d+" },
+      { type: "entity", pattern: "(?:blk_)-?\\d+" },
+      { type: "entity", pattern: "\\[instance: [0-9a-f-]{36}\\]" },
+      { type: "entity", pattern: "(" },
+      { type: "entity", field: "Node" },
+      { type: "fixed_window", window_size: 2, step: 2 }
+    ]) {
+      const k = keyOf(raw)
+      expect(k.version).toBe("3")
+      expect(k.key).toBe(stageKey({ stage: "group", version: "3", params: k.params, inputs }))
+    }
+    const grouped = keyOf({ type: "entity", pattern: "\\[instance: ([0-9a-f-]{36})\\]" })
+    expect(grouped.version).toBe("4")
+    expect(grouped.key).toBe(stageKey({ stage: "group", version: "4", params: grouped.params, inputs }))
   })
 })
 

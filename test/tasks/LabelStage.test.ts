@@ -13,7 +13,7 @@ import type { SourceFile } from "../../src/artifacts/Source.ts"
 import { groupStage } from "../../src/tasks/GroupStage.ts"
 import { labelStage } from "../../src/tasks/LabelStage.ts"
 import { parseStage } from "../../src/tasks/ParseStage.ts"
-import type { StageContext } from "../../src/tasks/Task.ts"
+import { StageConfigError, type StageContext } from "../../src/tasks/Task.ts"
 import { dataRoot } from "../cli/helpers.ts"
 
 const decode = (raw: unknown) => Schema.decodeUnknownSync(labelStage.params)(raw)
@@ -110,6 +110,66 @@ describe("label stage run: entity_csv", () => {
     const params = decode({ ...ENTITY, source: { path: "hdfs/labels/HDFS_2k.block_labels.csv" } })
     const out = labelStage.run(params, { grouped, parsed: log, labelFile: fileOf("hdfs/labels/HDFS_2k.block_labels.csv") }, ctx) as LabelledSequences
     expect(labelStage.summarize!(out, params)).toMatchObject({ sequences: 2200, unlabeled: 0, histogram: { normal: 2131, anomaly: 69, unknown: 0 } })
+  })
+})
+
+describe("label stage run: entity_csv ids that match no entity", () => {
+  // Synthetic: the grouping found whole `[instance: UUID]` matches, the label file lists bare UUIDs.
+  const A = "b9000564-fe1a-409b-b8cc-1e88b294cd1d"
+  const B = "96abccce-8d1f-4e07-b6d1-4b2ab87e23b4"
+  const whole: GroupedSequences = { sequences: sequences([`[instance: ${A}]`, `[instance: ${B}]`], [[0, 1], [2]]) }
+  const INSTANCES = { ...ENTITY, entity_column: "InstanceId" }
+
+  it("is a config error naming the grouping and label keys, with what each side's ids look like", () => {
+    const { ctx, labelFile } = csvSource(`InstanceId,Label\n${A},Normal\n${B},Anomaly\n`)
+    let thrown: unknown
+    try {
+      labelStage.run(decode(INSTANCES), { grouped: whole, parsed, labelFile }, ctx)
+    } catch (e) {
+      thrown = e
+    }
+    expect(thrown).toBeInstanceOf(StageConfigError)
+    if (!(thrown instanceof StageConfigError)) return
+    const error = thrown
+    expect(error.keys).toEqual(["grouping", "labels.source", "labels.entity_column"])
+    expect(error.detail).toBe(
+      `no sequence received a label: none of the 2 entity ids the grouping found is in column "InstanceId" of the label file labels.csv (2 ids); ` +
+        `the grouping found ids like "[instance: ${A}]"; the label file lists ids like "${A}"; ` +
+        "the label file's ids sit inside the grouping's: a capturing group around the id in the grouping's pattern makes its first group the entity"
+    )
+    expect(error.message).toBe(`grouping, labels.source, labels.entity_column: ${error.detail}`)
+  })
+
+  it("says when the grouping's ids sit inside the label file's, or the label file lists none", () => {
+    const bare: GroupedSequences = { sequences: sequences([A, B], [[0], [1]]) }
+    const { ctx, labelFile } = csvSource(`InstanceId,Label\nvm-1,Normal\n[instance: ${B}],Normal\n`)
+    expect(() => labelStage.run(decode(INSTANCES), { grouped: bare, parsed, labelFile }, ctx)).toThrow(
+      `the grouping found ids like "${A}"; the label file lists ids like "vm-1"; the grouping's ids sit inside the label file's ("${B}" in "[instance: ${B}]")`
+    )
+    const empty = csvSource("InstanceId,Label\n")
+    expect(() => labelStage.run(decode(INSTANCES), { grouped: bare, parsed, labelFile: empty.labelFile }, empty.ctx)).toThrow(
+      /\(0 ids\); the grouping found ids like "b9000564-[^"]*"; the label file lists no id$/
+    )
+  })
+
+  it("is no error when one sequence of many gets a label, nor when there is no sequence", () => {
+    const { ctx, labelFile } = csvSource(`InstanceId,Label\n[instance: ${B}],Anomaly\n`)
+    const out = labelStage.run(decode(INSTANCES), { grouped: whole, parsed, labelFile }, ctx) as LabelledSequences
+    expect(Array.from(out.sequences.labels)).toEqual([LABEL_UNKNOWN, LABEL_ANOMALY])
+    expect(out.unlabeled).toBe(1)
+    const none: GroupedSequences = { sequences: sequences([], []) }
+    expect((labelStage.run(decode(INSTANCES), { grouped: none, parsed, labelFile }, ctx) as LabelledSequences).unlabeled).toBe(0)
+  })
+
+  it("runs before any fit: the labels attach once the grouping's first capture group is the bare id", () => {
+    const log = { ...parsed, content: packStrings([`[instance: ${A}] VM Started`, `[instance: ${A}] VM Paused`, `[instance: ${B}] VM Started`, "-", "-", "-"]) }
+    const templates = { templateIds: new Int32Array(6), templates: [] }
+    const groupWith = (pattern: string) =>
+      groupStage.run(Schema.decodeUnknownSync(groupStage.params)({ type: "entity", pattern }), { parsed: log, templates }, { dataRoot: os.tmpdir(), sourcesDir: os.tmpdir(), progress: () => {} }) as GroupedSequences
+    const { ctx, labelFile } = csvSource(`InstanceId,Label\n${A},Normal\n${B},Anomaly\n`)
+    const out = labelStage.run(decode(INSTANCES), { grouped: groupWith("\\[instance: ([0-9a-f-]{36})\\]"), parsed: log, labelFile }, ctx) as LabelledSequences
+    expect(Array.from(out.sequences.labels)).toEqual([LABEL_NORMAL, LABEL_ANOMALY])
+    expect(() => labelStage.run(decode(INSTANCES), { grouped: groupWith("\\[instance: [0-9a-f-]{36}\\]"), parsed: log, labelFile }, ctx)).toThrow(StageConfigError)
   })
 })
 

@@ -9,7 +9,7 @@ import { Command, Flag } from "effect/cli"
 import { ArtifactStore, type EntryMeta } from "../../cache/ArtifactStore.ts"
 import { prepareFlow } from "../../flows/Flow.ts"
 import { runNodeList } from "../../flows/Plan.ts"
-import { type Node, upstream, upstreamKeys } from "../../tasks/Task.ts"
+import { type Node, stageVersion, upstream, upstreamKeys } from "../../tasks/Task.ts"
 import { cacheDir, dataRoot, extractLimits, fail, flowOptions, handleErrors, json, mirror, registryArg, resultsDir, withCache } from "./shared.ts"
 
 /** One difference between a node and a cache entry of its stage. */
@@ -47,7 +47,7 @@ export const explain = (nodes: ReadonlyArray<Node>, entries: ReadonlyArray<Entry
 
 const diffEntry = (n: Node, e: EntryMeta, byKey: ReadonlyMap<string, EntryMeta>): Array<Change> => {
   const changes: Array<Change> = []
-  if (e.version !== n.stage.version) changes.push({ kind: "version", before: e.version, after: n.stage.version })
+  if (e.version !== stageVersion(n)) changes.push({ kind: "version", before: e.version, after: stageVersion(n) })
   for (const d of diffValues(e.params, n.params, "")) changes.push({ kind: "param", ...d })
   if ((n.salt !== undefined || e.salt !== undefined) && JSON.stringify(e.salt) !== JSON.stringify(n.salt)) {
     changes.push({ kind: "param", path: "<content digest>", before: e.salt, after: n.salt })

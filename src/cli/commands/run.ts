@@ -1,10 +1,13 @@
 /**
  * `flow run`: expand a registry into runs and run their stages, reusing cached ones; on a terminal
  * a live view, otherwise one line per stage event, and a count line at the end. Exit 1 when a
- * stage or run failed. `--dry-run` shows the plan and what is cached instead.
+ * stage or run failed; exit 2, with one `error:` line per dataset, when a stage found the config at
+ * odds with the data (a config error, e.g. no sequence received a label). `--dry-run` shows the
+ * plan and what is cached instead.
  */
 import { Console, Effect, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
+import { stageConfigErrors } from "../../flows/ConfigProblems.ts"
 import { FlowEvents } from "../../flows/Events.ts"
 import { planStates, prepareFlow, runPrepared } from "../../flows/Flow.ts"
 import { Terminal } from "../../runtime/Terminal.ts"
@@ -54,5 +57,10 @@ export const runCommand = Command.make(
         `${((Date.now() - started) / 1000).toFixed(2)} s`
     )
     if (failedRuns.length > 0 || c.failed > 0) process.exitCode = 1
+    const configErrors = stageConfigErrors(prepared.plan, report, options.registry)
+    if (configErrors !== undefined) {
+      yield* Console.error(configErrors.message.split("\n").map((line) => `error: ${line}`).join("\n"))
+      process.exitCode = 2
+    }
   }, handleErrors)
 ).pipe(Command.withDescription("Expand a registry into runs and run their stages, reusing cached ones"))
