@@ -22,13 +22,21 @@ export interface ParsedLog {
   readonly timestamps?: Float64Array
   /** Raw lines that did not match the format: count and the first few for the manifest. */
   readonly unparsed: { readonly count: number; readonly samples: ReadonlyArray<{ readonly line: number; readonly text: string }> }
+  /**
+   * With multi-line events (`parser.multiline = "continuation"`): raw lines that continued the
+   * event before them (a traceback's lines), neither rows nor unparsed. Absent otherwise.
+   */
+  readonly continuationLines?: number
 }
 
 /** A mined template. */
 export interface Template {
   readonly id: number
+  /** The miner's token-level text (`<*>` for a whole token, named masks as `<:NAME:>`): what matching uses. */
   readonly text: string
   readonly count: number
+  /** The parameter-exact text a person reads (docs/PARSING.md), when the miner wrote one. */
+  readonly exact?: string
 }
 
 /** Template id per parsed row plus the template table. */

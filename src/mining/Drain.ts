@@ -19,11 +19,12 @@
  * and the bounded cache, whatever the stream's length.
  */
 import { Buffer, isAscii } from "node:buffer"
-import type { StringColumn } from "../artifacts/Columns.ts"
+import { type StringColumn, stringAt } from "../artifacts/Columns.ts"
 import type { Template, TemplatedLog } from "../artifacts/Log.ts"
 import { ContentCache } from "./ContentCache.ts"
 import { type DrainMask, LogMasker, PARAM_STR, type TokenizeOptions } from "./Masker.ts"
 import { groupF1 } from "./Accuracy.ts"
+import { exactTemplateTexts, sampleRows, type TemplateSamples } from "./ExactTemplates.ts"
 import { checkState, type MinerState, type MinerStateOptions, type TreeState } from "./MinerState.ts"
 import { type TemplateMerge, TemplateTable } from "./TemplateTable.ts"
 
@@ -229,6 +230,18 @@ export class Drain {
     const templateIds = new Int32Array(rows.length)
     for (let i = 0; i < rows.length; i++) templateIds[i] = rank[this.table.find(rows[i]!)]!
     return { templateIds, templates: this.templates() }
+  }
+
+  /**
+   * The template table (as `templates()`) with each template's parameter-exact text (`exact`),
+   * written from `samples` of the lines mined, kept under the internal ids `addBytes` returned
+   * (`contentOf` gives a kept line's content).
+   */
+  exactTemplates<T>(samples: TemplateSamples<T>, contentOf: (item: T) => string): Array<Template> {
+    const templates = this.templates()
+    const contents = samples.byTemplate((ids) => this.templatedLog(ids).templateIds, templates.length).map((items) => items.map(contentOf))
+    const texts = exactTemplateTexts(templates, contents, this.options)
+    return templates.map((t, i) => ({ ...t, exact: texts[i]! }))
   }
 
   /** Masked, delimiter-split (and, with `numbersAsParams`, parametrised) tokens of a message. */
@@ -467,11 +480,16 @@ export const mineTemplates = (contents: StringColumn, opts: DrainOptions = {}): 
   return drain.templatedLog(drain.addColumn(contents))
 }
 
-/** `mineTemplates` plus the miner's state (for `matchTemplates` or to continue mining later). */
+/**
+ * `mineTemplates` with each template's parameter-exact text (`exact`, ExactTemplates.ts) and the
+ * miner's state (for `matchTemplates` or to continue mining later).
+ */
 export const mineTemplatesWithState = (contents: StringColumn, opts: DrainOptions = {}): { log: TemplatedLog; state: MinerState } => {
   const drain = new Drain(opts)
-  const log = drain.templatedLog(drain.addColumn(contents))
-  return { log, state: drain.toState() }
+  const rows = drain.addColumn(contents)
+  const log = drain.templatedLog(rows)
+  const templates = drain.exactTemplates(sampleRows(rows), (row) => stringAt(contents, row))
+  return { log: { templateIds: log.templateIds, templates }, state: drain.toState() }
 }
 
 /** Grouping accuracy (GA), re-exported from Accuracy.ts for the miner's tests. */

@@ -33,7 +33,7 @@ export class ParameterExtractor {
   private readonly literalMasks: ReadonlyArray<{ readonly regex: RegExp; readonly replacement: string }>
   private readonly named = new Map<string, string>()
   private readonly gap: string
-  private readonly compiled = new Map<string, { readonly regex: RegExp; readonly masks: ReadonlyArray<string> }>()
+  private readonly compiled = new Map<string, Compiled>()
 
   constructor(options: TokenizeOptions = {}, exact = true) {
     this.options = options
@@ -58,33 +58,68 @@ export class ParameterExtractor {
     return out
   }
 
-  private compile(template: string): { regex: RegExp; masks: ReadonlyArray<string> } {
+  /**
+   * `content` cut at its parameters under `template`: the text before, between and after them
+   * (`literals`, one more than `values`, holding the line's own spacing and delimiters) and each
+   * parameter's text; undefined when the template does not match.
+   */
+  split(template: string, content: string): { readonly literals: Array<string>; readonly values: Array<string> } | undefined {
+    let text = content.length > (this.options.maxContentLength ?? 16384) ? content.slice(0, this.options.maxContentLength ?? 16384) : content
+    for (const m of this.literalMasks) text = text.replace(m.regex, m.replacement)
+    const compiled = this.compile(template)
+    // The same pattern with every gap captured too: the literals are the template's own text and
+    // the line's gaps, read from the groups (faster than match indices).
+    compiled.splitter ??= new RegExp("^" + compiled.pieces.map((p, i) => (typeof p === "string" ? escapeRegex(p) : p.gap === undefined ? p.param : `(?<g${i}>${p.gap})`)).join("") + "$", "s")
+    const match = compiled.splitter.exec(text)
+    if (match === null) return undefined
+    const groups = match.groups!
+    const literals: Array<string> = []
+    const values: Array<string> = []
+    let literal = ""
+    compiled.pieces.forEach((p, i) => {
+      if (typeof p === "string") {
+        literal += p
+      } else if (p.gap !== undefined) {
+        literal += groups[`g${i}`] ?? ""
+      } else {
+        literals.push(literal)
+        values.push(groups[`p${values.length}`] ?? "")
+        literal = ""
+      }
+    })
+    literals.push(literal)
+    return { literals, values }
+  }
+
+  private compile(template: string): Compiled {
     const hit = this.compiled.get(template)
     if (hit !== undefined) return hit
     const masks: Array<string> = []
     const splitAfter = this.options.splitAfter ?? []
     const tokens = template.split(" ").filter((t) => t.length > 0)
-    let source = `^${this.gap}*`
+    // The pattern in pieces: regex text (escaped literals), gaps and parameters.
+    const pieces: Array<Piece> = [{ gap: `${this.gap}*` }]
     tokens.forEach((token, i) => {
       if (i > 0) {
         // After a Brain-style split point the line may have had no whitespace at all, and a
         // placeholder may stand for a token that ended in one (`3,` in `policy=3,wakefulness=1`).
         const prev = tokens[i - 1]!
         const glued = splitAfter.length > 0 && (prev.endsWith(">") || splitAfter.some((d) => prev.endsWith(d)))
-        source += `${this.gap}${glued ? "*" : "+"}`
+        pieces.push({ gap: `${this.gap}${glued ? "*" : "+"}` })
       }
       let last = 0
       for (const m of token.matchAll(PLACEHOLDER)) {
-        source += escapeRegex(token.slice(last, m.index))
+        pieces.push(token.slice(last, m.index))
         const name = m[1] ?? "*"
         const pattern = name === "*" || !this.exact ? undefined : this.named.get(name)
-        source += `(?<p${masks.length}>${pattern === undefined ? ".+?" : `(?:${pattern})`})`
+        pieces.push({ param: `(?<p${masks.length}>${pattern === undefined ? ".+?" : `(?:${pattern})`})` })
         masks.push(name)
         last = m.index + m[0].length
       }
-      source += escapeRegex(token.slice(last))
+      pieces.push(token.slice(last))
     })
-    source += `${this.gap}*$`
+    pieces.push({ gap: `${this.gap}*` })
+    const source = `^${pieces.map((p) => (typeof p === "string" ? escapeRegex(p) : p.gap ?? p.param)).join("")}$`
     let regex: RegExp
     try {
       regex = new RegExp(source, "s")
@@ -92,10 +127,21 @@ export class ParameterExtractor {
       // A mask pattern that cannot be embedded (e.g. its own named groups): fall back to lazy groups.
       return new ParameterExtractor(this.options, false).compile(template)
     }
-    const out = { regex, masks }
+    const out: Compiled = { regex, masks, pieces }
     this.compiled.set(template, out)
     return out
   }
+}
+
+/** A piece of a template's pattern: literal text, a gap between tokens, or a parameter group. */
+type Piece = string | { readonly gap: string; readonly param?: undefined } | { readonly param: string; readonly gap?: undefined }
+
+interface Compiled {
+  readonly regex: RegExp
+  readonly masks: ReadonlyArray<string>
+  readonly pieces: ReadonlyArray<Piece>
+  /** `regex` with its gaps captured too, built on first use by `split`. */
+  splitter?: RegExp
 }
 
 /** Parameters of one line for one template text, with the miner's tokenising options. */

@@ -5,7 +5,9 @@
  * at both ends); `LineParser` matches one line of UTF-8 (or Latin-1) bytes in place; `parseLog`
  * splits a whole log into the columnar `ParsedLog`. Bad input never throws: a line that does not
  * match, is not valid UTF-8, holds a NUL byte or is longer than `maxLineBytes` is counted and
- * sampled with its reason, and never reaches the columns.
+ * sampled with its reason, and never reaches the columns. With `multiline: "continuation"` a line
+ * that does not match the format continues the event before it instead (a traceback's lines):
+ * counted as a continuation line, not unparsed.
  */
 import { Buffer, isAscii, isUtf8 } from "node:buffer"
 import type { DictColumn, StringColumn } from "../artifacts/Columns.ts"
@@ -58,11 +60,33 @@ export interface ParseOutput extends ParsedLog {
 }
 
 /**
+ * Why `multiline` cannot be used with `format`, or undefined when it can: "continuation" needs a
+ * header field besides `<Content>` (with `<Content>` alone every line would start an event).
+ */
+export const multilineProblem = (format: CompiledFormat, multiline: Multiline | undefined): string | undefined => {
+  if (multiline === undefined || multiline === "none") return undefined
+  if (multiline !== "continuation") return `must be "none" or "continuation", got ${JSON.stringify(multiline)}`
+  return format.fieldNames.length > 1
+    ? undefined
+    : `"continuation" needs a format with a header field besides <Content> (${JSON.stringify(format.format)} has none): lines that do not match the header continue the event before them`
+}
+
+/**
  * How bytes become text. `utf8` (default): a line that is not valid UTF-8 is unparsed
  * (`invalid_utf8`), never silently repaired. `latin1`: every byte is one character (U+0000 to
  * U+00FF), as logparser reads logs (ISO-8859-1); use it for logs in a legacy 8-bit encoding.
  */
 export type TextEncoding = "utf8" | "latin1"
+
+/**
+ * Multi-line events. `none` (default): every raw line is an event or unparsed. `continuation`: a
+ * line that does not match the format (`no_match`) belongs to the last parsed event, whose
+ * content stays its first line (the one the miner templates); such lines are counted as
+ * continuation lines, not unparsed. A `no_match` line before the first parsed line is still
+ * unparsed, and so is every line that is bad for another reason (`invalid_utf8`, `nul_byte`,
+ * `too_long`). A format needs a header field besides `<Content>` for it (`multilineProblem`).
+ */
+export type Multiline = "none" | "continuation"
 
 /** Line handling shared by `LineParser` and `parseLog`. */
 export interface LineOptions {
@@ -72,6 +96,8 @@ export interface LineOptions {
   readonly encoding?: TextEncoding
   /** Longest line, in bytes without its line break, that is parsed (default 1 MiB); longer lines are unparsed (`too_long`). */
   readonly maxLineBytes?: number
+  /** Default "none"; see `Multiline`. */
+  readonly multiline?: Multiline
 }
 
 /** Options of `parseLog`. */
@@ -91,7 +117,8 @@ export const DEFAULT_MAX_LINE_BYTES = 1 << 20
  * regex fragments like `\[<Time>\]` work), and `(...)?` marks an optional part, as in logparser's
  * `<Component>(\[<PID>\])?: <Content>` (a `(` without a matching `)?` stays literal; parts do not
  * nest). Throws on a missing `<Content>`, a duplicate, empty, unterminated or non-identifier
- * field, two fields with nothing between them, or an empty or nested optional part.
+ * field, a `>` that closes no field right after a name (`Level>`; `->` is literal), two fields with nothing between them, or an empty or nested
+ * optional part.
  */
 export const compileFormat = (format: string): CompiledFormat => {
   const fail = (why: string): never => {
@@ -132,6 +159,9 @@ export const compileFormat = (format: string): CompiledFormat => {
       if (openPart >= 0) optionalFields.push(name)
       regex += `(?<${name}>.*?)`
       i = close + 1
+    } else if (ch === ">" && i > 0 && FIELD_CHAR.test(format[i - 1]!)) {
+      // `Level>`: a field missing its "<". A ">" after anything else (`->`) is literal.
+      fail(`">" at position ${i} closes no field (write \\> for a literal ">")`)
     } else if (ch === " ") {
       while (format[i] === " ") i++
       kinds.push(K_WS)
@@ -199,6 +229,8 @@ export class LineParser {
   readonly encoding: TextEncoding
   readonly trim: boolean
   readonly maxLineBytes: number
+  /** Whether lines that do not match continue the last parsed event (`multiline: "continuation"`). */
+  readonly continuation: boolean
   readonly starts: Int32Array
   readonly ends: Int32Array
   /** Start and end of the last line given to `parseLine`, after dropping `\r` and trimming. */
@@ -235,6 +267,9 @@ export class LineParser {
     this.trim = opts.trim ?? false
     this.maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
     if (!(this.maxLineBytes >= 1)) throw new Error(`LineParser: maxLineBytes must be >= 1, got ${this.maxLineBytes}`)
+    const multiline = multilineProblem(format, opts.multiline)
+    if (multiline !== undefined) throw new Error(`LineParser: multiline ${multiline}`)
+    this.continuation = opts.multiline === "continuation"
     this.kinds = format.kinds
     this.args = format.args
     if (this.encoding === "latin1") {
@@ -460,7 +495,8 @@ export const lineBreakOf = (buf: Uint8Array): 10 | 13 => (buf.indexOf(10) < 0 &&
  * Parse a whole raw log: split on `\n` (on `\r` if it has no `\n`: `lineBreakOf`), drop one
  * trailing `\r` per line (or trim, with `trim`),
  * ignore the empty piece after a final newline, match every line against the format, and build
- * the columns. Give bytes (a file's Buffer) to have invalid UTF-8 detected; a string was decoded
+ * the columns (with `multiline: "continuation"`, a line that does not match continues the last
+ * event: see `Multiline`). Give bytes (a file's Buffer) to have invalid UTF-8 detected; a string was decoded
  * already, so its bad bytes are U+FFFD by now. An empty input gives 0 lines.
  */
 export const parseLog = (input: string | Uint8Array, format: CompiledFormat, opts: ParseOptions = {}): ParseOutput => {
@@ -490,6 +526,8 @@ export const parseLog = (input: string | Uint8Array, format: CompiledFormat, opt
 
   let rawLines = 0
   let rows = 0
+  let continuationLines = 0
+  const continuation = parser.continuation
   const unparsed = newUnparsedCounter(maxSamples)
   let pos = 0
   const n = buf.length
@@ -530,6 +568,8 @@ export const parseLog = (input: string | Uint8Array, format: CompiledFormat, opt
         codes[at + f] = code
       }
       rows++
+    } else if (continuation && status === "no_match" && rows > 0) {
+      continuationLines++
     } else {
       unparsed.add(rawLines, status, buf, pos, nl, parser.encoding)
     }
@@ -545,7 +585,8 @@ export const parseLog = (input: string | Uint8Array, format: CompiledFormat, opt
     fields.push({ name: format.fieldNames[f]!, column: { values: valuesColumn(dicts[f]!, transcode), codes: column } })
   }
   const content: StringColumn = { blob: blob.slice(0, blobPos), offsets: fit(offsets, rows + 1) }
-  const base = { rawLines, lineNo: fit(lineNo, rows), content, fields, unparsed: unparsed.result() }
+  // Only a multi-line parse has the count: a default parse's output stays as it was.
+  const base = { rawLines, lineNo: fit(lineNo, rows), content, fields, unparsed: unparsed.result(), ...(continuation ? { continuationLines } : {}) }
   if (opts.timestamp === undefined) return base
   return { ...base, timestamps: timestampColumn(fields, opts.timestamp) }
 }
@@ -584,6 +625,7 @@ export const sampleText = (buf: Uint8Array, start: number, end: number, encoding
 // ---------------------------------------------------------------------------------------------
 
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const FIELD_CHAR = /[A-Za-z0-9_]/
 const SAMPLE_CHARS = 500
 
 /** Matcher element kinds: one byte, a greedy `\s+`, a lazy `(.*?)` field, the line end, an optional part (arg: the element after it). */

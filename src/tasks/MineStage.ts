@@ -3,8 +3,9 @@
  * Drain3's features and logflow's stability and accuracy knobs (src/mining/Drain.ts);
  * `preset = "HDFS"` starts from that LogHub system's settings (src/presets/miners.ts) and any key
  * given beside it overrides the preset. `algorithm = "identity"` makes every distinct content its
- * own template (ablations). Output: a template id per parsed row, the template table, and the
- * miner state, so match-only inference can reuse the model.
+ * own template (ablations). Output: a template id per parsed row, the template table (each
+ * template with its parameter-exact text, docs/PARSING.md), and the miner state, so match-only
+ * inference can reuse the model.
  */
 import { Effect, Schema } from "effect"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
@@ -78,7 +79,7 @@ export const drainOptions = (p: MineParams): DrainOptions => {
 
 export const mineStage = defineStage<MineParams, { readonly parsed: ParsedLog }, MinedLog>({
   name: "mine",
-  version: "3",
+  version: "4",
   params: MineParams,
   cpu: true,
   run: (params, { parsed }) => {

@@ -3,11 +3,12 @@
  * (`<Date> <Time> <Level> <Component>: <Content>`), read as bytes so invalid UTF-8, NUL bytes and
  * over-long lines are counted (with their reason) rather than silently mangled. `preset = "HDFS"`
  * takes the system's format, line handling and timestamp rule; keys given beside it override
- * them. Lines that do not parse are counted and sampled for the manifest, never fatal.
+ * them. Lines that do not parse are counted and sampled for the manifest, never fatal;
+ * `multiline = "continuation"` makes them continue the event before them instead (counted too).
  */
 import { Schema } from "effect"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
-import { compileFormat, parseLog, type ParseOptions } from "../parsing/LogFormat.ts"
+import { compileFormat, multilineProblem, parseLog, type ParseOptions } from "../parsing/LogFormat.ts"
 import { compileTimestamp, type TimestampSpec } from "../parsing/Timestamp.ts"
 import { getPreset, SYSTEMS } from "../presets/Presets.ts"
 import type { ParsedLog } from "../artifacts/Log.ts"
@@ -43,10 +44,16 @@ export const ParseParams = closedStruct({
   /** Longer lines are counted as unparsed (`too_long`). */
   max_line_bytes: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
   /** How to build each row's time from header fields; `false` turns a preset's rule off. */
-  timestamp: Schema.optionalKey(Schema.Union([TimestampParams, Schema.Literal(false)]))
+  timestamp: Schema.optionalKey(Schema.Union([TimestampParams, Schema.Literal(false)])),
+  /** "continuation": a line that does not match the format continues the event before it (LogFormat's `Multiline`). */
+  multiline: Schema.optionalKey(Schema.Literals(["none", "continuation"]))
 }).check(
   Schema.makeFilter((p) => {
     if (p.preset === undefined && p.format === undefined) return { path: ["format"], issue: "give a format or a preset" }
+    if (p.multiline !== undefined) {
+      const problem = multilineProblem(compileFormat(p.format ?? getPreset(p.preset!).format), p.multiline)
+      if (problem !== undefined) return { path: ["multiline"], issue: problem }
+    }
     const t = p.timestamp
     if (t !== undefined && t !== false) {
       const ok = check(() => compileTimestamp(timestampSpec(t)))
@@ -74,7 +81,8 @@ export const parseSettings = (p: ParseParams): { format: string; options: ParseO
     ...(p.trim === undefined ? {} : { trim: p.trim }),
     ...(p.encoding === undefined ? {} : { encoding: p.encoding }),
     ...(p.max_line_bytes === undefined ? {} : { maxLineBytes: p.max_line_bytes }),
-    ...(timestamp === undefined ? {} : { timestamp })
+    ...(timestamp === undefined ? {} : { timestamp }),
+    ...(p.multiline === undefined ? {} : { multiline: p.multiline })
   }
   return { format: p.format ?? preset!.format, options }
 }
@@ -107,6 +115,7 @@ export const parseStage = defineStage<ParseParams, { readonly source: SourceFile
       unparsed_lines: out.unparsed.count,
       unparsed_by_reason: "byReason" in out.unparsed ? out.unparsed.byReason : undefined,
       unparsed_samples: out.unparsed.samples,
+      ...(out.continuationLines === undefined ? {} : { continuation_lines: out.continuationLines }),
       fields: out.fields.map((f) => f.name),
       timestamped_rows: out.timestamps === undefined ? null : timed
     }

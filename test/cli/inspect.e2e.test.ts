@@ -3,6 +3,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { TRACEBACK_FORMAT, TRACEBACK_LINES } from "../presets/helpers.ts"
 import { copyConfigs, dataRoot, flow, resultFolders, tmpDir } from "./helpers.ts"
 
 const inspect = (file: string, cache = tmpDir()) => {
@@ -63,6 +64,40 @@ describe("flow inspect", () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/train_fraction/)
     expect(r.stderr).toMatch(/empty/)
+  })
+
+  it("multi-line events: a traceback's lines are counted as continuation lines, a config without the key shows none", () => {
+    const root = tmpDir()
+    const raw = [...TRACEBACK_LINES, "2024-01-02 03:04:08,500 INFO app: started worker 9"]
+    fs.writeFileSync(path.join(root, "app.log"), raw.join("\n") + "\n")
+    const continued = raw.filter((l) => !/^\d{4}-/.test(l)).length
+    const dataset = (multiline: string, format = TRACEBACK_FORMAT) => {
+      const file = path.join(tmpDir(), "app.toml")
+      fs.writeFileSync(file, [
+        'description = "a log with a traceback"',
+        "[source]", 'path = "app.log"',
+        "[parser]", `format = "${format}"`, multiline,
+        "[miner]",
+        "[grouping]", 'type = "fixed_window"', "window_size = 2", "step = 2",
+        "[labels]", 'type = "none"',
+        "[split]", "train_fraction = 0.5"
+      ].join("\n") + "\n")
+      return file
+    }
+    const run = (file: string, json: boolean) => flow(["inspect", file, ...(json ? ["--json"] : []), "--data-root", root, "--cache-dir", tmpDir()])
+    const on = JSON.parse(run(dataset('multiline = "continuation"'), true).stdout)
+    expect(on).toMatchObject({ raw_lines: raw.length, parsed_lines: raw.length - continued, unparsed_lines: 0, continuation_lines: continued })
+    expect(run(dataset('multiline = "continuation"'), false).stdout).toMatch(new RegExp(`continuation +${continued} lines`))
+    const off = JSON.parse(run(dataset(""), true).stdout)
+    expect(off).toMatchObject({ parsed_lines: raw.length - continued, unparsed_lines: continued, continuation_lines: null })
+    expect(run(dataset(""), false).stdout).not.toContain("continuation")
+    // A format with no header field cannot tell an event's first line: a config error naming the key.
+    const bad = dataset('multiline = "continuation"', "<Content>")
+    const r = flow(["inspect", bad, "--data-root", root, "--cache-dir", tmpDir()])
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split("\n")).toEqual([
+      `error: ${bad}: parser.multiline: "continuation" needs a format with a header field besides <Content> ("<Content>" has none): lines that do not match the header continue the event before them`
+    ])
   })
 })
 

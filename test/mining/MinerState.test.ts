@@ -20,7 +20,9 @@ describe("MinerState", () => {
       // Every training line is covered by its own template: matching reproduces the mined ids.
       expect({ system, unseen: before.unseen }).toEqual({ system, unseen: 0 })
       expect(Array.from(before.templateIds)).toEqual(Array.from(log.templateIds))
-      expect(state.templates).toEqual(log.templates)
+      // The state holds the miner's texts; the stage's table adds each template's exact text.
+      expect(state.templates).toEqual(log.templates.map(({ id, text, count }) => ({ id, text, count })))
+      expect(log.templates.every((t) => typeof t.exact === "string")).toBe(true)
     }
   })
 

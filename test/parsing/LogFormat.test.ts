@@ -1,10 +1,10 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { compileFormat, parseLog } from "../../src/parsing/LogFormat.ts"
+import { compileFormat, LineParser, multilineProblem, parseLog } from "../../src/parsing/LogFormat.ts"
 import type { ParsedLog } from "../../src/artifacts/Log.ts"
 import { dictValueAt, stringAt, stringCount, unpackStrings } from "../../src/artifacts/Columns.ts"
-import { readCsv } from "../presets/helpers.ts"
+import { readCsv, TRACEBACK_FORMAT, TRACEBACK_LINES } from "../presets/helpers.ts"
 
 const dataRoot = process.env.FLOW_DATA_ROOT ?? ""
 const readData = (rel: string): string => fs.readFileSync(path.join(dataRoot, rel), "utf8")
@@ -39,6 +39,11 @@ describe("compileFormat", () => {
     expect(() => compileFormat("<Da te> <Content>")).toThrow(/ill-formed field <Da te>/)
     expect(() => compileFormat("<Date <Content>")).toThrow(/unterminated field/)
     expect(() => compileFormat("<Date><Content>")).toThrow(/no separator/)
+    // A ">" that closes no field is as unbalanced as a "<" that opens none; "\\>" is a literal.
+    expect(() => compileFormat("<Date> Level> <Content>")).toThrow(/">" at position 12 closes no field/)
+    // After anything but a name it is literal text, as in an arrow.
+    expect(compileFormat("<Date> -> <Content>").fieldNames).toEqual(["Date", "Content"])
+    expect(compileFormat("<Date> \\> <Content>").regex.source).toBe("^(?<Date>.*?)\\s+>\\s+(?<Content>.*?)$")
   })
 })
 
@@ -391,5 +396,55 @@ describe("bad input: counted and sampled by reason, never a crash, never in the 
     const log = parseLog(`${"z".repeat(2000)}\nnope\n`, f, { maxUnparsedSamples: 1 })
     expect(log.unparsed.count).toBe(2)
     expect(log.unparsed.samples).toEqual([{ line: 1, reason: "no_match", text: `${"z".repeat(500)}…` }])
+  })
+})
+
+describe("multi-line events (multiline: continuation)", () => {
+  const f = compileFormat(TRACEBACK_FORMAT)
+  // The traceback, then a blank line (which continues it too), then the next event.
+  const TRACEBACK = [...TRACEBACK_LINES.slice(0, 6), "", TRACEBACK_LINES[6]].join("\n") + "\n"
+
+  it("appends lines that do not match to the event before them: its content stays the first line", () => {
+    const log = parseLog(TRACEBACK, f, { multiline: "continuation" })
+    expect(log.rawLines).toBe(8)
+    expect(Array.from(log.lineNo)).toEqual([1, 2, 8])
+    expect(unpackStrings(log.content)).toEqual(["started worker 7", "Unhandled exception in worker 7", "started worker 8"])
+    expect(log.continuationLines).toBe(5)
+    expect(log.unparsed.count).toBe(0)
+  })
+
+  it("without it (the default, or none) the same lines are unparsed, and the output has no continuation count", () => {
+    for (const opts of [{}, { multiline: "none" as const }]) {
+      const log = parseLog(TRACEBACK, f, opts)
+      expect(Array.from(log.lineNo)).toEqual([1, 2, 8])
+      expect(log.unparsed.byReason.no_match).toBe(5)
+      expect("continuationLines" in log).toBe(false)
+    }
+  })
+
+  it("a line before the first event stays unparsed, and so does a line bad for another reason", () => {
+    const text = Buffer.concat([
+      Buffer.from("leading garbage\n2024-01-02 03:04:05,123 INFO app: x\n  at Foo.bar(Foo.java:1)\n"),
+      Buffer.from("  at caf"), Buffer.from([0xe9, 0x0a]),
+      Buffer.from("  at nul\0\n"),
+      Buffer.from(`  at ${"y".repeat(100)}\n`),
+      Buffer.from("  at Main.main(Main.java:9)\n")
+    ])
+    const log = parseLog(text, f, { multiline: "continuation", maxLineBytes: 50 })
+    expect(Array.from(log.lineNo)).toEqual([2])
+    expect(log.continuationLines).toBe(2)
+    expect(log.unparsed.count).toBe(4)
+    expect(log.unparsed.byReason).toEqual({ no_match: 1, invalid_utf8: 1, nul_byte: 1, too_long: 1 })
+    expect(log.unparsed.samples.map((x) => x.line)).toEqual([1, 4, 5, 6])
+  })
+
+  it("needs a header field besides <Content>", () => {
+    expect(multilineProblem(compileFormat("<Content>"), "continuation")).toMatch(/needs a format with a header field besides <Content>/)
+    expect(multilineProblem(compileFormat("\\[<Content>\\]"), "continuation")).toMatch(/has none/)
+    expect(multilineProblem(compileFormat("<Content>"), "none")).toBeUndefined()
+    expect(multilineProblem(f, "continuation")).toBeUndefined()
+    expect(() => parseLog("a", compileFormat("<Content>"), { multiline: "continuation" })).toThrow(/multiline "continuation" needs a format/)
+    expect(new LineParser(f, { multiline: "continuation" }).continuation).toBe(true)
+    expect(new LineParser(f).continuation).toBe(false)
   })
 })

@@ -2,9 +2,13 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { parseFile } from "../../src/presets/ParseFile.ts"
-import { PRESET_NAMES } from "../../src/presets/Presets.ts"
-import { loghubLog, loghubStructured, readCsv } from "./helpers.ts"
+import { groupF1, groupingAccuracy, templateAccuracy, templateF1 } from "../../src/mining/Accuracy.ts"
+import { parseFile, ParseFileInputError } from "../../src/presets/ParseFile.ts"
+import { getPreset, PRESET_NAMES } from "../../src/presets/Presets.ts"
+import { mineTemplatesWithState } from "../../src/mining/Drain.ts"
+import { compileFormat, parseLog } from "../../src/parsing/LogFormat.ts"
+import { minerPreset } from "../../src/presets/miners.ts"
+import { dataPath, loghubLog, loghubStructured, readCsv, TRACEBACK_FORMAT, TRACEBACK_LINES } from "./helpers.ts"
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parsefile-"))
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
@@ -48,6 +52,12 @@ describe("parseFile", () => {
       }
       for (const [id, t] of byId) expect(seen.get(id)).toBe(t.count)
       expect(templates.rows.every((r) => /^E\d+$/.test(r[0]!))).toBe(true)
+
+      // EventTemplate is the parameter-exact text, the same the mine stage writes from the log in
+      // memory (same sampled rows), with no named mask left.
+      const { log } = mineTemplatesWithState(parseLog(fs.readFileSync(loghubLog(system)), compileFormat(getPreset(system).format), getPreset(system).line).content, minerPreset(system))
+      ours.rows.forEach((r, i) => expect(r[eventAt + 1]).toBe(log.templates[log.templateIds[i]!]!.exact))
+      expect(ours.rows.some((r) => /<:[A-Z]+:>/.test(r[eventAt + 1]!))).toBe(false)
     })
   }
 
@@ -140,5 +150,105 @@ describe("parseFile without writing", () => {
     expect(s.lines).toBe(2000)
     expect(s.templates).toBeGreaterThan(0)
     expect(fs.readdirSync(out)).toEqual(before)
+  })
+})
+
+describe("parseFile with a format, multi-line events and a ground truth", () => {
+  const HDFS_FORMAT = "<Date> <Time> <Pid> <Level> <Component>: <Content>"
+  const TRACEBACK = TRACEBACK_LINES.join("\n") + "\n"
+  const APP_FORMAT = TRACEBACK_FORMAT
+
+  it("a format instead of a preset: the same rows and fields as the preset with that format, mined by the generic miner", async () => {
+    const byFormat = await parseFile(loghubLog("HDFS"), { format: HDFS_FORMAT, outDir: path.join(dir, "format") })
+    expect(byFormat).toMatchObject({ preset: null, format: HDFS_FORMAT, multiline: "none", lines: 2000, parsedLines: 2000, continuationLines: 0, accuracy: null })
+    const ours = readBack(byFormat.structuredCsv!)
+    const truth = loghubStructured("HDFS")
+    expect(ours.header).toEqual(truth.header)
+    const eventAt = ours.header.indexOf("EventId")
+    ours.rows.forEach((r, i) => expect(r.slice(0, eventAt)).toEqual(truth.rows[i]!.slice(0, eventAt)))
+  })
+
+  it("multiline continuation: a traceback is one event whose first line is its content; its lines are counted, not unparsed", async () => {
+    const file = path.join(dir, "traceback.log")
+    fs.writeFileSync(file, TRACEBACK)
+    const plain = await parseFile(file, { format: APP_FORMAT, write: false })
+    expect(plain).toMatchObject({ lines: 7, parsedLines: 3, continuationLines: 0 })
+    expect(plain.unparsed.count).toBe(4)
+    const s = await parseFile(file, { format: APP_FORMAT, multiline: "continuation", outDir: path.join(dir, "traceback") })
+    expect(s).toMatchObject({ multiline: "continuation", lines: 7, parsedLines: 3, continuationLines: 4 })
+    expect(s.unparsed.count).toBe(0)
+    const back = readBack(s.structuredCsv!)
+    expect(back.rows.map((r) => [r[0], r[back.header.indexOf("Content")]])).toEqual([
+      ["1", "started worker 7"],
+      ["2", "Unhandled exception in worker 7"],
+      ["7", "started worker 8"]
+    ])
+  })
+
+  it("--truth: GA, FGA, PA and FTA equal the Accuracy functions on the written CSV against LogHub's", async () => {
+    const truthCsv = dataPath("loghub-2k/HDFS/HDFS_2k.log_structured.csv")
+    const s = await parseFile(loghubLog("HDFS"), { preset: "HDFS", truth: truthCsv, outDir: path.join(dir, "truth") })
+    const ours = readBack(s.structuredCsv!)
+    const truth = loghubStructured("HDFS")
+    const ids = ours.rows.map((r) => r[ours.header.indexOf("EventId")]!)
+    const texts = ours.rows.map((r) => r[ours.header.indexOf("EventTemplate")]!)
+    const trueTemplates = truth.rows.map((r) => r[truth.header.indexOf("EventTemplate")]!)
+    const a = s.accuracy!
+    expect(a).toMatchObject({ truth: truthCsv, lines: 2000, unmatched: 0 })
+    expect(a.ga).toBe(groupingAccuracy(ids, trueTemplates))
+    expect(a.fga).toEqual(groupF1(ids, trueTemplates))
+    expect(a.pa).toBe(templateAccuracy(texts, trueTemplates))
+    expect(a.fta).toEqual(templateF1(ids, texts, trueTemplates))
+    expect(a.ga).toBeGreaterThan(0.9)
+    expect(a.fga.f1).toBeGreaterThan(0.8)
+  })
+
+  it("--truth: a truth line that did not parse here is wrong, even where the unparsed lines are exactly one true event", async () => {
+    const file = path.join(dir, "partial.log")
+    fs.writeFileSync(file, "2024-01-02 03:04:05,1 INFO app: open 1\n2024-01-02 03:04:06,1 INFO app: open 2\nnot a header line\nnot a header line either\n")
+    const truth = path.join(dir, "partial_structured.csv")
+    fs.writeFileSync(truth, "LineId,Content,EventId,EventTemplate\n1,open a,E1,open <*>\n2,open b,E1,open <*>\n3,x,E2,not a header <*>\n4,y,E2,not a header <*>\n")
+    const s = await parseFile(file, { format: APP_FORMAT, truth, write: false })
+    const a = s.accuracy!
+    expect(a).toMatchObject({ lines: 4, unmatched: 2, ga: 0.5, pa: 0.5 })
+    // Predicted: {1,2} "open <*>" (correct) and the unparsed {3,4} (wrong): 1 of 2 predicted, 1 of 2 true.
+    expect(a.fga).toMatchObject({ correct: 1, predictedGroups: 2, trueGroups: 2, f1: 0.5 })
+    expect(a.fta).toMatchObject({ correct: 1, predictedTemplates: 2, trueTemplates: 2, f1: 0.5 })
+  })
+
+  it("bad input names its option, and nothing is written", async () => {
+    const out = path.join(dir, "bad-input")
+    const rejects = async (opts: Parameters<typeof parseFile>[1], option: string, message: RegExp) => {
+      const e = await parseFile(loghubLog("HDFS"), { ...opts, outDir: out }).then(() => undefined, (x: unknown) => x)
+      expect(e).toBeInstanceOf(ParseFileInputError)
+      expect((e as ParseFileInputError).option).toBe(option)
+      expect((e as Error).message).toMatch(message)
+    }
+    await rejects({ preset: "nope" }, "preset", /Unknown preset "nope"/)
+    await rejects({}, "format", /give exactly one of a preset and a format/)
+    await rejects({ preset: "HDFS", format: HDFS_FORMAT }, "preset", /give exactly one/)
+    await rejects({ format: "<Date> <Date> <Content>" }, "format", /duplicate field <Date>/)
+    await rejects({ format: "<Date> Time> <Content>" }, "format", /closes no field/)
+    await rejects({ format: "<Date> <Time>" }, "format", /no <Content> field/)
+    await rejects({ format: "<Content>", multiline: "continuation" }, "multiline", /needs a format with a header field/)
+    const noTemplate = path.join(dir, "no_template.csv")
+    fs.writeFileSync(noTemplate, "LineId,EventId\n1,E1\n")
+    await rejects({ preset: "HDFS", truth: noTemplate }, "truth", new RegExp(`${noTemplate.replace(/[.]/g, "\\.")} has no column "EventTemplate" \\(columns: LineId, EventId\\)`))
+    await rejects({ preset: "HDFS", truth: dataPath("loghub-2k/HDFS/HDFS_2k.log_templates.csv") }, "truth", /HDFS_2k\.log_templates\.csv has no column "LineId"/)
+    await rejects({ preset: "HDFS", truth: path.join(dir, "nowhere.csv") }, "truth", /cannot read .*nowhere\.csv/)
+    const badId = path.join(dir, "bad_id.csv")
+    fs.writeFileSync(badId, "LineId,EventTemplate\n1,a\n1,b\n")
+    await rejects({ preset: "HDFS", truth: badId }, "truth", /row 3: LineId 1 appears twice/)
+    expect(fs.existsSync(out)).toBe(false)
+  })
+
+  it("when no line of a non-empty file parses, nothing is written", async () => {
+    const file = path.join(dir, "foreign.log")
+    fs.writeFileSync(file, TRACEBACK)
+    const out = path.join(dir, "foreign")
+    const s = await parseFile(file, { preset: "HDFS", outDir: out })
+    expect(s).toMatchObject({ lines: 7, parsedLines: 0, structuredCsv: null, templatesCsv: null })
+    expect(s.unparsed.samples[0]).toMatchObject({ line: 1, reason: "no_match" })
+    expect(fs.existsSync(out)).toBe(false)
   })
 })

@@ -55,3 +55,17 @@ export const fieldOf = (log: ParsedLog, name: string, row: number): string => {
   if (f === undefined) throw new Error(`no field ${name}`)
   return dictValueAt(f.column, row)
 }
+
+/** The format of `TRACEBACK_LINES`. */
+export const TRACEBACK_FORMAT = "<Date> <Time> <Level> <Component>: <Content>"
+
+/** A small application log whose lines 3-6 are a Python traceback, for multi-line events. */
+export const TRACEBACK_LINES: ReadonlyArray<string> = [
+  "2024-01-02 03:04:05,123 INFO app: started worker 7",
+  "2024-01-02 03:04:06,001 ERROR app: Unhandled exception in worker 7",
+  "Traceback (most recent call last):",
+  "  File \"/srv/app/worker.py\", line 42, in run",
+  "    result = task()",
+  "ZeroDivisionError: division by zero",
+  "2024-01-02 03:04:07,500 INFO app: started worker 8"
+]

@@ -93,6 +93,43 @@ describe("parse stage run on a 5-line log with one malformed line", () => {
   })
 })
 
+describe("parse stage with multi-line events", () => {
+  const TRACE = [
+    "2024-01-02 03:04:05 ERROR app: Unhandled exception",
+    "Traceback (most recent call last):",
+    "  File \"/srv/app.py\", line 3, in <module>",
+    "KeyError: 'x'",
+    "2024-01-02 03:04:06 INFO app: stopped"
+  ].join("\n") + "\n"
+  const { ctx, source } = sourceOf(Buffer.from(TRACE))
+
+  it("multiline = continuation: continuation lines are counted in the output and the summary, not unparsed", () => {
+    const params = decode({ format: FORMAT, multiline: "continuation" })
+    expect(parseSettings(params).options).toEqual({ multiline: "continuation" })
+    const out = parseStage.run(params, { source }, ctx) as ParsedLog
+    expect(Array.from(out.lineNo)).toEqual([1, 5])
+    expect(unpackStrings(out.content)).toEqual(["Unhandled exception", "stopped"])
+    expect(out.continuationLines).toBe(3)
+    expect(parseStage.summarize!(out, params)).toMatchObject({ raw_lines: 5, parsed_lines: 2, unparsed_lines: 0, continuation_lines: 3 })
+  })
+
+  it("without the key, params, output and summary are as before (the cache key does not change)", () => {
+    const params = decode({ format: FORMAT })
+    expect(params).toEqual({ format: FORMAT })
+    const out = parseStage.run(params, { source }, ctx) as ParsedLog
+    expect("continuationLines" in out).toBe(false)
+    expect(out.unparsed.count).toBe(3)
+    expect(parseStage.summarize!(out, params)).not.toHaveProperty("continuation_lines")
+  })
+
+  it("a format without header fields is an error at multiline; an unknown mode is rejected", () => {
+    expect(() => decode({ format: "<Content>", multiline: "continuation" })).toThrow(/needs a format with a header field besides <Content>[\s\S]*\["multiline"\]/)
+    expect(() => decode({ format: FORMAT, multiline: "lines" })).toThrow(/\["multiline"\]/)
+    expect(decode({ format: "<Content>", multiline: "none" })).toEqual({ format: "<Content>", multiline: "none" })
+    expect(decode({ preset: "HDFS", multiline: "continuation" })).toEqual({ preset: "HDFS", multiline: "continuation" })
+  })
+})
+
 describe("parse stage run on bad bytes", () => {
   const good = "2024-01-02 03:04:05 INFO app: fine"
   const bytes = Buffer.concat([

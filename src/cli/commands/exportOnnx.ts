@@ -73,14 +73,15 @@ export const exportRunOnnx = (runDir: string, out: string) =>
     if (field(fit, "status") !== "ok") return yield* fail(`the fit of ${runDir} is invalid: ${String(field(fit, "reason"))}`)
     const model = field(fit, "model")
     if (!isDeepLogModel(model)) return yield* fail(`the cached fit output ${fitKey.slice(0, 12)} is not a DeepLog model`)
-    // Template texts, when the dataset was mined from a raw log and the mine output is cached.
+    // Template texts (parameter-exact where the miner wrote them), when the dataset was mined
+    // from a raw log and the mine output is cached.
     const mineKey = field(manifest, "cache_keys", "mine")
     const texts = new Map<number, string>()
     if (typeof mineKey === "string") {
       const mined = yield* store.get(mineKey).pipe(Effect.orElseSucceed(() => Option.none()))
       if (Option.isSome(mined)) {
         const templates = field(decodeValue(mined.value.value), "templates")
-        if (Array.isArray(templates)) for (const t of templates) if (Predicate.isObject(t)) texts.set(Number(t.id), String(t.text))
+        if (Array.isArray(templates)) for (const t of templates) if (Predicate.isObject(t)) texts.set(Number(t.id), String(typeof t.exact === "string" ? t.exact : t.text))
       }
     }
     const sidecar = {

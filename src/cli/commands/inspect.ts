@@ -1,6 +1,6 @@
 /**
  * `flow inspect`: build (or read from the cache) one dataset's stages and report what they
- * produced: raw, parsed and unparsed lines, templates, sequences, and per split the sequence
+ * produced: raw, parsed and unparsed lines (and continuation lines of multi-line events), templates, sequences, and per split the sequence
  * count, label histogram and sequence-length statistics, with requested versus effective sizes.
  */
 import { Console, Effect, Layer, Option } from "effect"
@@ -68,6 +68,8 @@ export const inspectDataset = Effect.fn("Inspect.inspectDataset")(function*(opti
     raw_lines: parse.raw_lines ?? null,
     parsed_lines: parse.parsed_lines ?? null,
     unparsed_lines: parse.unparsed_lines ?? null,
+    /** With `parser.multiline = "continuation"`: lines that continued the event before them; null otherwise. */
+    continuation_lines: parse.continuation_lines ?? null,
     templates: mine.templates ?? labelSummary.templates ?? null,
     sequences: n,
     unlabeled: labelled.unlabeled,
@@ -121,6 +123,7 @@ export const inspectCommand = Command.make(
       `raw lines       ${num(report.raw_lines)}`,
       `parsed lines    ${num(report.parsed_lines)}`,
       `unparsed lines  ${num(report.unparsed_lines)}`,
+      ...(report.continuation_lines === null ? [] : [`continuation    ${num(report.continuation_lines)} lines (parser.multiline)`]),
       `templates       ${num(report.templates)}`,
       `sequences       ${report.sequences} (${report.unlabeled} unlabelled)`,
       `split           requested ${JSON.stringify(report.split.requested)}`,
