@@ -67,6 +67,10 @@ export class ParameterExtractor {
     let text = content.length > (this.options.maxContentLength ?? 16384) ? content.slice(0, this.options.maxContentLength ?? 16384) : content
     for (const m of this.literalMasks) text = text.replace(m.regex, m.replacement)
     const compiled = this.compile(template)
+    if (this.gap === "\\s") {
+      const aligned = alignedSplit(compiled, text)
+      if (aligned !== undefined) return aligned
+    }
     // The same pattern with every gap captured too: the literals are the template's own text and
     // the line's gaps, read from the groups (faster than match indices).
     compiled.splitter ??= new RegExp("^" + compiled.pieces.map((p, i) => (typeof p === "string" ? escapeRegex(p) : p.gap === undefined ? p.param : `(?<g${i}>${p.gap})`)).join("") + "$", "s")
@@ -127,7 +131,7 @@ export class ParameterExtractor {
       // A mask pattern that cannot be embedded (e.g. its own named groups): fall back to lazy groups.
       return new ParameterExtractor(this.options, false).compile(template)
     }
-    const out: Compiled = { regex, masks, pieces }
+    const out: Compiled = { regex, masks, pieces, tokens }
     this.compiled.set(template, out)
     return out
   }
@@ -140,6 +144,8 @@ interface Compiled {
   readonly regex: RegExp
   readonly masks: ReadonlyArray<string>
   readonly pieces: ReadonlyArray<Piece>
+  /** The template's tokens. */
+  readonly tokens: ReadonlyArray<string>
   /** `regex` with its gaps captured too, built on first use by `split`. */
   splitter?: RegExp
 }
@@ -175,5 +181,32 @@ export const extractParameterColumn = (contents: StringColumn, log: TemplatedLog
 // ---------------------------------------------------------------------------------------------
 
 const PLACEHOLDER = /<\*>|<:([A-Za-z0-9_]+):>/g
+
+/**
+ * `split` without a regex where the line's whitespace-separated tokens line up one to one with
+ * the template's, each either equal to it or standing for a whole-token parameter (`<*>`,
+ * `<:IP:>`): then the cut is unambiguous and the regex would find the same. Undefined otherwise.
+ */
+const alignedSplit = (compiled: Compiled, text: string): { literals: Array<string>; values: Array<string> } | undefined => {
+  const { tokens } = compiled
+  const literals: Array<string> = []
+  const values: Array<string> = []
+  let i = 0
+  let at = 0
+  for (const m of text.matchAll(NON_SPACE)) {
+    const t = tokens[i++]
+    if (t === undefined) return undefined
+    if (t === "<*>" || WHOLE_NAMED.test(t)) {
+      literals.push(text.slice(at, m.index))
+      values.push(m[0])
+      at = m.index + m[0].length
+    } else if (t !== m[0]) return undefined
+  }
+  if (i !== tokens.length) return undefined
+  literals.push(text.slice(at))
+  return { literals, values }
+}
+const NON_SPACE = /\S+/g
+const WHOLE_NAMED = /^<:[A-Za-z0-9_]+:>$/
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")

@@ -14,6 +14,9 @@ describe("variablePart: one parameter's values to their variable part", () => {
     expect(variablePart(["(uid=0)", "(uid=12)"])).toBe("(uid=<*>)")
     expect(variablePart(["[a1b2]", "[c3d4]"])).toBe("[<*>]")
     expect(variablePart(["core.123", "core.98"])).toBe("core.<*>")
+    // Letters beyond ASCII are word characters.
+    expect(variablePart(["größe=12", "größe=7"])).toBe("größe=<*>")
+    expect(variablePart(["(тест:1)", "(тест:2)"])).toBe("(тест:<*>)")
   })
   it("DG: a number is a variable even when every value has the same", () => {
     expect(variablePart(["0", "0"])).toBe("<*>")
