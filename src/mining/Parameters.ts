@@ -68,7 +68,7 @@ export class ParameterExtractor {
     for (const m of this.literalMasks) text = text.replace(m.regex, m.replacement)
     const compiled = this.compile(template)
     if (this.gap === "\\s") {
-      const aligned = alignedSplit(compiled, text)
+      const aligned = alignedSplit(compiled, text, this.options.splitAfter ?? [])
       if (aligned !== undefined) return aligned
     }
     // The same pattern with every gap captured too: the literals are the template's own text and
@@ -183,30 +183,38 @@ export const extractParameterColumn = (contents: StringColumn, log: TemplatedLog
 const PLACEHOLDER = /<\*>|<:([A-Za-z0-9_]+):>/g
 
 /**
- * `split` without a regex where the line's whitespace-separated tokens line up one to one with
- * the template's, each either equal to it or standing for a whole-token parameter (`<*>`,
- * `<:IP:>`): then the cut is unambiguous and the regex would find the same. Undefined otherwise.
+ * `split` without a regex where the line's tokens line up one to one with the template's, each
+ * either equal to it or standing for a whole-token parameter (`<*>`, `<:IP:>`): then the cut is
+ * unambiguous and the regex would find the same. Tokens are split at whitespace and, as the miner
+ * splits them, right after each `splitAfter` string (a boundary with no gap). Undefined otherwise.
  */
-const alignedSplit = (compiled: Compiled, text: string): { literals: Array<string>; values: Array<string> } | undefined => {
+const alignedSplit = (compiled: Compiled, text: string, splitAfter: ReadonlyArray<string>): { literals: Array<string>; values: Array<string> } | undefined => {
+  let marked = text
+  if (splitAfter.length > 0) {
+    if (text.includes(MARK)) return undefined
+    for (const d of splitAfter) if (marked.includes(d)) marked = marked.replaceAll(d, d + MARK)
+  }
   const { tokens } = compiled
   const literals: Array<string> = []
   const values: Array<string> = []
   let i = 0
   let at = 0
-  for (const m of text.matchAll(NON_SPACE)) {
+  for (const m of marked.matchAll(TOKEN)) {
     const t = tokens[i++]
     if (t === undefined) return undefined
     if (t === "<*>" || WHOLE_NAMED.test(t)) {
-      literals.push(text.slice(at, m.index))
+      literals.push(marked.slice(at, m.index).replaceAll(MARK, ""))
       values.push(m[0])
       at = m.index + m[0].length
     } else if (t !== m[0]) return undefined
   }
   if (i !== tokens.length) return undefined
-  literals.push(text.slice(at))
+  literals.push(marked.slice(at).replaceAll(MARK, ""))
   return { literals, values }
 }
-const NON_SPACE = /\S+/g
+/** A zero-width token boundary (a character no log line holds). */
+const MARK = "\uFFFF"
+const TOKEN = /[^\s\uFFFF]+/g
 const WHOLE_NAMED = /^<:[A-Za-z0-9_]+:>$/
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")
