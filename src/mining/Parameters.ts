@@ -34,6 +34,7 @@ export class ParameterExtractor {
   private readonly named = new Map<string, string>()
   private readonly gap: string
   private readonly compiled = new Map<string, Compiled>()
+  private readonly tokens = new Map<string, ReadonlyArray<string>>()
 
   constructor(options: TokenizeOptions = {}, exact = true) {
     this.options = options
@@ -66,11 +67,17 @@ export class ParameterExtractor {
   split(template: string, content: string): { readonly literals: Array<string>; readonly values: Array<string> } | undefined {
     let text = content.length > (this.options.maxContentLength ?? 16384) ? content.slice(0, this.options.maxContentLength ?? 16384) : content
     for (const m of this.literalMasks) text = text.replace(m.regex, m.replacement)
-    const compiled = this.compile(template)
     if (this.gap === "\\s") {
-      const aligned = alignedSplit(compiled, text, this.options.splitAfter ?? [])
+      // Most lines need no regex (nor compiling one): see `alignedSplit`.
+      let tokens = this.tokens.get(template)
+      if (tokens === undefined) {
+        tokens = template.split(" ").filter((t) => t.length > 0)
+        this.tokens.set(template, tokens)
+      }
+      const aligned = alignedSplit(tokens, text, this.options.splitAfter ?? [])
       if (aligned !== undefined) return aligned
     }
+    const compiled = this.compile(template)
     // The same pattern with every gap captured too: the literals are the template's own text and
     // the line's gaps, read from the groups (faster than match indices).
     compiled.splitter ??= new RegExp("^" + compiled.pieces.map((p, i) => (typeof p === "string" ? escapeRegex(p) : p.gap === undefined ? p.param : `(?<g${i}>${p.gap})`)).join("") + "$", "s")
@@ -131,7 +138,7 @@ export class ParameterExtractor {
       // A mask pattern that cannot be embedded (e.g. its own named groups): fall back to lazy groups.
       return new ParameterExtractor(this.options, false).compile(template)
     }
-    const out: Compiled = { regex, masks, pieces, tokens }
+    const out: Compiled = { regex, masks, pieces }
     this.compiled.set(template, out)
     return out
   }
@@ -144,8 +151,6 @@ interface Compiled {
   readonly regex: RegExp
   readonly masks: ReadonlyArray<string>
   readonly pieces: ReadonlyArray<Piece>
-  /** The template's tokens. */
-  readonly tokens: ReadonlyArray<string>
   /** `regex` with its gaps captured too, built on first use by `split`. */
   splitter?: RegExp
 }
@@ -188,13 +193,12 @@ const PLACEHOLDER = /<\*>|<:([A-Za-z0-9_]+):>/g
  * unambiguous and the regex would find the same. Tokens are split at whitespace and, as the miner
  * splits them, right after each `splitAfter` string (a boundary with no gap). Undefined otherwise.
  */
-const alignedSplit = (compiled: Compiled, text: string, splitAfter: ReadonlyArray<string>): { literals: Array<string>; values: Array<string> } | undefined => {
+const alignedSplit = (tokens: ReadonlyArray<string>, text: string, splitAfter: ReadonlyArray<string>): { literals: Array<string>; values: Array<string> } | undefined => {
   let marked = text
   if (splitAfter.length > 0) {
     if (text.includes(MARK)) return undefined
     for (const d of splitAfter) if (marked.includes(d)) marked = marked.replaceAll(d, d + MARK)
   }
-  const { tokens } = compiled
   const literals: Array<string> = []
   const values: Array<string> = []
   let i = 0
