@@ -8,8 +8,10 @@
  * (default 1,000,000) in a temp file, streamed by a child process per measurement: the plain
  * line-splitting read (baseline), parse only, and parse + mine, with lines/s, MB/s, template count
  * and peak RSS; parse + mine runs again at twice the lines to show memory does not grow with input.
- * Usage: npm run bench:parse [-- --lines N --repeat R --accuracy-only --peer NAME=DIR]; `--write`
- * appends the tables to docs/BENCHMARKS.md.
+ * Drain3's throughput on the same files is measured with `--drain3 DRAIN3_CHECKOUT` (or
+ * FLOW_DRAIN3; Python from PYTHON, default python3, with Drain3's dependencies installed).
+ * Usage: npm run bench:parse [-- --lines N --repeat R --accuracy-only --peer NAME=DIR --drain3 DIR];
+ * `--write` appends the tables to docs/BENCHMARKS.md.
  */
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -232,6 +234,17 @@ const measure = (mode: Mode, system: System, file: string, repeat: number): Meas
   return { ...median, maxRssMiB: Math.max(...runs.map((r) => r.maxRssMiB)) }
 }
 
+/** Drain3 on `file` through bench/peers/drain3_throughput.py (whole process: read, split the header, mine). */
+const drain3Arg = process.argv.indexOf("--drain3")
+const drain3Dir = drain3Arg < 0 ? process.env.FLOW_DRAIN3 : process.argv[drain3Arg + 1]
+const drain3 = (system: System, file: string): { lines: number; seconds: number; templates: number; maxRssMiB: number } => {
+  const python = process.env.PYTHON ?? "python3"
+  const r = spawnSync(python, [path.join(root, "bench/peers/drain3_throughput.py"), drain3Dir!, system, getPreset(system).format, file], { encoding: "utf8" })
+  if (r.status !== 0) throw new Error(`Drain3 (${python}, ${drain3Dir}) failed on ${system}: ${r.stderr || r.error?.message}`)
+  const out = JSON.parse(r.stdout) as { lines: number; seconds: number; templates: number; max_rss_mib: number }
+  return { lines: out.lines, seconds: out.seconds, templates: out.templates, maxRssMiB: out.max_rss_mib }
+}
+
 // ---- main --------------------------------------------------------------------------------------
 
 const minLines = argValue("--lines", 1_000_000)
@@ -251,6 +264,17 @@ try {
       ["split", single], ["parse", single], ["parse+mine", single], ["parse+mine, no exact text", single], ["parse+mine", double],
       ["parse+mine", distinct], ["parse+mine, no exact text", distinct], ["parseLog", single], ["parseLog", distinct]
     ] as const
+    // Drain3 beside it, on the same files (a checkout given with --drain3 DIR; run once each).
+    for (const f of [single, distinct]) {
+      const label = `Drain3 (peer)${f === distinct ? ", numbers varied" : ""}`
+      const m = drain3Dir === undefined ? undefined : drain3(system, f.file)
+      thrRows.push(
+        m === undefined
+          ? `| ${system} | ${f.lines.toLocaleString("en-US")} | | ${label} | peer not installed (\`--drain3 DRAIN3_CHECKOUT\`) | | | | | |`
+          : `| ${system} | ${m.lines.toLocaleString("en-US")} | | ${label} | ${m.seconds.toFixed(2)} | ${Math.round(m.lines / m.seconds).toLocaleString("en-US")} | | ${m.templates} | ${m.maxRssMiB.toFixed(0)} | ${((100 * m.seconds) / (split.seconds * (m.lines / split.lines))).toFixed(0)}% |`
+      )
+      console.log(thrRows[thrRows.length - 1])
+    }
     for (const [mode, f] of runs) {
       const m = mode === "split" && f === single ? split : measure(mode, system, f.file, repeat)
       const lps = m.lines / m.seconds
@@ -329,7 +353,9 @@ const section = [
     "3+ digits has c added to its last three digits (mod 1000, length kept), so messages carrying block ids, ports or sizes are new in every copy, as",
     "along a real log: the content cache misses and every such message is masked, tokenised and matched;",
     "for *parseLog* it also makes header times (nearly) unique per line, as in a real log, where every",
-    "line adds a value to those fields' dictionaries.",
+    "line adds a value to those fields' dictionaries. *Drain3 (peer)*: logpai/Drain3 on the same file",
+    "with logparser's published Drain settings, whole process in Python (read, split the header with",
+    "the same format, mask and mine: `bench/peers/drain3_throughput.py`), run once; its RSS is Python's.",
     "",
     ...thrTable
   ]),
