@@ -31,6 +31,14 @@ export interface GroupByEntityOptions {
   readonly pattern: string
 }
 
+/** The pattern found no entity in a non-empty log: the grouping does not fit the data (a config error, not a failure). */
+export class NoEntityError extends Error {
+  constructor(detail: string) {
+    super(`groupByEntity: ${detail}`)
+    this.name = "NoEntityError"
+  }
+}
+
 /** A pattern the byte scanner handles: a literal ASCII prefix, an optional `-`, then one or more digits. */
 export interface LiteralDigitsPattern {
   readonly prefix: string
@@ -60,7 +68,7 @@ export const groupByEntity = (parsed: ParsedLog, templated: TemplatedLog, opts: 
   const found = fast !== undefined ? scanLiteralDigits(parsed.content, fast) : scanRegex(parsed.content, regex, opts.pattern, grouped)
   if (found.count === 0 && n > 0) {
     const what = grouped ? "found no entity (its first capturing group took part in no match)" : "matched no line"
-    throw new Error(`groupByEntity: pattern ${JSON.stringify(opts.pattern)} ${what} of the ${n} parsed rows; check it against the log's content`)
+    throw new NoEntityError(`pattern ${JSON.stringify(opts.pattern)} ${what} of the ${n} parsed rows; check it against the log's content`)
   }
 
   // Counting sort of the (row, entity) pairs by entity; stable, so each entity's rows stay in log order.

@@ -6,12 +6,12 @@
 import { Effect, Schema } from "effect"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import { fixedWindows } from "../sequences/FixedWindow.ts"
-import { captureGroupCount, groupByEntity } from "../sequences/GroupByEntity.ts"
+import { captureGroupCount, groupByEntity, NoEntityError } from "../sequences/GroupByEntity.ts"
 import { groupByField } from "../sequences/GroupByField.ts"
 import { streamChunks } from "../sequences/StreamChunks.ts"
 import { timeWindows } from "../sequences/TimeWindow.ts"
 import type { ParsedLog, TemplatedLog } from "../artifacts/Log.ts"
-import { defineStage } from "./Task.ts"
+import { defineStage, StageConfigError } from "./Task.ts"
 import type { GroupedSequences } from "../artifacts/Sequences.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
@@ -65,6 +65,16 @@ const capturesEntity = (params: GroupParams): boolean => {
   }
 }
 
+/** `groupByEntity`, where a pattern that finds no entity is a config error naming `grouping.pattern` (exit 2). */
+const entities = (parsed: ParsedLog, templated: TemplatedLog, pattern: string) => {
+  try {
+    return groupByEntity(parsed, templated, { pattern })
+  } catch (e) {
+    if (e instanceof NoEntityError) throw new StageConfigError(["grouping.pattern"], e.message.replace(/^groupByEntity: /, ""))
+    throw e
+  }
+}
+
 export const groupStage = defineStage<GroupParams, { readonly parsed: ParsedLog; readonly templates: TemplatedLog }, GroupedSequences>({
   name: "group",
   version: "3",
@@ -79,7 +89,7 @@ export const groupStage = defineStage<GroupParams, { readonly parsed: ParsedLog;
         return {
           sequences: params.field !== undefined
             ? groupByField(parsed, templated, params.field)
-            : groupByEntity(parsed, templated, { pattern: params.pattern! })
+            : entities(parsed, templated, params.pattern!)
         }
       case "fixed_window":
         return {

@@ -8,7 +8,7 @@ import type { ParsedLog, TemplatedLog } from "../../src/artifacts/Log.ts"
 import { LABEL_UNKNOWN, type GroupedSequences, type Sequences } from "../../src/artifacts/Sequences.ts"
 import { groupStage } from "../../src/tasks/GroupStage.ts"
 import { stageKey } from "../../src/cache/CacheKey.ts"
-import { eraseStage, node, type StageContext, stageVersion } from "../../src/tasks/Task.ts"
+import { eraseStage, node, StageConfigError, type StageContext, stageVersion } from "../../src/tasks/Task.ts"
 
 const decode = (raw: unknown) => Schema.decodeUnknownSync(groupStage.params)(raw)
 const ctx: StageContext = { dataRoot: os.tmpdir(), sourcesDir: os.tmpdir(), progress: () => {} }
@@ -78,8 +78,11 @@ describe("group stage run: entity", () => {
     expect(unpackStrings(out.sequences.ids)).toEqual(["n2", "n1", "n3"])
   })
 
-  it("fails naming the pattern when it matches no row, and the field when the log has none", () => {
+  it("fails naming the pattern when it matches no row (a config error naming grouping.pattern), and the field when the log has none", () => {
     expect(() => run({ type: "entity", pattern: "job_\\d+" })).toThrow(/pattern "job_\\\\d\+" matched no line/)
+    expect(() => run({ type: "entity", pattern: "job_\\d+" })).toThrow(StageConfigError)
+    // A capture group that takes part in no match finds no entity either.
+    expect(() => run({ type: "entity", pattern: "(x)?blk_-?\\d+" })).toThrow(expect.objectContaining({ keys: ["grouping.pattern"] }))
     expect(() => run({ type: "entity", field: "Host" })).toThrow(/no field "Host" \(fields: Node\)/)
   })
 })
