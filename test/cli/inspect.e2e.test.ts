@@ -66,6 +66,17 @@ describe("flow inspect", () => {
     expect(r.stderr).toMatch(/empty/)
   })
 
+  it("a config at odds with the data, found by a stage (a capture group that takes part in no match), is a config error naming file and key", () => {
+    const dir = copyConfigs()
+    const p = path.join(dir, "datasets/hdfs.toml")
+    fs.writeFileSync(p, fs.readFileSync(p, "utf8").replace("pattern = 'blk_-?\\d+'", "pattern = '(x)?blk_-?\\d+'"))
+    const r = flow(["inspect", p, "--data-root", dataRoot(), "--cache-dir", tmpDir()])
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split("\n")[0]).toBe(
+      `error: ${p}: grouping.pattern: pattern "(x)?blk_-?\\\\d+" found no entity (its first capturing group took part in no match) of the 20000 parsed rows; check it against the log's content (grouping.pattern = '(x)?blk_-?\\d+')`
+    )
+  })
+
   it("multi-line events: a traceback's lines are counted as continuation lines, a config without the key shows none", () => {
     const root = tmpDir()
     const raw = [...TRACEBACK_LINES, "2024-01-02 03:04:08,500 INFO app: started worker 9"]

@@ -20,6 +20,8 @@ import { datasetSourceOrigins, datasetSources, resolveSourceList, type SourceRoo
 import { precheckDatasets } from "../../config/Precheck.ts"
 import { loadDatasetFile } from "../../config/Dataset.ts"
 import { runPlan } from "../../flows/Runner.ts"
+import { ConfigError } from "../../config/ConfigError.ts"
+import { namedKeys } from "../../flows/ConfigProblems.ts"
 import { cacheLayer, cacheDir, dataRoot, handleErrors, extractLimits, json, mirror, resultsDir } from "./shared.ts"
 
 export interface InspectOptions {
@@ -48,7 +50,13 @@ export const inspectDataset = Effect.fn("Inspect.inspectDataset")(function*(opti
     force: false
   })
   const failed = [...report.nodes].find(([, o]) => o.status === "failed")
-  if (failed !== undefined) return yield* Effect.fail(new Error(`stage failed: ${failed[1].error ?? "unknown error"}`))
+  if (failed !== undefined) {
+    // A stage that found the config at odds with the data (no sequence labelled, no entity found):
+    // a config error naming the dataset file and keys, with their values, as `flow run` reports it.
+    const problem = failed[1].config
+    if (problem !== undefined) return yield* Effect.fail(new ConfigError({ file: options.file, ...namedKeys(dataset, problem) }))
+    return yield* Effect.fail(new Error(`stage failed: ${failed[1].error ?? "unknown error"}`))
+  }
 
   const meta = (n: Node) => store.meta(n.key).pipe(Effect.map(Option.getOrUndefined))
   const value = <A>(n: Node<A>) =>
