@@ -500,95 +500,165 @@ export const lineBreakOf = (buf: Uint8Array): 10 | 13 => (buf.indexOf(10) < 0 &&
  * already, so its bad bytes are U+FFFD by now. An empty input gives 0 lines.
  */
 export const parseLog = (input: string | Uint8Array, format: CompiledFormat, opts: ParseOptions = {}): ParseOutput => {
-  const maxSamples = opts.maxUnparsedSamples ?? 5
-  const parser = new LineParser(format, opts)
   const buf = typeof input === "string" ? Buffer.from(input, "utf8") : input
-  const nFields = format.fieldNames.length
-  const contentIndex = format.contentIndex
-  const latin1 = parser.encoding === "latin1"
-  // Latin-1 bytes >= 0x80 take two bytes in UTF-8.
-  const transcode = latin1 && !isAscii(buf)
-  parser.setBuffer(buf)
-
-  let capacity = Math.max(16, Math.min(buf.length >> 5, 1 << 20))
-  let lineNo: Int32Array = new Int32Array(capacity)
-  // Row-major codes (row * nFields + field): one write stream, split into columns at the end.
-  let codes: Int32Array = new Int32Array(capacity * nFields)
-  const dicts: Array<ByteInterner> = []
-  for (let f = 0; f < nFields; f++) dicts.push(new ByteInterner())
-  const lastCode = new Int32Array(nFields).fill(-1)
-  const repeated = new Uint8Array(nFields)
-  const blob = new Uint8Array(transcode ? 2 * buf.length : buf.length)
-  let offsets: Int32Array = new Int32Array(capacity + 1)
-  let blobPos = 0
-  const starts = parser.starts
-  const ends = parser.ends
-
-  let rawLines = 0
-  let rows = 0
-  let continuationLines = 0
-  const continuation = parser.continuation
-  const unparsed = newUnparsedCounter(maxSamples)
+  const builder = new ParsedLogBuilder(format, opts, buf.length)
+  builder.chunk(buf, 0, buf.length)
+  let lines = 0
   let pos = 0
   const n = buf.length
   const sep = lineBreakOf(buf)
   while (pos < n) {
     let nl = buf.indexOf(sep, pos)
     if (nl < 0) nl = n
-    rawLines++
-    const status = parser.parseLine(pos, nl)
-    if (status === "parsed") {
-      if (rows === capacity) {
-        capacity *= 2
-        lineNo = grow(lineNo, capacity)
-        offsets = grow(offsets, capacity + 1)
-        codes = grow(codes, capacity * nFields)
-      }
-      lineNo[rows] = rawLines
-      const at = rows * nFields
-      for (let f = 0; f < nFields; f++) {
-        let s = starts[f]!
-        let e = ends[f]!
-        if (s < 0) s = e = 0
-        if (f === contentIndex) {
-          offsets[rows] = blobPos
-          if (transcode) blobPos = latin1ToUtf8(buf, s, e, blob, blobPos)
-          else blobPos = copyRange(buf, s, e, blob, blobPos)
-          continue
-        }
-        const dict = dicts[f]!
-        // Header fields often repeat the previous line's value: while they do, check that before
-        // hashing; a field that changed on the last row (a time) goes straight to the table.
-        let code = lastCode[f]!
-        if (repeated[f] === 0 || !dict.holds(code, buf, s, e)) {
-          code = dict.intern(buf, s, e)
-          repeated[f] = code === lastCode[f] ? 1 : 0
-          lastCode[f] = code
-        }
-        codes[at + f] = code
-      }
-      rows++
-    } else if (continuation && status === "no_match" && rows > 0) {
-      continuationLines++
-    } else {
-      unparsed.add(rawLines, status, buf, pos, nl, parser.encoding)
-    }
+    builder.line(pos, nl, ++lines)
     pos = nl + 1
   }
-  offsets[rows] = blobPos
+  return builder.finish(lines)
+}
 
-  const fields: Array<{ name: string; column: DictColumn }> = []
-  for (let f = 0; f < nFields; f++) {
-    if (f === contentIndex) continue
-    const column = new Int32Array(rows)
-    for (let r = 0, k = f; r < rows; r++, k += nFields) column[r] = codes[k]!
-    fields.push({ name: format.fieldNames[f]!, column: { values: valuesColumn(dicts[f]!, transcode), codes: column } })
+/**
+ * `parseLog`'s work line by line, for a log held whole or streamed in chunks (`parseLogFile`):
+ * `chunk` names the buffer the following lines are in, `line` parses one of them, `tooLong` counts
+ * one a reader skipped, `finish` builds the columns. The same lines give the same output.
+ */
+export class ParsedLogBuilder {
+  private readonly parser: LineParser
+  private readonly nFields: number
+  private readonly contentIndex: number
+  private readonly latin1: boolean
+  private readonly continuation: boolean
+  private readonly unparsed: UnparsedCounter
+  private readonly dicts: Array<ByteInterner> = []
+  private readonly lastCode: Int32Array
+  private readonly repeated: Uint8Array
+  private readonly format: CompiledFormat
+  private readonly timestamp: TimestampSpec | undefined
+  private buf: Uint8Array = new Uint8Array(0)
+  /** The current chunk holds bytes >= 0x80 and they are Latin-1: copy them as UTF-8. */
+  private transcodeChunk = false
+  /** Some chunk did: the header fields' values are transcoded at the end. */
+  private transcode = false
+  private capacity: number
+  private lineNo: Int32Array
+  /** Row-major codes (row * nFields + field): one write stream, split into columns at the end. */
+  private codes: Int32Array
+  private blob: Uint8Array
+  private offsets: Int32Array
+  private blobPos = 0
+  private rows = 0
+  private continuationLines = 0
+
+  /** `sizeHint`: the log's bytes, when known (the buffers are sized from it). */
+  constructor(format: CompiledFormat, opts: ParseOptions = {}, sizeHint = 1 << 16) {
+    this.format = format
+    this.timestamp = opts.timestamp
+    this.parser = new LineParser(format, opts)
+    this.nFields = format.fieldNames.length
+    this.contentIndex = format.contentIndex
+    this.latin1 = this.parser.encoding === "latin1"
+    this.continuation = this.parser.continuation
+    this.unparsed = newUnparsedCounter(opts.maxUnparsedSamples ?? 5)
+    for (let f = 0; f < this.nFields; f++) this.dicts.push(new ByteInterner())
+    this.lastCode = new Int32Array(this.nFields).fill(-1)
+    this.repeated = new Uint8Array(this.nFields)
+    this.capacity = Math.max(16, Math.min(sizeHint >> 5, 1 << 20))
+    this.lineNo = new Int32Array(this.capacity)
+    this.codes = new Int32Array(this.capacity * this.nFields)
+    this.offsets = new Int32Array(this.capacity + 1)
+    this.blob = new Uint8Array(Math.max(16, sizeHint))
   }
-  const content: StringColumn = { blob: blob.slice(0, blobPos), offsets: fit(offsets, rows + 1) }
-  // Only a multi-line parse has the count: a default parse's output stays as it was.
-  const base = { rawLines, lineNo: fit(lineNo, rows), content, fields, unparsed: unparsed.result(), ...(continuation ? { continuationLines } : {}) }
-  if (opts.timestamp === undefined) return base
-  return { ...base, timestamps: timestampColumn(fields, opts.timestamp) }
+
+  /** The following lines are in `buf[from, to)`. */
+  chunk(buf: Uint8Array, from: number, to: number): void {
+    this.buf = buf
+    this.parser.setBuffer(buf, from, to)
+    // Latin-1 bytes >= 0x80 take two bytes in UTF-8.
+    this.transcodeChunk = this.latin1 && !isAscii(from === 0 && to === buf.length ? buf : buf.subarray(from, to))
+    if (this.transcodeChunk) this.transcode = true
+  }
+
+  /** Line number `lineNo` (1-based), `buf[start, end)` of the current chunk, without its line break. */
+  line(start: number, end: number, lineNo: number): void {
+    const parser = this.parser
+    const status = parser.parseLine(start, end)
+    if (status !== "parsed") {
+      if (this.continuation && status === "no_match" && this.rows > 0) this.continuationLines++
+      else this.unparsed.add(lineNo, status, this.buf, start, end, parser.encoding)
+      return
+    }
+    const rows = this.rows
+    const nFields = this.nFields
+    if (rows === this.capacity) {
+      this.capacity *= 2
+      this.lineNo = grow(this.lineNo, this.capacity)
+      this.offsets = grow(this.offsets, this.capacity + 1)
+      this.codes = grow(this.codes, this.capacity * nFields)
+    }
+    this.lineNo[rows] = lineNo
+    const buf = this.buf
+    const starts = parser.starts
+    const ends = parser.ends
+    const codes = this.codes
+    const at = rows * nFields
+    for (let f = 0; f < nFields; f++) {
+      let s = starts[f]!
+      let e = ends[f]!
+      if (s < 0) s = e = 0
+      if (f === this.contentIndex) {
+        this.offsets[rows] = this.blobPos
+        const need = this.blobPos + (this.transcodeChunk ? 2 : 1) * (e - s)
+        if (need > this.blob.length) {
+          const blob = new Uint8Array(Math.max(need, 2 * this.blob.length))
+          blob.set(this.blob.subarray(0, this.blobPos))
+          this.blob = blob
+        }
+        if (this.transcodeChunk) this.blobPos = latin1ToUtf8(buf, s, e, this.blob, this.blobPos)
+        else this.blobPos = copyRange(buf, s, e, this.blob, this.blobPos)
+        continue
+      }
+      const dict = this.dicts[f]!
+      // Header fields often repeat the previous line's value: while they do, check that before
+      // hashing; a field that changed on the last row (a time) goes straight to the table.
+      let code = this.lastCode[f]!
+      if (this.repeated[f] === 0 || !dict.holds(code, buf, s, e)) {
+        code = dict.intern(buf, s, e)
+        this.repeated[f] = code === this.lastCode[f] ? 1 : 0
+        this.lastCode[f] = code
+      }
+      codes[at + f] = code
+    }
+    this.rows = rows + 1
+  }
+
+  /** Line `lineNo`, longer than the parser's `maxLineBytes`, skipped by a reader: `head` its first bytes. */
+  tooLong(lineNo: number, head: Uint8Array): void {
+    this.unparsed.add(lineNo, "too_long", head, 0, head.length, this.parser.encoding)
+  }
+
+  /** The output, after `lines` raw lines. */
+  finish(lines: number): ParseOutput {
+    const { rows, nFields, format } = this
+    this.offsets[rows] = this.blobPos
+    const fields: Array<{ name: string; column: DictColumn }> = []
+    for (let f = 0; f < nFields; f++) {
+      if (f === this.contentIndex) continue
+      const column = new Int32Array(rows)
+      for (let r = 0, k = f; r < rows; r++, k += nFields) column[r] = this.codes[k]!
+      fields.push({ name: format.fieldNames[f]!, column: { values: valuesColumn(this.dicts[f]!, this.transcode), codes: column } })
+    }
+    const content: StringColumn = { blob: this.blob.slice(0, this.blobPos), offsets: fit(this.offsets, rows + 1) }
+    // Only a multi-line parse has the count: a default parse's output stays as it was.
+    const base = {
+      rawLines: lines,
+      lineNo: fit(this.lineNo, rows),
+      content,
+      fields,
+      unparsed: this.unparsed.result(),
+      ...(this.continuation ? { continuationLines: this.continuationLines } : {})
+    }
+    if (this.timestamp === undefined) return base
+    return { ...base, timestamps: timestampColumn(fields, this.timestamp) }
+  }
 }
 
 /** Counts unparsed lines by reason and keeps the first samples; shared by `parseLog` and streaming readers. */

@@ -417,6 +417,32 @@ export const readSourceBytes = (roots: { readonly dataRoot: string; readonly sou
   return buf
 }
 
+/**
+ * Read a source file with `read` (given its path) without holding it: its digest is checked in
+ * chunks first, and its size and modification time must be the same after `read`, else it
+ * changed while the flow ran (an error, nothing of `read` kept).
+ */
+export const readSourceStreamed = <A>(roots: { readonly dataRoot: string; readonly sourcesDir: string }, source: SourceFile, read: (file: string) => A): A => {
+  const file = sourcePath(roots, source)
+  const before = fs.statSync(file)
+  const hash = createHash("sha256")
+  const fd = fs.openSync(file, "r")
+  try {
+    const chunk = Buffer.allocUnsafe(4 << 20)
+    for (let got; (got = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0;) hash.update(chunk.subarray(0, got))
+  } finally {
+    fs.closeSync(fd)
+  }
+  const now = hash.digest("hex")
+  if (now !== source.sha256) throw new Error(`source ${source.path} changed while the flow ran: expected sha256 ${source.sha256}, now ${now}`)
+  const out = read(file)
+  const after = fs.statSync(file)
+  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
+    throw new Error(`source ${source.path} changed while the flow ran: ${before.size} bytes when its digest was checked, ${after.size} after it was read`)
+  }
+  return out
+}
+
 /** Read a source file's text (UTF-8), checking its digest. */
 export const readSourceText = (roots: { readonly dataRoot: string; readonly sourcesDir: string }, source: SourceFile): string =>
   readSourceBytes(roots, source).toString("utf8")

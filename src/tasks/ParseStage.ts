@@ -8,11 +8,12 @@
  */
 import { Schema } from "effect"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
-import { compileFormat, multilineProblem, parseLog, type ParseOptions } from "../parsing/LogFormat.ts"
+import { compileFormat, multilineProblem, type ParseOptions } from "../parsing/LogFormat.ts"
+import { parseLogFile } from "../parsing/ParseFileStream.ts"
 import { compileTimestamp, type TimestampSpec } from "../parsing/Timestamp.ts"
 import { getPreset, SYSTEMS } from "../presets/Presets.ts"
 import type { ParsedLog } from "../artifacts/Log.ts"
-import { readSourceBytes } from "../sources/Source.ts"
+import { readSourceStreamed } from "../sources/Source.ts"
 import type { SourceFile } from "../artifacts/Source.ts"
 import { defineStage } from "./Task.ts"
 
@@ -99,10 +100,11 @@ export const parseStage = defineStage<ParseParams, { readonly source: SourceFile
   params: ParseParams,
   cpu: true,
   run: (params, { source }, ctx) => {
-    const bytes = readSourceBytes(ctx, source)
-    ctx.progress(0.3, "parsing")
     const { format, options } = parseSettings(params)
-    return parseLog(bytes, compileFormat(format), options)
+    const compiled = compileFormat(format)
+    ctx.progress(0.1, "parsing")
+    // Streamed: the file is never held whole (its digest is checked first, in chunks).
+    return readSourceStreamed(ctx, source, (file) => parseLogFile(file, compiled, options))
   },
   summarize: (out, params) => {
     let timed = 0

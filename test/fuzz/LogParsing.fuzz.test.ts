@@ -1,8 +1,9 @@
 // Fuzzing log parsing (fast-check, fixed seed): real LogHub lines, cut, joined with LF, CRLF or
 // CR, with bytes inserted (NUL, CR, LF, lone UTF-8 lead bytes, 0xFF) and lines over the length
 // limit, parsed with each system's preset. The whole-buffer parser never throws; every raw line
-// is either a row or counted unparsed; rows keep their line order; and the streaming reader
-// (`flow parse`, which also mines) counts the same lines, rows and unparsed lines.
+// is either a row or counted unparsed; rows keep their line order; the parse stage's streamed
+// read (`parseLogFile`, in chunks of 1 to 97 bytes here) gives the same output; and the streaming
+// reader of `flow parse` (which also mines) counts the same lines, rows and unparsed lines.
 // FLOW_FUZZ_RUNS / FLOW_FUZZ_SEED change the budget and seed (docs/RELIABILITY.md has a long run).
 import fc from "fast-check"
 import * as fs from "node:fs"
@@ -11,6 +12,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { stringCount } from "../../src/artifacts/Columns.ts"
 import { compileFormat, lineBreakOf, parseLog } from "../../src/parsing/LogFormat.ts"
+import { parseLogFile } from "../../src/parsing/ParseFileStream.ts"
 import { parseFile } from "../../src/presets/ParseFile.ts"
 import { getPreset, SYSTEMS } from "../../src/presets/Presets.ts"
 import { dataRoot } from "../cli/helpers.ts"
@@ -83,6 +85,8 @@ describe("log parsing, fuzzed", () => {
         }
         for (const s of log.unparsed.samples) expect(s.line).toBeLessThanOrEqual(log.rawLines)
         fs.writeFileSync(file, joined)
+        // The parse stage's streamed read gives the very same output, whatever the chunk size.
+        expect(parseLogFile(file, compileFormat(preset.format), preset.line, { chunkBytes: 1 + (joined.length % 97) })).toEqual(log)
         const streamed = await parseFile(file, { preset, write: false })
         expect({ lines: streamed.lines, rows: streamed.parsedLines, unparsed: streamed.unparsed.count })
           .toEqual({ lines: log.rawLines, rows: log.lineNo.length, unparsed: log.unparsed.count })
