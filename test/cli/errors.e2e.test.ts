@@ -86,6 +86,15 @@ describe("flow run with bad input", () => {
     expect(skipped.every((l) => / hdfs/.test(l))).toBe(true)
     expect(r.stdout).toContain("RUN FAILED hdfs-nb.naive_bayes")
     expect(r.stdout).toContain("RUN FAILED hdfs-freq.template_frequency")
+    // The table at the end still lists every run: the failed ones without metrics.
+    const table = r.stdout.slice(r.stdout.search(/^RUN\s+DATASET\s/m)).trim().split("\n").map((l) => l.trim().split(/\s{2,}/))
+    expect(table[0]).toEqual(["RUN", "DATASET", "MODEL", "P", "R", "F1", "AUROC", "STATUS", "CACHE"])
+    expect(table.slice(1).map((c) => [c[0], c[5] === "-", c[7]])).toEqual([
+      ["hdfs-freq.template_frequency", true, "failed"],
+      ["hdfs-nb.naive_bayes", true, "failed"],
+      ["bgl-freq.template_frequency", false, "ok"],
+      ["bgl-nb.naive_bayes", false, "ok"]
+    ])
     // Nothing of the failed branch is in the cache; the BGL branch and HDFS preprocessing are.
     const stages = cacheEntries(cache).map((e) => e.stage).sort()
     expect(stages.filter((s) => s === "label")).toEqual(["label"])
