@@ -79,7 +79,11 @@ export const varyingKeys = (configs: ReadonlyArray<{ readonly group: string; rea
     }
   }
   const groups = new Map<string, Array<Readonly<Record<string, unknown>>>>()
-  for (const c of configs) groups.set(c.group, [...(groups.get(c.group) ?? []), c.flat])
+  for (const c of configs) {
+    const g = groups.get(c.group)
+    if (g === undefined) groups.set(c.group, [c.flat])
+    else g.push(c.flat)
+  }
   const text = (v: unknown) => (v === undefined ? "\u0000missing" : canonicalJson(v))
   return order.filter((k) => [...groups.values()].some((g) => new Set(g.map((f) => text(f[k]))).size > 1))
 }

@@ -226,20 +226,24 @@ export class Drain {
 
   /** Rows' internal template ids (from `addColumn`) as a `TemplatedLog` with compact ids. */
   templatedLog(rows: Int32Array): TemplatedLog {
+    return { templateIds: this.templateIdsOf(rows), templates: this.templates() }
+  }
+
+  /** Internal template ids (from `addColumn`/`addBytes`) as compact ids. */
+  private templateIdsOf(rows: Int32Array): Int32Array {
     const { rank } = this.rootRanks()
     const templateIds = new Int32Array(rows.length)
     for (let i = 0; i < rows.length; i++) templateIds[i] = rank[this.table.find(rows[i]!)]!
-    return { templateIds, templates: this.templates() }
+    return templateIds
   }
 
   /**
    * The template table (as `templates()`) with each template's parameter-exact text (`exact`),
    * written from `samples` of the lines mined, kept under the internal ids `addBytes` returned
-   * (`contentOf` gives a kept line's content).
+   * (`contentOf` gives a kept line's content). `templates`: the table when the caller has it already.
    */
-  exactTemplates<T>(samples: TemplateSamples<T>, contentOf: (item: T) => string): Array<Template> {
-    const templates = this.templates()
-    const contents = samples.byTemplate((ids) => this.templatedLog(ids).templateIds, templates.length).map((items) => items.map(contentOf))
+  exactTemplates<T>(samples: TemplateSamples<T>, contentOf: (item: T) => string, templates: ReadonlyArray<Template> = this.templates()): Array<Template> {
+    const contents = samples.byTemplate((ids) => this.templateIdsOf(ids), templates.length).map((items) => items.map(contentOf))
     const texts = exactTemplateTexts(templates, contents, this.options)
     return templates.map((t, i) => ({ ...t, exact: texts[i]! }))
   }
@@ -488,7 +492,7 @@ export const mineTemplatesWithState = (contents: StringColumn, opts: DrainOption
   const drain = new Drain(opts)
   const rows = drain.addColumn(contents)
   const log = drain.templatedLog(rows)
-  const templates = drain.exactTemplates(sampleRows(rows), (row) => stringAt(contents, row))
+  const templates = drain.exactTemplates(sampleRows(rows), (row) => stringAt(contents, row), log.templates)
   return { log: { templateIds: log.templateIds, templates }, state: drain.toState() }
 }
 

@@ -26,7 +26,7 @@
  * each power of two); the same rows give the same text whichever way the log was read.
  */
 import type { Template } from "../artifacts/Log.ts"
-import type { TokenizeOptions } from "./Masker.ts"
+import { NAMED_PLACEHOLDER, PARAM_STR, type TokenizeOptions } from "./Masker.ts"
 import { ParameterExtractor } from "./Parameters.ts"
 
 /** A template's first lines looked at (then one at each power of two: `TemplateSamples`). */
@@ -140,7 +140,7 @@ const numberedIds = (text: string): string =>
   })
 
 /** A miner template's text with named masks as `<*>`. */
-export const plainText = (text: string): string => joinVariables(numberedIds(text.replace(NAMED_MASK, "<*>")))
+export const plainText = (text: string): string => joinVariables(numberedIds(text.replace(NAMED_PLACEHOLDER, VAR)))
 
 /** One parameter's values reduced to their variable part (see the module comment). */
 export const variablePart = (values: ReadonlyArray<string>): string => {
@@ -216,7 +216,7 @@ const commonSuffix = (a: string, b: string): string => {
 const commonEnd = (values: ReadonlyArray<string>, part: (v: string) => string, common: (a: string, b: string) => string): string =>
   values.map(part).reduce(common)
 
-const VAR = "<*>"
+const VAR = PARAM_STR
 // Word characters are ASCII letters and digits and every character beyond ASCII (other scripts'
 // letters): plain classes compile far faster than Unicode property escapes, on every run.
 const ID = /(?<![0-9A-Za-z\u0080-\uFFFF<>*])(?:[0-9A-Za-z\u0080-\uFFFF]+|<\*>)(?:[._~-]+(?:[0-9A-Za-z\u0080-\uFFFF]+|<\*>))+(?![0-9A-Za-z\u0080-\uFFFF<>*])/g
@@ -226,7 +226,6 @@ const HEX = /^(?=[a-f]*\d)[0-9a-f]{4,}$/i
 const HEX_LITERAL = /(?<![0-9A-Za-z\u0080-\uFFFF])0x[0-9a-f]+(?![0-9A-Za-z\u0080-\uFFFF])/gi
 const ID_SEP = /[._~-]+/
 const ID_SEP_G = /[._~-]+/g
-const NAMED_MASK = /<:[A-Za-z0-9_]+:>/g
 const SPACES = /\s+/
 const SPACES_G = /\s+/g
 const ATOM = /[0-9A-Za-z\u0080-\uFFFF]+(?:[._~-]+[0-9A-Za-z\u0080-\uFFFF]+)*|[^0-9A-Za-z\u0080-\uFFFF]/g
@@ -246,11 +245,5 @@ const atoms = (value: string): Array<string> => value.match(ATOM) ?? []
 const isWord = (seg: string): boolean => WORD.test(seg)
 
 /** CV: `<*><*>` is one `<*>`. */
-const joinVariables = (text: string): string => {
-  let out = text
-  for (;;) {
-    const next = out.replaceAll("<*><*>", VAR)
-    if (next === out) return out
-    out = next
-  }
-}
+const joinVariables = (text: string): string => text.replace(VAR_RUN, VAR)
+const VAR_RUN = /(?:<\*>){2,}/g

@@ -152,7 +152,8 @@ export class LogMasker {
 
 const MASK_NAME = /^[A-Za-z0-9_]+$/
 const PLACEHOLDER = /<\*>|<:[A-Za-z0-9_]+:>/g
-const NAMED_PLACEHOLDER = /<:[A-Za-z0-9_]+:>/g
+/** A named mask's placeholder, `<:NAME:>`. */
+export const NAMED_PLACEHOLDER = /<:[A-Za-z0-9_]+:>/g
 const PARAM_RUN = /<\*>(?:[.:\-/]<\*>)+/g
 
 interface CompiledMask {

@@ -49,8 +49,7 @@ export class ParameterExtractor {
 
   /** The parameters of `content` under `template` (a template text), or undefined when it does not match. */
   extract(template: string, content: string): Array<ExtractedParameter> | undefined {
-    let text = content.length > (this.options.maxContentLength ?? 16384) ? content.slice(0, this.options.maxContentLength ?? 16384) : content
-    for (const m of this.literalMasks) text = text.replace(m.regex, m.replacement)
+    const text = this.asMined(content)
     const { regex, masks } = this.compile(template)
     const match = regex.exec(text)
     if (match === null) return undefined
@@ -65,22 +64,16 @@ export class ParameterExtractor {
    * parameter's text; undefined when the template does not match.
    */
   split(template: string, content: string): { readonly literals: Array<string>; readonly values: Array<string> } | undefined {
-    let text = content.length > (this.options.maxContentLength ?? 16384) ? content.slice(0, this.options.maxContentLength ?? 16384) : content
-    for (const m of this.literalMasks) text = text.replace(m.regex, m.replacement)
+    const text = this.asMined(content)
     if (this.gap === "\\s") {
       // Most lines need no regex (nor compiling one): see `alignedSplit`.
-      let tokens = this.tokens.get(template)
-      if (tokens === undefined) {
-        tokens = template.split(" ").filter((t) => t.length > 0)
-        this.tokens.set(template, tokens)
-      }
-      const aligned = alignedSplit(tokens, text, this.options.splitAfter ?? [])
+      const aligned = alignedSplit(this.tokensOf(template), text, this.options.splitAfter ?? [])
       if (aligned !== undefined) return aligned
     }
     const compiled = this.compile(template)
     // The same pattern with every gap captured too: the literals are the template's own text and
     // the line's gaps, read from the groups (faster than match indices).
-    compiled.splitter ??= new RegExp("^" + compiled.pieces.map((p, i) => (typeof p === "string" ? escapeRegex(p) : p.gap === undefined ? p.param : `(?<g${i}>${p.gap})`)).join("") + "$", "s")
+    compiled.splitter ??= new RegExp(patternOf(compiled.pieces, true), "s")
     const match = compiled.splitter.exec(text)
     if (match === null) return undefined
     const groups = match.groups!
@@ -102,12 +95,30 @@ export class ParameterExtractor {
     return { literals, values }
   }
 
+  /** The content as the miner saw it: cut to `maxContentLength`, masks with a replacement applied. */
+  private asMined(content: string): string {
+    const max = this.options.maxContentLength ?? 16384
+    let text = content.length > max ? content.slice(0, max) : content
+    for (const m of this.literalMasks) text = text.replace(m.regex, m.replacement)
+    return text
+  }
+
+  /** A template text's tokens (remembered). */
+  private tokensOf(template: string): ReadonlyArray<string> {
+    let tokens = this.tokens.get(template)
+    if (tokens === undefined) {
+      tokens = template.split(" ").filter((t) => t.length > 0)
+      this.tokens.set(template, tokens)
+    }
+    return tokens
+  }
+
   private compile(template: string): Compiled {
     const hit = this.compiled.get(template)
     if (hit !== undefined) return hit
     const masks: Array<string> = []
     const splitAfter = this.options.splitAfter ?? []
-    const tokens = template.split(" ").filter((t) => t.length > 0)
+    const tokens = this.tokensOf(template)
     // The pattern in pieces: regex text (escaped literals), gaps and parameters.
     const pieces: Array<Piece> = [{ gap: `${this.gap}*` }]
     tokens.forEach((token, i) => {
@@ -130,10 +141,9 @@ export class ParameterExtractor {
       pieces.push(token.slice(last))
     })
     pieces.push({ gap: `${this.gap}*` })
-    const source = `^${pieces.map((p) => (typeof p === "string" ? escapeRegex(p) : p.gap ?? p.param)).join("")}$`
     let regex: RegExp
     try {
-      regex = new RegExp(source, "s")
+      regex = new RegExp(patternOf(pieces, false), "s")
     } catch {
       // A mask pattern that cannot be embedded (e.g. its own named groups): fall back to lazy groups.
       return new ParameterExtractor(this.options, false).compile(template)
@@ -146,6 +156,10 @@ export class ParameterExtractor {
 
 /** A piece of a template's pattern: literal text, a gap between tokens, or a parameter group. */
 type Piece = string | { readonly gap: string; readonly param?: undefined } | { readonly param: string; readonly gap?: undefined }
+
+/** The anchored regex source of a template's pieces; with `captureGaps`, gap i is group `g<i>`. */
+const patternOf = (pieces: ReadonlyArray<Piece>, captureGaps: boolean): string =>
+  `^${pieces.map((p, i) => (typeof p === "string" ? escapeRegex(p) : p.gap === undefined ? p.param : captureGaps ? `(?<g${i}>${p.gap})` : p.gap)).join("")}$`
 
 interface Compiled {
   readonly regex: RegExp

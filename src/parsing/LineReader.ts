@@ -28,7 +28,7 @@ export interface ReadLinesOptions {
 }
 
 /** Bytes read from the start to tell the line break. */
-const SAMPLE_BYTES = 64 * 1024
+export const SAMPLE_BYTES = 64 * 1024
 
 /** Bytes of a too-long line kept for its sample. */
 const HEAD_BYTES = 4096

@@ -3,11 +3,8 @@
  * file: memory is the read buffer and the output columns. The parse stage reads sources this way.
  */
 import * as fs from "node:fs"
-import { readLines, type ReadLinesOptions } from "./LineReader.ts"
+import { readLines, type ReadLinesOptions, SAMPLE_BYTES } from "./LineReader.ts"
 import { type CompiledFormat, DEFAULT_MAX_LINE_BYTES, ParsedLogBuilder, parseLog, type ParseOptions, type ParseOutput } from "./LogFormat.ts"
-
-/** Bytes `readLines` reads to tell the line break (it must agree with `parseLog`'s rule). */
-const SAMPLE_BYTES = 64 * 1024
 
 /**
  * Parse the log file `file` as `parseLog` parses its bytes. `parseLog` splits on `\r` only in a

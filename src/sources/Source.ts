@@ -425,15 +425,7 @@ export const readSourceBytes = (roots: { readonly dataRoot: string; readonly sou
 export const readSourceStreamed = <A>(roots: { readonly dataRoot: string; readonly sourcesDir: string }, source: SourceFile, read: (file: string) => A): A => {
   const file = sourcePath(roots, source)
   const before = fs.statSync(file)
-  const hash = createHash("sha256")
-  const fd = fs.openSync(file, "r")
-  try {
-    const chunk = Buffer.allocUnsafe(4 << 20)
-    for (let got; (got = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0;) hash.update(chunk.subarray(0, got))
-  } finally {
-    fs.closeSync(fd)
-  }
-  const now = hash.digest("hex")
+  const now = fileDigest(file).sha256
   if (now !== source.sha256) throw new Error(`source ${source.path} changed while the flow ran: expected sha256 ${source.sha256}, now ${now}`)
   const out = read(file)
   const after = fs.statSync(file)
