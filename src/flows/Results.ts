@@ -16,7 +16,7 @@
  */
 import { Effect, Option, Predicate, Schema } from "effect"
 import { execFileSync } from "node:child_process"
-import { createHash, randomInt } from "node:crypto"
+import { randomInt } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -33,6 +33,7 @@ import type { Node } from "../tasks/Task.ts"
 import type { PlannedRun } from "./Plan.ts"
 import { projectRoot } from "../runtime/ProjectRoot.ts"
 import { makeFolders } from "../runtime/Folders.ts"
+import { fileDigest } from "../sources/Source.ts"
 import { type BoundedMemo, memoSpec } from "../runtime/WarmState.ts"
 
 /** Writing a result folder failed. */
@@ -86,33 +87,6 @@ const MAX_MANIFEST_BYTES = 1 << 20
 const MAX_FILES = 256
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/
 const SHA256 = /^[0-9a-f]{64}$/
-
-const SMALL_FILE = 4 << 20
-
-/** A file's sha256 (hex) and size. */
-export const fileDigest = (file: string): ManifestEntry => {
-  // Result files are mostly small: read whole (one allocation of their size), else in chunks.
-  const size = fs.statSync(file).size
-  if (size <= SMALL_FILE) {
-    const bytes = fs.readFileSync(file)
-    return { sha256: createHash("sha256").update(bytes).digest("hex"), bytes: bytes.length }
-  }
-  const hash = createHash("sha256")
-  const fd = fs.openSync(file, "r")
-  let bytes = 0
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20)
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null)
-      if (n === 0) break
-      hash.update(buf.subarray(0, n))
-      bytes += n
-    }
-  } finally {
-    fs.closeSync(fd)
-  }
-  return { sha256: hash.digest("hex"), bytes }
-}
 
 const errnoCode = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code
 

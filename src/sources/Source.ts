@@ -191,16 +191,22 @@ export const fileDigest = (absPath: string, memo?: DigestMemo): { sha256: string
   if (known !== undefined) return known
   const hashedAt = Date.now()
   const hash = createHash("sha256")
-  const fd = fs.openSync(absPath, "r")
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20)
-    let n: number
-    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n))
-  } finally {
-    fs.closeSync(fd)
+  // Most files checked are small (result files): read whole, in one allocation of their size.
+  if (st.size <= SMALL_FILE) hash.update(fs.readFileSync(absPath))
+  else {
+    const fd = fs.openSync(absPath, "r")
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20)
+      let n: number
+      while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n))
+    } finally {
+      fs.closeSync(fd)
+    }
   }
   return remember(absPath, st, hash.digest("hex"), hashedAt, memo)
 }
+
+const SMALL_FILE = 4 << 20
 
 /**
  * `fileDigest` with asynchronous reads: the event loop runs between chunks (Ctrl-C is not held
