@@ -22,11 +22,12 @@ import { Buffer, isAscii } from "node:buffer"
 import { type StringColumn, stringAt } from "../artifacts/Columns.ts"
 import type { Template, TemplatedLog } from "../artifacts/Log.ts"
 import { ContentCache } from "./ContentCache.ts"
-import { type DrainMask, LogMasker, PARAM_STR, type TokenizeOptions } from "./Masker.ts"
+import { type DrainMask, LogMasker, PARAM_STR, type TokenizeOptions, TokenSpans } from "./Masker.ts"
 import { groupF1 } from "./Accuracy.ts"
 import { exactTemplateTexts, sampleRows, type TemplateSamples } from "./ExactTemplates.ts"
 import { checkState, type MinerState, type MinerStateOptions, type TreeState } from "./MinerState.ts"
-import { type TemplateMerge, TemplateTable } from "./TemplateTable.ts"
+import { ShapeCache } from "./ShapeCache.ts"
+import { type PositionValues, type TemplateMerge, TemplateTable } from "./TemplateTable.ts"
 
 export { type DrainMask, PARAM_STR } from "./Masker.ts"
 export type { TemplateMerge } from "./TemplateTable.ts"
@@ -100,8 +101,11 @@ export class Drain {
   private readonly cache: ContentCache | undefined
   private lastClusterId = -1
   private lastChange: DrainChange = "none"
+  private readonly spans = new TokenSpans()
+  private readonly shapes: ShapeCache | undefined
 
-  constructor(options: DrainOptions = {}) {
+  /** `internal.shapeCache: false` turns the shape cache off (for tests and benchmarks: results are the same). */
+  constructor(options: DrainOptions = {}, internal: { readonly shapeCache?: boolean } = {}) {
     const depth = options.depth ?? 4
     const simTh = options.simTh ?? 0.4
     const maxChildren = options.maxChildren ?? 100
@@ -137,6 +141,7 @@ export class Drain {
     this.lru = options.maxClusters === undefined ? undefined : new Map()
     this.table = new TemplateTable(variableThreshold, templateMerge)
     this.cache = cacheCapacity > 0 ? new ContentCache(cacheCapacity) : undefined
+    this.shapes = this.masker.digitUniform && internal.shapeCache !== false ? new ShapeCache() : undefined
     this.options = {
       depth,
       simTh,
@@ -196,9 +201,24 @@ export class Drain {
       const hit = cache.get(bytes, start, end)
       if (hit >= 0 && this.recount(hit)) return hit
     }
-    const g = this.learn(decoded ?? decodeUtf8(bytes, start, end))
+    const g = this.learnBytes(bytes, start, end, decoded)
     cache?.set(bytes, start, end, g)
     return g
+  }
+
+  /** `learn` for a content given as bytes, through the shape cache when there is one. */
+  private learnBytes(bytes: Uint8Array, start: number, end: number, decoded: string | undefined): number {
+    const shapes = this.shapes
+    if (shapes !== undefined) {
+      const entry = shapes.find(bytes, start, end)
+      if (entry !== null) {
+        if (entry !== undefined) return this.learnTokens(entry.tokens, entry)
+        const spans = this.spans
+        const tokens = this.masker.spannedTokens(decoded ?? decodeUtf8(bytes, start, end), spans)
+        return this.learnTokens(tokens, shapes.add(tokens, spans))
+      }
+    }
+    return this.learn(decoded ?? decodeUtf8(bytes, start, end))
   }
 
   /** The cluster whose template matches `content` exactly (`<*>` matches any token), without learning; Drain3's `match`. */
@@ -336,8 +356,12 @@ export class Drain {
 
   /** Learn one content; returns its template (internal id) and sets lastClusterId / lastChange. */
   private learn(content: string): number {
-    const raw: Array<string> = []
-    const tokens = this.masker.tokens(content, raw)
+    const spans = this.spans
+    return this.learnTokens(this.masker.spannedTokens(content, spans), spans)
+  }
+
+  /** Learn a content's tokens (`values`: what its positions count toward the variable threshold). */
+  private learnTokens(tokens: ReadonlyArray<string>, values: PositionValues): number {
     let cluster = this.treeSearch(tokens, this.simTh, false)
     if (cluster === undefined) {
       cluster = { clusterId: this.clusterList.length, tokens: [...tokens], size: 1, evicted: false }
@@ -361,7 +385,7 @@ export class Drain {
       this.touch(cluster)
     }
     this.lastClusterId = cluster.clusterId
-    return this.table.observe(cluster.clusterId, cluster.tokens, tokens, raw)
+    return this.table.observe(cluster.clusterId, cluster.tokens, tokens, values)
   }
 
   private touch(cluster: MutableCluster): void {

@@ -49,11 +49,21 @@ export interface TokenizeOptions {
 export class LogMasker {
   readonly numbersAsParams: boolean
   readonly maxContentLength: number
+  /**
+   * Whether tokens and position values depend on digits only through where they are: numeric
+   * parametrisation is on and no mask, split or delimiter names a particular digit (`0-9` as a
+   * whole, `\\d` and counts are fine) or back-references a group. Then contents that differ only
+   * in which digits they hold tokenise alike (`ShapeCache`).
+   */
+  readonly digitUniform: boolean
   private readonly masks: ReadonlyArray<CompiledMask>
   private readonly extraDelimiters: ReadonlyArray<string>
   private readonly splitAfter: ReadonlyArray<string>
   /** splitAfter as a table of ASCII codes, when it is only single characters and there are no extra delimiters. */
   private readonly splitChars: Uint8Array | undefined
+  /** CLASSES with SPLIT set on the split characters, when `splitChars` is set. */
+  private readonly classes: Uint8Array | undefined
+  private readonly scratch = new TokenSpans()
 
   constructor(options: TokenizeOptions = {}) {
     this.masks = (options.masks ?? []).map(compileMask)
@@ -70,8 +80,12 @@ export class LogMasker {
     if (this.extraDelimiters.length === 0 && this.splitAfter.every((d) => d.length === 1 && d.charCodeAt(0) < 128 && !isSpace(d.charCodeAt(0)))) {
       this.splitChars = new Uint8Array(128)
       for (const d of this.splitAfter) this.splitChars[d.charCodeAt(0)] = 1
+      this.classes = CLASSES.slice()
+      for (const d of this.splitAfter) this.classes[d.charCodeAt(0)]! |= SPLIT
     }
     this.numbersAsParams = options.numbersAsParams ?? false
+    this.digitUniform = this.numbersAsParams && (options.masks ?? []).every((m) => digitUniformPattern(m.pattern)) &&
+      [...this.extraDelimiters, ...this.splitAfter].every((d) => !/[0-9]/.test(d))
     const max = options.maxContentLength ?? 16384
     if (!Number.isInteger(max) || max < 1) throw new Error(`Drain: maxContentLength must be an integer >= 1, got ${max}`)
     this.maxContentLength = max
@@ -112,41 +126,162 @@ export class LogMasker {
    * parametrisation, position by position (the values a template position has shown).
    */
   tokens(content: string, raw?: Array<string>): Array<string> {
+    const spans = this.scratch
+    const tokens = this.spannedTokens(content, spans)
+    if (raw !== undefined) for (let p = 0; p < tokens.length; p++) raw.push(spans.changed[p] === 1 ? spans.raw(p) : tokens[p]!)
+    return tokens
+  }
+
+  /**
+   * Tokens of a content, with where each lies in the masked text in `spans` (the miner's hot
+   * path: a token's text before parametrisation is sliced only when asked for).
+   */
+  spannedTokens(content: string, spans: TokenSpans): Array<string> {
     const splits = this.splitChars
     // With single-character splits, a token also ends after a split character outside a named
     // placeholder: what splitting the text first (`mask`) and tokenising it gives.
     const text = splits === undefined ? this.mask(content) : this.applyMasks(content)
+    const classes = splits === undefined ? CLASSES : this.classes!
+    const numbersAsParams = this.numbersAsParams
+    spans.reset(text)
     const tokens: Array<string> = []
     const n = text.length
     let i = 0
     while (i < n) {
-      while (i < n && isSpace(text.charCodeAt(i))) i++
-      if (i >= n) break
-      const start = i
-      let digits = false
-      let alnum = false
-      let angle = false
-      let wide = false
-      let protectedTo = -1
-      while (i < n) {
-        const c = text.charCodeAt(i)
-        if (isSpace(c)) break
-        if (c >= 48 && c <= 57) digits = true
-        else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) alnum = true
-        else if (c === 60) {
-          angle = true
-          if (splits !== undefined && i >= protectedTo && text.charCodeAt(i + 1) === 58) protectedTo = namedPlaceholderEnd(text, i)
-        } else if (c >= 128) wide = alnum = true
-        i++
-        if (splits !== undefined && c < 128 && splits[c] === 1 && i > protectedTo) break
+      let c = text.charCodeAt(i)
+      while (c < 128 ? (classes[c]! & SPACE) !== 0 : isSpace(c)) {
+        if (++i >= n) return tokens
+        c = text.charCodeAt(i)
       }
-      const token = text.slice(start, i)
-      if (raw !== undefined) raw.push(token)
-      tokens.push(this.numbersAsParams ? parametrize(token, digits, alnum, angle, wide) : token)
+      const start = i
+      // Bits of the classes seen (DIGIT, ALPHA, ANGLE, WIDE).
+      let seen = 0
+      let protectedTo = -1
+      for (;;) {
+        if (c < 128) {
+          const k = classes[c]!
+          if ((k & SPACE) !== 0) break
+          seen |= k
+          if (c === 60 && splits !== undefined && i >= protectedTo && text.charCodeAt(i + 1) === 58) protectedTo = namedPlaceholderEnd(text, i)
+          i++
+          if ((k & SPLIT) !== 0 && i > protectedTo) break
+        } else {
+          if (isSpace(c)) break
+          seen |= WIDE | ALPHA
+          i++
+        }
+        if (i >= n) break
+        c = text.charCodeAt(i)
+      }
+      let token: string
+      if (numbersAsParams && (seen & (DIGIT | ANGLE | WIDE)) === DIGIT) token = PARAM_STR
+      else {
+        token = text.slice(start, i)
+        if (numbersAsParams) token = parametrize(token, (seen & DIGIT) !== 0, (seen & ALPHA) !== 0, (seen & ANGLE) !== 0, (seen & WIDE) !== 0)
+      }
+      spans.push(start, i, numbersAsParams && token !== PARAM_STR ? token.length !== i - start : numbersAsParams)
+      tokens.push(token)
     }
     return tokens
   }
 }
+
+/**
+ * Where the tokens of one content lie in its masked text, filled by `LogMasker.spannedTokens`
+ * and reused from call to call: a token's raw text (before numeric parametrisation) and the
+ * value it counts toward a template position's variable threshold, made only when asked for.
+ */
+export class TokenSpans {
+  text = ""
+  count = 0
+  starts = new Int32Array(64)
+  ends = new Int32Array(64)
+  /** 1 where numeric parametrisation changed the token (its raw text is another string). */
+  changed = new Uint8Array(64)
+
+  reset(text: string): void {
+    this.text = text
+    this.count = 0
+  }
+
+  push(start: number, end: number, changed: boolean): void {
+    const p = this.count++
+    if (p === this.starts.length) {
+      this.starts = growInt(this.starts)
+      this.ends = growInt(this.ends)
+      const c = new Uint8Array(this.changed.length * 2)
+      c.set(this.changed)
+      this.changed = c
+    }
+    this.starts[p] = start
+    this.ends[p] = end
+    this.changed[p] = changed ? 1 : 0
+  }
+
+  /** The raw token at position p. */
+  raw(p: number): string {
+    return this.text.slice(this.starts[p]!, this.ends[p]!)
+  }
+
+  /**
+   * The value position p counts toward the variable threshold, given its token: the raw token,
+   * except that a parameter counts by its shape, each run of ASCII digits one `0` (`blk_123`
+   * and `blk_456` are one value, `blk_123` and `lr:123` two).
+   */
+  value(p: number, token: string): string {
+    if (token !== PARAM_STR) return this.changed[p] === 1 ? this.raw(p) : token
+    const text = this.text
+    const end = this.ends[p]!
+    let i = this.starts[p]!
+    let digitsOnly = true
+    for (let k = i; k < end; k++) {
+      const c = text.charCodeAt(k)
+      if (c < 48 || c > 57) {
+        digitsOnly = false
+        break
+      }
+    }
+    if (digitsOnly) return i === end ? "" : "0"
+    let out = ""
+    while (i < end) {
+      const c = text.charCodeAt(i)
+      if (c >= 48 && c <= 57) {
+        out += "0"
+        while (i < end && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++
+      } else {
+        let j = i + 1
+        while (j < end && (text.charCodeAt(j) < 48 || text.charCodeAt(j) > 57)) j++
+        out += text.slice(i, j)
+        i = j
+      }
+    }
+    return out
+  }
+}
+
+const growInt = (a: Int32Array): Int32Array<ArrayBuffer> => {
+  const b = new Int32Array(a.length * 2)
+  b.set(a)
+  return b
+}
+
+/** Character classes of ASCII for the tokeniser: whitespace, digit, letter, `<`, split-after. */
+const SPACE = 1
+const DIGIT = 2
+const ALPHA = 4
+const ANGLE = 8
+const WIDE = 16
+const SPLIT = 32
+const CLASSES = ((): Uint8Array => {
+  const t = new Uint8Array(128)
+  for (let c = 0; c < 128; c++) {
+    if (c === 32 || (c >= 9 && c <= 13)) t[c] = SPACE
+    else if (c >= 48 && c <= 57) t[c] = DIGIT
+    else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) t[c] = ALPHA
+    else if (c === 60) t[c] = ANGLE
+  }
+  return t
+})()
 
 // ---------------------------------------------------------------------------------------------
 
@@ -185,7 +320,59 @@ const compileMask = (mask: DrainMask, i: number): CompiledMask => {
   const literal = requiredPrefix(mask.pattern)
   // Characters the literal already guarantees need no second look.
   const chars = requiredChars(mask.pattern).filter(([c, k]) => literal === undefined || literal.split(c).length - 1 < k)
-  return { regex, replacement: text.replaceAll("$", "$$$$"), literal, chars }
+  const fast = fasterEquivalent(mask.pattern)
+  return {
+    regex: fast === undefined ? regex : new RegExp(fast, "g"),
+    replacement: text.replaceAll("$", "$$$$"),
+    literal,
+    chars
+  }
+}
+
+/**
+ * Regexes that backtrack quadratically on long digit runs, each with an equivalent that does not
+ * (the same matches, replaced the same; property-tested against the original). An IPv4 pattern
+ * `(\d+\.){3}\d+` retries `\d+` from every digit of a run (a 19-digit block id costs ~190
+ * steps); a match can never start right after a digit (it would have started one digit earlier,
+ * and a previous match ends where its last greedy `\d+` stops, before a non-digit), so the
+ * `(?<!\d)` guard drops no match and the retries go.
+ */
+const FASTER_EQUIVALENTS: ReadonlyMap<string, string> = new Map([
+  ["(\\d+\\.){3}\\d+", "(?<!\\d)\\d+\\.\\d+\\.\\d+\\.\\d+"],
+  ["(\\d+\\.){3}\\d+(:\\d+)?", "(?<!\\d)\\d+\\.\\d+\\.\\d+\\.\\d+(?::\\d+)?"]
+])
+
+/** The faster equivalent regex source of a mask pattern, when `FASTER_EQUIVALENTS` has one. */
+export const fasterEquivalent = (pattern: string): string | undefined => FASTER_EQUIVALENTS.get(pattern)
+
+/**
+ * Whether the regex `source` treats every ASCII digit alike (conservatively): no digit outside
+ * `{n,m}` counts except in the class range `0-9`, no back-reference, octal, hex or Unicode escape.
+ */
+export const digitUniformPattern = (source: string): boolean => {
+  let inClass = false
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!
+    if (c === "\\") {
+      const e = source[i + 1] ?? ""
+      if (/[A-Za-z0-9]/.test(e) && !"dDwWsSbBtnrfv".includes(e)) return false
+      i++
+    } else if (inClass) {
+      if (c === "]") inClass = false
+      else if (c === "0" && source[i + 1] === "-" && source[i + 2] === "9") i += 2
+      else if (c >= "0" && c <= "9") return false
+    } else if (c === "[") inClass = true
+    else if (c === "{") {
+      const m = /^\{\d+(,\d*)?\}/.exec(source.slice(i))
+      if (m !== null) i += m[0].length - 1
+    } else if (c === "(" && source.startsWith("(?<", i) && source[i + 3] !== "=" && source[i + 3] !== "!") {
+      // A named group: its name is not text to match.
+      const close = source.indexOf(">", i)
+      if (close < 0) return false
+      i = close
+    } else if (c >= "0" && c <= "9") return false
+  }
+  return true
 }
 
 /**
@@ -356,7 +543,7 @@ const isSpace = (c: number): boolean =>
   (c >= 0xa0 && (c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 ||
     c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff))
 
-const DIGIT = /\p{Nd}/u
+const UNICODE_DIGIT = /\p{Nd}/u
 
 /** Numeric parametrisation of one token (see `TokenizeOptions.numbersAsParams`). */
 const parametrize = (token: string, digits: boolean, alnum: boolean, angle: boolean, wide: boolean): string => {
@@ -365,12 +552,12 @@ const parametrize = (token: string, digits: boolean, alnum: boolean, angle: bool
     if (digits) return PARAM_STR
     if (!alnum) return token
     // Non-ASCII characters may be Unicode digits.
-    return wide && DIGIT.test(token) ? PARAM_STR : token
+    return wide && UNICODE_DIGIT.test(token) ? PARAM_STR : token
   }
   // The token holds `<`: judge what is left once mask placeholders are removed.
   const rest = token.replace(PLACEHOLDER, "")
-  if (rest.length === token.length) return digits || DIGIT.test(token) ? PARAM_STR : token
-  if (/[0-9]/.test(rest) || DIGIT.test(rest)) return PARAM_STR
+  if (rest.length === token.length) return digits || UNICODE_DIGIT.test(token) ? PARAM_STR : token
+  if (/[0-9]/.test(rest) || UNICODE_DIGIT.test(rest)) return PARAM_STR
   if (!/[A-Za-z\u0080-\uffff]/.test(rest) && !isOnePlaceholder(token)) return PARAM_STR
   return token.includes("<*>") ? token.replace(PARAM_RUN, PARAM_STR) : token
 }

@@ -9,13 +9,15 @@
 import { PARAM_STR } from "./Masker.ts"
 
 /**
- * The value a position counts toward the variable threshold: the raw token, except that a
- * parameter (a token numeric parametrisation turned into `<*>`) counts by its shape, digits
- * collapsed: `blk_123` and `blk_456` are one value, so numbers that keep changing along a stream
- * do not by themselves make a position variable; `blk_123` and `lr:123` stay two.
+ * The values a message's positions count toward the variable threshold (`TokenSpans.value`): the
+ * raw token, except that a parameter (a token numeric parametrisation turned into `<*>`) counts by
+ * its shape, digits collapsed: `blk_123` and `blk_456` are one value, so numbers that keep
+ * changing along a stream do not by themselves make a position variable; `blk_123` and `lr:123`
+ * stay two.
  */
-const valueOf = (token: string, raw: string): string => (token === PARAM_STR ? raw.replace(DIGITS, "0") : raw)
-const DIGITS = /[0-9]+/g
+export interface PositionValues {
+  value(p: number, token: string): string
+}
 
 /** Which templates count as one: none (Drain3), equal text, or equal text with `<*>` runs collapsed. */
 export type TemplateMerge = "none" | "equal" | "param-runs"
@@ -74,10 +76,10 @@ export class TemplateTable {
 
   /**
    * Record a message that joined cluster `clusterId`, whose template (after the join) is
-   * `template`; `tokens` and `raw` are the message's tokens after and before numeric
-   * parametrisation. Returns the message's template (a group id; `find` gives its root).
+   * `template`; `tokens` are the message's tokens and `raw` gives the values its positions count.
+   * Returns the message's template (a group id; `find` gives its root).
    */
-  observe(clusterId: number, template: ReadonlyArray<string>, tokens: ReadonlyArray<string>, raw: ReadonlyArray<string>): number {
+  observe(clusterId: number, template: ReadonlyArray<string>, tokens: ReadonlyArray<string>, raw: PositionValues): number {
     let slot = this.slots[clusterId]
     if (this.trivial) {
       if (slot === undefined) {
@@ -93,7 +95,7 @@ export class TemplateTable {
     if (slot === undefined) {
       slot = {
         tokens: [...template],
-        values: template.map((t, p) => (t === PARAM_STR ? (this.variableThreshold <= 1 ? null : [valueOf(tokens[p]!, raw[p]!)]) : undefined)),
+        values: template.map((t, p) => (t === PARAM_STR ? (this.variableThreshold <= 1 ? null : [raw.value(p, tokens[p]!)]) : undefined)),
         groups: new Map(),
         members: []
       }
@@ -111,7 +113,7 @@ export class TemplateTable {
           slot.tokens[p] = PARAM_STR
           rekey = true
         }
-        const r = valueOf(tokens[p]!, raw[p]!)
+        const r = raw.value(p, tokens[p]!)
         if (!v.includes(r)) {
           v.push(r)
           if (v.length >= k) {

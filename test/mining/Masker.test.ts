@@ -1,5 +1,11 @@
+import fc from "fast-check"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { LogMasker, requiredChars, requiredPrefix } from "../../src/mining/Masker.ts"
+import { fasterEquivalent, LogMasker, requiredChars, requiredPrefix } from "../../src/mining/Masker.ts"
+import { minerPreset, MINER_SYSTEMS } from "../../src/presets/miners.ts"
+
+const dataRoot = process.env.FLOW_DATA_ROOT ?? path.resolve(import.meta.dirname, "../../../shared/data")
 
 describe("LogMasker", () => {
   it("applies masks in order, then extra delimiters, then Brain splits, then whitespace", () => {
@@ -156,5 +162,41 @@ describe("tokens with single-character splits (split while tokenising)", () => {
         expect(raw, JSON.stringify(text)).toEqual(expected)
       }
     }
+  })
+})
+
+describe("faster equivalent mask regexes replace exactly what the published ones replace", () => {
+  // Strings over the characters these patterns care about, long digit runs included.
+  const alphabet = fc.constantFrom("blk_", "core", "core.", "-", "=", ".", ":", " ", "0", "7", "12", "345", "99999", "b", "_", "/", "x", ".1", "\t",
+    "1.2.3.4", "10.250.19.102:54106", "1608999687919862906", "2.3")
+  const texts = fc.array(alphabet, { maxLength: 40 }).map((parts) => parts.join(""))
+  const patterns = [...new Set(MINER_SYSTEMS.flatMap((s) => minerPreset(s).masks!.map((m) => m.pattern)))]
+  const fastOnes = patterns.filter((p) => fasterEquivalent(p) !== undefined)
+
+  it("covers the presets' IPv4 masks", () => {
+    expect(fastOnes.sort()).toEqual(["(\\d+\\.){3}\\d+", "(\\d+\\.){3}\\d+(:\\d+)?"])
+  })
+
+  it.each(fastOnes)("%s on generated strings", (pattern) => {
+    const regex = new RegExp(pattern, "g")
+    const faster = new RegExp(fasterEquivalent(pattern)!, "g")
+    fc.assert(fc.property(texts, (text) => {
+      expect(text.replace(faster, "<*>")).toBe(text.replace(regex, "<*>"))
+    }), { seed: 21, numRuns: 3000 })
+  })
+
+  it.skipIf(!fs.existsSync(path.join(dataRoot, "loghub-2k")))("on every line of the 16 LogHub samples", () => {
+    for (const system of MINER_SYSTEMS) {
+      const lines = fs.readFileSync(path.join(dataRoot, "loghub-2k", system, `${system}_2k.log`), "utf8").split("\n")
+      for (const pattern of fastOnes) {
+        const regex = new RegExp(pattern, "g")
+        const faster = new RegExp(fasterEquivalent(pattern)!, "g")
+        for (const line of lines) expect(line.replace(faster, "<:X:>")).toBe(line.replace(regex, "<:X:>"))
+      }
+    }
+  })
+
+  it("rewrites no other pattern", () => {
+    for (const p of ["\\d+", "(/|)(\\d+\\.){3}\\d+(:\\d+)?", "(\\d+\\.){3}\\d+x", "((\\d+\\.){3}\\d+,?)+"]) expect(fasterEquivalent(p)).toBeUndefined()
   })
 })
