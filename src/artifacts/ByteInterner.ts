@@ -60,8 +60,12 @@ export class ByteInterner {
 
   /** The code of `bytes[start, end)`, or -1 (then `addFound` adds it without hashing it again). */
   find(bytes: Uint8Array, start: number, end: number): number {
+    return this.findHashed(bytes, start, end, hashRange(this.viewOf(bytes), start, end))
+  }
+
+  /** `find` when the caller computed `hashRange` of the key already (`h`). */
+  findHashed(bytes: Uint8Array, start: number, end: number, h: number): number {
     const view = this.viewOf(bytes)
-    const h = hashRange(view, start, end)
     const mask = this.table.length - 1
     const length = end - start
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {

@@ -32,6 +32,13 @@ export class ContentCache {
     return code === EMPTY ? EMPTY : this.values[code]!
   }
 
+  /** `get` when the caller computed the key's `hashRange` (ByteInterner.ts) already (`h`). */
+  getHashed(bytes: Uint8Array, start: number, end: number, h: number): number {
+    const code = this.keys.findHashed(bytes, start, end, h)
+    this.lastFound = code
+    return code === EMPTY ? EMPTY : this.values[code]!
+  }
+
   /** Store `value` for `bytes[start, end)` (call right after a `get` of the same key). */
   set(bytes: Uint8Array, start: number, end: number, value: number): void {
     if (this.lastFound !== EMPTY) {

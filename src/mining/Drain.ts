@@ -26,8 +26,8 @@ import { type DrainMask, LogMasker, PARAM_STR, type TokenizeOptions, TokenSpans 
 import { groupF1 } from "./Accuracy.ts"
 import { exactTemplateTexts, sampleRows, type TemplateSamples } from "./ExactTemplates.ts"
 import { checkState, type MinerState, type MinerStateOptions, type TreeState } from "./MinerState.ts"
-import { ShapeCache } from "./ShapeCache.ts"
-import { type PositionValues, type TemplateMerge, TemplateTable } from "./TemplateTable.ts"
+import { ShapeCache, type ShapeEntry } from "./ShapeCache.ts"
+import { type ObserveMemo, type PositionValues, type TemplateMerge, TemplateTable } from "./TemplateTable.ts"
 
 export { type DrainMask, PARAM_STR } from "./Masker.ts"
 export type { TemplateMerge } from "./TemplateTable.ts"
@@ -103,6 +103,8 @@ export class Drain {
   private lastChange: DrainChange = "none"
   private readonly spans = new TokenSpans()
   private readonly shapes: ShapeCache | undefined
+  /** Bumped when a cluster is created or a template changes (what a shape entry's memo checks). */
+  private version = 0
 
   /** `internal.shapeCache: false` turns the shape cache off (for tests and benchmarks: results are the same). */
   constructor(options: DrainOptions = {}, internal: { readonly shapeCache?: boolean } = {}) {
@@ -197,28 +199,33 @@ export class Drain {
    */
   addBytes(bytes: Uint8Array, start: number, end: number, decoded?: string): number {
     const cache = this.cache
+    const shapes = this.shapes
+    if (shapes !== undefined) {
+      // One read of the bytes hashes the content (for the content cache) and writes its shape.
+      shapes.scan(bytes, start, end)
+      if (cache !== undefined) {
+        const hit = cache.getHashed(bytes, start, end, shapes.contentHash)
+        if (hit >= 0 && this.recount(hit)) return hit
+      }
+      const entry = shapes.find()
+      let g: number
+      if (entry === null) g = this.learn(decoded ?? decodeUtf8(bytes, start, end))
+      else if (entry !== undefined) g = this.learnEntry(entry)
+      else {
+        const spans = this.spans
+        const tokens = this.masker.spannedTokens(decoded ?? decodeUtf8(bytes, start, end), spans)
+        g = this.learnTokens(tokens, shapes.add(tokens, spans))
+      }
+      cache?.set(bytes, start, end, g)
+      return g
+    }
     if (cache !== undefined) {
       const hit = cache.get(bytes, start, end)
       if (hit >= 0 && this.recount(hit)) return hit
     }
-    const g = this.learnBytes(bytes, start, end, decoded)
+    const g = this.learn(decoded ?? decodeUtf8(bytes, start, end))
     cache?.set(bytes, start, end, g)
     return g
-  }
-
-  /** `learn` for a content given as bytes, through the shape cache when there is one. */
-  private learnBytes(bytes: Uint8Array, start: number, end: number, decoded: string | undefined): number {
-    const shapes = this.shapes
-    if (shapes !== undefined) {
-      const entry = shapes.find(bytes, start, end)
-      if (entry !== null) {
-        if (entry !== undefined) return this.learnTokens(entry.tokens, entry)
-        const spans = this.spans
-        const tokens = this.masker.spannedTokens(decoded ?? decodeUtf8(bytes, start, end), spans)
-        return this.learnTokens(tokens, shapes.add(tokens, spans))
-      }
-    }
-    return this.learn(decoded ?? decodeUtf8(bytes, start, end))
   }
 
   /** The cluster whose template matches `content` exactly (`<*>` matches any token), without learning; Drain3's `match`. */
@@ -360,8 +367,34 @@ export class Drain {
     return this.learnTokens(this.masker.spannedTokens(content, spans), spans)
   }
 
-  /** Learn a content's tokens (`values`: what its positions count toward the variable threshold). */
-  private learnTokens(tokens: ReadonlyArray<string>, values: PositionValues): number {
+  /**
+   * Learn the tokens of a cached shape. When neither a cluster was created nor a template changed
+   * since these tokens last joined a cluster without changing anything, the search would find
+   * the same cluster again: it is skipped (and the template table skips its work likewise).
+   */
+  private learnEntry(entry: ShapeEntry): number {
+    if (entry.memoVersion === this.version) {
+      const cluster = this.clusterList[entry.memoCluster]!
+      cluster.size++
+      this.touch(cluster)
+      this.lastChange = "none"
+      this.lastClusterId = cluster.clusterId
+      return this.table.observe(cluster.clusterId, cluster.tokens, entry.tokens, entry, entry)
+    }
+    const before = this.version
+    const g = this.learnTokens(entry.tokens, entry, entry)
+    if (this.version === before) {
+      entry.memoVersion = before
+      entry.memoCluster = this.lastClusterId
+    }
+    return g
+  }
+
+  /**
+   * Learn a content's tokens (`values`: what its positions count toward the variable threshold;
+   * `memo`: the template table's, for a shape entry).
+   */
+  private learnTokens(tokens: ReadonlyArray<string>, values: PositionValues, memo?: ObserveMemo): number {
     let cluster = this.treeSearch(tokens, this.simTh, false)
     if (cluster === undefined) {
       cluster = { clusterId: this.clusterList.length, tokens: [...tokens], size: 1, evicted: false }
@@ -376,16 +409,18 @@ export class Drain {
       }
       this.addSeqToPrefixTree(cluster)
       this.lastChange = "cluster_created"
+      this.version++
     } else {
       cluster.size++
       if (mergeTemplate(cluster.tokens, tokens)) {
         this.lastChange = "cluster_template_changed"
+        this.version++
         this.table.syncTrivial(cluster.clusterId, cluster.tokens)
       } else this.lastChange = "none"
       this.touch(cluster)
     }
     this.lastClusterId = cluster.clusterId
-    return this.table.observe(cluster.clusterId, cluster.tokens, tokens, values)
+    return this.table.observe(cluster.clusterId, cluster.tokens, tokens, values, this.lastChange === "none" ? memo : undefined)
   }
 
   private touch(cluster: MutableCluster): void {

@@ -19,6 +19,17 @@ export interface PositionValues {
   value(p: number, token: string): string
 }
 
+/**
+ * What the last `observe` of an input that changed nothing returned (kept on a `ShapeEntry`): while
+ * its cluster's slot is unchanged since, observing the same input again changes nothing and
+ * returns the same template, so the work is skipped.
+ */
+export interface ObserveMemo {
+  memoSlot: object | undefined
+  memoSlotVersion: number
+  memoGroup: number
+}
+
 /** Which templates count as one: none (Drain3), equal text, or equal text with `<*>` runs collapsed. */
 export type TemplateMerge = "none" | "equal" | "param-runs"
 
@@ -29,6 +40,8 @@ interface ClusterSlot {
   readonly values: Array<Array<string> | null | undefined>
   readonly groups: Map<string, number>
   readonly members: Array<number>
+  /** Bumped whenever the slot changes (a value seen, a position turned variable, a template added). */
+  version: number
 }
 
 /** JSON-able form of a TemplateTable (part of `MinerState`). */
@@ -77,13 +90,18 @@ export class TemplateTable {
   /**
    * Record a message that joined cluster `clusterId`, whose template (after the join) is
    * `template`; `tokens` are the message's tokens and `raw` gives the values its positions count.
-   * Returns the message's template (a group id; `find` gives its root).
+   * Returns the message's template (a group id; `find` gives its root). `memo`: only for a
+   * message whose join did not change the cluster's template (see `ObserveMemo`).
    */
-  observe(clusterId: number, template: ReadonlyArray<string>, tokens: ReadonlyArray<string>, raw: PositionValues): number {
+  observe(clusterId: number, template: ReadonlyArray<string>, tokens: ReadonlyArray<string>, raw: PositionValues, memo?: ObserveMemo): number {
     let slot = this.slots[clusterId]
+    if (memo !== undefined && slot !== undefined && memo.memoSlot === slot && memo.memoSlotVersion === slot.version) {
+      this.groupCount[memo.memoGroup]!++
+      return memo.memoGroup
+    }
     if (this.trivial) {
       if (slot === undefined) {
-        slot = { tokens: [], values: [], groups: new Map(), members: [] }
+        slot = { tokens: [], values: [], groups: new Map(), members: [], version: 0 }
         this.slots[clusterId] = slot
         slot.members.push(this.newGroup(clusterId, [...template]))
       }
@@ -92,14 +110,17 @@ export class TemplateTable {
       return g
     }
     let rekey = false
+    let changed = false
     if (slot === undefined) {
       slot = {
         tokens: [...template],
         values: template.map((t, p) => (t === PARAM_STR ? (this.variableThreshold <= 1 ? null : [raw.value(p, tokens[p]!)]) : undefined)),
         groups: new Map(),
-        members: []
+        members: [],
+        version: 0
       }
       this.slots[clusterId] = slot
+      changed = true
     } else {
       const k = this.variableThreshold
       for (let p = 0; p < template.length; p++) {
@@ -116,6 +137,7 @@ export class TemplateTable {
         const r = raw.value(p, tokens[p]!)
         if (!v.includes(r)) {
           v.push(r)
+          changed = true
           if (v.length >= k) {
             slot.values[p] = null
             rekey = true
@@ -132,6 +154,13 @@ export class TemplateTable {
       slot.members.push(g)
       slot.groups.set(key, g)
       this.updateMergeKey(g)
+      changed = true
+    }
+    if (rekey || changed) slot.version++
+    else if (memo !== undefined) {
+      memo.memoSlot = slot
+      memo.memoSlotVersion = slot.version
+      memo.memoGroup = g
     }
     this.groupCount[g]!++
     return g
@@ -231,7 +260,8 @@ export class TemplateTable {
         tokens: [...s.tokens],
         values: s.values.map((v) => (v === 0 ? undefined : v === null ? null : [...v])),
         groups: new Map(),
-        members: [...s.members]
+        members: [...s.members],
+        version: 0
       }
       for (const m of slot.members) {
         if (!(m >= 0 && m < n)) throw new Error(`MinerState: cluster ${s.clusterId} lists unknown template ${m}`)
