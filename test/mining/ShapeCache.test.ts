@@ -55,6 +55,24 @@ describe("mining through the shape cache", () => {
     }), { seed: 21, numRuns: 3 })
   })
 
+  // The shape entries' memos (cluster found, template found) under evictions, Drain's own
+  // one-template-per-cluster table and text merging.
+  it.each([
+    ["HDFS", { maxClusters: 4 }],
+    ["BGL", { maxClusters: 16 }],
+    ["OpenStack", { variableThreshold: 2, templateMerge: "none" }],
+    ["Hadoop", { templateMerge: "equal", variableThreshold: 3 }],
+    ["Zookeeper", { paramsAreSimilar: false, depth: 3 }]
+  ] as const)("%s with %o: the same as tokenising every line", (system, extra) => {
+    const lines = unpackStrings(loadLoghub(system).content)
+    const options = { ...minerPreset(system), ...extra }
+    const stream = [...lines, ...lines.map((line, i) => redigit(line, [3, 1, 4, 1, 5, 9, 2, 6], i)), ...lines.map((line, i) => redigit(line, [2, 7], i))]
+    const on = mine(stream, options, true)
+    const off = mine(stream, options, false)
+    expect(on.rows).toEqual(off.rows)
+    expect(on.state).toEqual(off.state)
+  })
+
   it("a mask that names a digit would tokenise one shape two ways: such a miner does not use shapes", () => {
     const masker = new LogMasker({ numbersAsParams: true, masks: [{ pattern: "port 80\\b", replacement: "HTTP" }] })
     expect(masker.tokens("open port 80 now")).toEqual(["open", "HTTP", "now"])
