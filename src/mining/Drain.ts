@@ -103,6 +103,7 @@ export class Drain {
   private lastChange: DrainChange = "none"
   private readonly spans = new TokenSpans()
   private readonly shapes: ShapeCache | undefined
+  private tokenisedCount = 0
   /** Bumped when a cluster is created or a template changes (what a shape entry's memo checks). */
   private version = 0
 
@@ -214,6 +215,7 @@ export class Drain {
       else {
         const spans = this.spans
         const tokens = this.masker.spannedTokens(decoded ?? decodeUtf8(bytes, start, end), spans)
+        this.tokenisedCount++
         g = this.learnTokens(tokens, shapes.add(tokens, spans))
       }
       cache?.set(bytes, start, end, g)
@@ -226,6 +228,11 @@ export class Drain {
     const g = this.learn(decoded ?? decodeUtf8(bytes, start, end))
     cache?.set(bytes, start, end, g)
     return g
+  }
+
+  /** Contents masked and tokenised so far (neither the content cache nor the shape cache knew them): the miner's costly case. */
+  get tokenised(): number {
+    return this.tokenisedCount
   }
 
   /** The cluster whose template matches `content` exactly (`<*>` matches any token), without learning; Drain3's `match`. */
@@ -364,6 +371,7 @@ export class Drain {
   /** Learn one content; returns its template (internal id) and sets lastClusterId / lastChange. */
   private learn(content: string): number {
     const spans = this.spans
+    this.tokenisedCount++
     return this.learnTokens(this.masker.spannedTokens(content, spans), spans)
   }
 

@@ -1,5 +1,5 @@
 /**
- * What `flow parse FILE (--preset NAME | --format FORMAT) [--truth CSV] [--out DIR] [--json]`
+ * What `flow parse FILE (--preset NAME | --format FORMAT) [--truth CSV] [--out DIR] [--threads 1|2] [--json]`
  * does: parse and mine one log file with a preset (or a format and the generic miner) and write
  * LogHub's layout, `<name>_structured.csv` (LineId, the format's fields, EventId, EventTemplate)
  * and `<name>_templates.csv` (EventId, EventTemplate, Occurrences); with a ground truth, score the
@@ -10,27 +10,20 @@
  * never leaves half a CSV behind.
  */
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { Drain, type DrainOptions } from "../mining/Drain.ts"
 import { TemplateSamples } from "../mining/ExactTemplates.ts"
-import {
-  type CompiledFormat,
-  compileFormat,
-  DEFAULT_MAX_LINE_BYTES,
-  type LineOptions,
-  LineParser,
-  type Multiline,
-  multilineProblem,
-  newUnparsedCounter,
-  type TextEncoding,
-  type UnparsedLines
-} from "../parsing/LogFormat.ts"
-import { type LineVisitor, readLines, readLinesAsync } from "../parsing/LineReader.ts"
+import { type CompiledFormat, compileFormat, type LineOptions, type Multiline, multilineProblem, type TextEncoding, type UnparsedLines } from "../parsing/LogFormat.ts"
+import { type ContentRow, scanInWorker } from "./ParallelScan.ts"
+import { scanParsedAsync } from "./ScanParsed.ts"
 import { csvCell } from "./Csv.ts"
 import { GENERIC_MINER } from "./miners.ts"
 import { getPreset, type Preset, type System } from "./Presets.ts"
 import { readTruth, scoreTruth, type TruthScores } from "./Truth.ts"
 import { makeFolders } from "../runtime/Folders.ts"
+
+export { type ContentBytes, type ParsedRow, scanParsed, scanParsedAsync, type ScanStats } from "./ScanParsed.ts"
 
 /**
  * Bad input to `parseFile`, naming the option it came from (`preset`, `format`, `multiline`,
@@ -70,7 +63,16 @@ export interface ParseFileOptions {
   readonly write?: boolean
   /** Stops the parse between chunks (rejecting with its reason; nothing is written). */
   readonly signal?: AbortSignal | undefined
+  /**
+   * Threads for the mining pass: 1, or 2 (a worker thread reads and matches lines while this one
+   * mines; identical results). Default: 2 for a file of 64 MiB or more when two cores are
+   * available, else 1 (a worker costs ~60 ms to start).
+   */
+  readonly threads?: 1 | 2
 }
+
+/** Smallest file `parseFile` reads with a worker thread by default. */
+export const TWO_THREADS_FROM_BYTES = 64 * 2 ** 20
 
 /** What `parseFile` did. */
 export interface ParseFileSummary {
@@ -128,7 +130,8 @@ export const parseFile = async (file: string, opts: ParseFileOptions): Promise<P
   // Each row's raw line number, to match a truth's LineIds.
   let lineNos = truth === undefined ? undefined : new Int32Array(1024)
   let rows = 0
-  const first = await scanParsedAsync(file, format, line, (row) => {
+  const threads = opts.threads ?? (sizeBefore >= TWO_THREADS_FROM_BYTES && os.availableParallelism() >= 2 ? 2 : 1)
+  const onRow = (row: ContentRow): void => {
     if (rows === ids.length) {
       ids = grow(ids)
       if (lineNos !== undefined) lineNos = grow(lineNos)
@@ -139,7 +142,10 @@ export const parseFile = async (file: string, opts: ParseFileOptions): Promise<P
     const id = c.utf8 ? drain.addBytes(c.buffer, c.start, c.end) : drain.addBytes(c.buffer, c.start, c.end, row.content())
     if (samples.next(id)) samples.keep(id, rows, row.content())
     ids[rows++] = id
-  }, opts.maxUnparsedSamples ?? 5, opts.signal)
+  }
+  const first = threads === 2
+    ? await scanInWorker(file, format, line, onRow, { maxUnparsedSamples: opts.maxUnparsedSamples ?? 5, signal: opts.signal })
+    : await scanParsedAsync(file, format, line, onRow, opts.maxUnparsedSamples ?? 5, opts.signal)
   const log = drain.templatedLog(ids.subarray(0, rows))
   const occurrences = new Int32Array(log.templates.length)
   for (let i = 0; i < rows; i++) occurrences[log.templateIds[i]!]++
@@ -236,144 +242,6 @@ const inputOf = <A>(option: ParseFileInputError["option"], f: () => A): A => {
 
 /** Line handling with a format: trimmed, as every preset and logparser read lines. */
 const GENERIC_LINE: LineOptions = { trim: true }
-
-/** Where a row's content lies in the read buffer (see `ParsedRow.contentBytes`). */
-export interface ContentBytes {
-  readonly buffer: Uint8Array
-  readonly start: number
-  readonly end: number
-  readonly utf8: boolean
-}
-
-/** A parsed row during `scanParsed`; valid only inside the callback. */
-export interface ParsedRow {
-  /** 1-based raw line number. */
-  readonly lineNo: number
-  /** The `<Content>` field as a fresh string. */
-  content(): string
-  /** Field f (format order) as a string; "" for a field of an absent optional part. */
-  field(f: number): string
-  /**
-   * The `<Content>` bytes in the current read buffer, and whether they are UTF-8 (false for
-   * latin1-decoded logs with non-ASCII bytes: then use `content()`). Valid only during the
-   * callback: the same object is updated for every row (no allocation per line).
-   */
-  contentBytes(): ContentBytes
-}
-
-/** What `scanParsed` read. */
-export interface ScanStats {
-  readonly rawLines: number
-  readonly parsedLines: number
-  /** Lines that continued the event before them (`line.multiline`; 0 without). */
-  readonly continuationLines: number
-  readonly bytes: number
-  readonly unparsed: UnparsedLines
-}
-
-/**
- * Stream a file through a format: every parsed row goes to `onRow`, unparsed lines are counted
- * (and sampled) by reason, continuation lines (`line.multiline`) counted. Memory is `readLines`' buffer whatever the file's size.
- */
-export const scanParsed = (
-  file: string,
-  format: CompiledFormat,
-  line: LineOptions,
-  onRow: (row: ParsedRow) => void,
-  maxUnparsedSamples = 5
-): ScanStats => {
-  const rows = parsedRows(format, line, onRow, maxUnparsedSamples)
-  return rows.stats(readLines(file, rows.visitor, rows.options))
-}
-
-/** `scanParsed` with asynchronous reads (see `readLinesAsync`): stoppable between chunks by `signal`. */
-export const scanParsedAsync = async (
-  file: string,
-  format: CompiledFormat,
-  line: LineOptions,
-  onRow: (row: ParsedRow) => void,
-  maxUnparsedSamples = 5,
-  signal?: AbortSignal
-): Promise<ScanStats> => {
-  const rows = parsedRows(format, line, onRow, maxUnparsedSamples)
-  return rows.stats(await readLinesAsync(file, rows.visitor, { ...rows.options, signal }))
-}
-
-/** The line visitor of a scan, and its statistics once the file is read. */
-const parsedRows = (format: CompiledFormat, line: LineOptions, onRow: (row: ParsedRow) => void, maxUnparsedSamples: number) => {
-  const parser = new LineParser(format, line)
-  const unparsed = newUnparsedCounter(maxUnparsedSamples)
-  const contentIndex = format.contentIndex
-  const starts = parser.starts
-  const ends = parser.ends
-  let buf: Buffer = Buffer.alloc(0)
-  // Decoding per row (not slices of one chunk-wide string) keeps the miner's remembered
-  // strings from pinning whole chunks in memory.
-  let decode: TextEncoding = "latin1"
-  let lineNo = 0
-  let parsedLines = 0
-  let continuationLines = 0
-  const continuation = parser.continuation
-  const decodeField = (f: number): string => {
-    const s = starts[f]!
-    if (s < 0) return ""
-    return decode === "latin1" && LATIN1_SLICE !== undefined ? LATIN1_SLICE.call(buf, s, ends[f]!) : buf.toString(decode, s, ends[f]!)
-  }
-  const bytes: { buffer: Uint8Array; start: number; end: number; utf8: boolean } = { buffer: buf, start: 0, end: 0, utf8: true }
-  let utf8 = true
-  const row: ParsedRow = {
-    get lineNo() {
-      return lineNo
-    },
-    content: () => decodeField(contentIndex),
-    field: decodeField,
-    contentBytes: () => {
-      const s = starts[contentIndex]!
-      const e = ends[contentIndex]!
-      bytes.buffer = buf
-      bytes.start = s < 0 ? 0 : s
-      bytes.end = e < 0 ? 0 : e
-      bytes.utf8 = utf8
-      return bytes
-    }
-  }
-  const visitor: LineVisitor = {
-    chunk: (b, from, to) => {
-      buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)
-      parser.setBuffer(buf, from, to)
-      // ASCII decodes the same either way, and latin1 is the cheaper decoder.
-      decode = parser.encoding === "latin1" || parser.bufferAscii ? "latin1" : "utf8"
-      utf8 = parser.encoding !== "latin1" || parser.bufferAscii
-    },
-    line: (b, start, end, n) => {
-      const status = parser.parseLine(start, end)
-      if (status === "parsed") {
-        lineNo = n
-        parsedLines++
-        onRow(row)
-      } else if (continuation && status === "no_match" && parsedLines > 0) continuationLines++
-      else unparsed.add(n, status, b, start, end, parser.encoding)
-    },
-    tooLong: (n, head) => unparsed.add(n, "too_long", head, 0, head.length, parser.encoding)
-  }
-  return {
-    visitor,
-    options: { maxLineBytes: line.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES },
-    stats: (read: { lines: number; bytes: number }): ScanStats => ({ rawLines: read.lines, parsedLines, continuationLines, bytes: read.bytes, unparsed: unparsed.result() })
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/**
- * Node's `Buffer#latin1Slice` (what `toString("latin1", s, e)` calls after checking its
- * arguments), when present: a fifth less time per row on the streaming path. Not in Node's
- * typings, hence looked up rather than called by name.
- */
-const LATIN1_SLICE: ((this: Buffer, start: number, end: number) => string) | undefined = (() => {
-  const f: unknown = Reflect.get(Buffer.prototype, "latin1Slice")
-  return typeof f === "function" ? (f as (this: Buffer, start: number, end: number) => string) : undefined
-})()
 
 const eventId = (id: number): string => `E${id + 1}`
 

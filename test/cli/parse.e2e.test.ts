@@ -36,6 +36,18 @@ describe("flow parse", () => {
     expect(templates.slice(1).reduce((n, t) => n + Number(t[2]), 0)).toBe(2000)
   })
 
+  it("--threads 2 (a reading thread beside the miner) writes the same CSVs as --threads 1; --threads 3 exits 2", () => {
+    const [one, two] = [tmpDir(), tmpDir()]
+    expect(flow(["parse", hdfs2k(), "--preset", "HDFS", "--out", one, "--threads", "1"]).code).toBe(0)
+    expect(flow(["parse", hdfs2k(), "--preset", "HDFS", "--out", two, "--threads", "2"]).code).toBe(0)
+    for (const f of ["HDFS_2k.log_structured.csv", "HDFS_2k.log_templates.csv"]) {
+      expect(fs.readFileSync(path.join(two, f), "utf8")).toBe(fs.readFileSync(path.join(one, f), "utf8"))
+    }
+    const bad = flow(["parse", hdfs2k(), "--preset", "HDFS", "--threads", "3"])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/threads/)
+  })
+
   it("an unknown preset or a missing file exits 2 with one clear line", () => {
     const bad = flow(["parse", hdfs2k(), "--preset", "HDFSX"])
     expect(bad.code).toBe(2)
@@ -55,7 +67,7 @@ describe("flow parse with --format, --multiline and --truth", () => {
     fs.writeFileSync(file, text)
     return file
   }
-  const USAGE = "usage: flow parse FILE (--preset NAME | --format FORMAT) [--multiline continuation] [--truth STRUCTURED_CSV] [--out DIR] [--json]  (flow parse --help for more)"
+  const USAGE = "usage: flow parse FILE (--preset NAME | --format FORMAT) [--multiline continuation] [--truth STRUCTURED_CSV] [--out DIR] [--threads 1|2] [--json]  (flow parse --help for more)"
 
   it("neither or both of --preset and --format: one error line and one usage line, exit 2", () => {
     const neither = flow(["parse", hdfs2k()])

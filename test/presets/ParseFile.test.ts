@@ -252,3 +252,68 @@ describe("parseFile with a format, multi-line events and a ground truth", () => 
     expect(fs.existsSync(out)).toBe(false)
   })
 })
+
+describe("parseFile on two threads (issue 21)", () => {
+  /** Both CSVs and the summary without its time. */
+  const outputs = async (file: string, opts: Parameters<typeof parseFile>[1]) => {
+    const { seconds, structuredCsv, templatesCsv, ...summary } = await parseFile(file, opts)
+    expect(seconds).toBeGreaterThan(0)
+    return { summary, structured: fs.readFileSync(structuredCsv!, "utf8"), templates: fs.readFileSync(templatesCsv!, "utf8") }
+  }
+
+  it("real HDFS (20,000 lines, batches of many rows): the same CSVs and summary as one thread", async () => {
+    const file = dataPath("hdfs/raw/HDFS_20000.log")
+    const one = await outputs(file, { preset: "HDFS", outDir: path.join(dir, "t1"), threads: 1 })
+    const two = await outputs(file, { preset: "HDFS", outDir: path.join(dir, "t2"), threads: 2 })
+    expect(two).toEqual(one)
+    expect(one.summary.parsedLines).toBe(20_000)
+  })
+
+  it("bad lines, a latin1 log, multi-line events and a truth: the same as one thread", async () => {
+    const bad = path.join(dir, "bad-2t.log")
+    fs.writeFileSync(bad, Buffer.concat([
+      Buffer.from("081109 203601 148 INFO dfs.DataNode: Receiving block blk_1 src: /10.0.0.1:1 dest: /10.0.0.2:2\n"),
+      Buffer.from("081109 203602 148 INFO dfs.DataNode: caf"), Buffer.from([0xe9, 0x0a]),
+      Buffer.from("not a log line\n081109 203603 148 INFO dfs.DataNode: nul\0byte\n"),
+      Buffer.from("081109 203604 148 INFO dfs.DataNode: Receiving block blk_2 src: /10.0.0.3:1 dest: /10.0.0.4:2\n")
+    ]))
+    const latin1 = path.join(dir, "latin1-2t.log")
+    fs.writeFileSync(latin1, Buffer.concat([
+      Buffer.from("[10.30 16:49:06] caf"), Buffer.from([0xe9]), Buffer.from(".exe - open through caf"), Buffer.from([0xe9]), Buffer.from(" proxy\n"),
+      Buffer.from("[10.30 16:49:07] na"), Buffer.from([0xef]), Buffer.from("ve.exe - open through caf"), Buffer.from([0xe9]), Buffer.from(" proxy\n")
+    ]))
+    const cases: Array<[string, Parameters<typeof parseFile>[1]]> = [
+      [bad, { preset: "HDFS" }],
+      [latin1, { preset: "Proxifier", encoding: "latin1" }],
+      [loghubLog("OpenStack"), { preset: "OpenStack", truth: path.join(dataPath("loghub-2k/OpenStack"), "OpenStack_2k.log_structured.csv") }]
+    ]
+    const traceback = path.join(dir, "traceback-2t.log")
+    fs.writeFileSync(traceback, TRACEBACK_LINES.join("\n") + "\n")
+    cases.push([traceback, { format: TRACEBACK_FORMAT, multiline: "continuation" }])
+    for (const [k, [file, opts]] of cases.entries()) {
+      const one = await outputs(file, { ...opts, outDir: path.join(dir, `c${k}-1`), threads: 1 })
+      const two = await outputs(file, { ...opts, outDir: path.join(dir, `c${k}-2`), threads: 2 })
+      expect(two, file).toEqual(one)
+    }
+  })
+
+  it("a file of many batches with one line of nearly a batch's bytes, and stopping at a signal", async () => {
+    const file = path.join(dir, "huge-line.log")
+    const line = (n: number, msg: string) => `081109 2036${String(n % 60).padStart(2, "0")} 148 INFO dfs.DataNode: ${msg}\n`
+    const lines: Array<string> = []
+    for (let i = 0; i < 30_000; i++) lines.push(line(i, `Receiving block blk_${i * 7919} src: /10.0.${i % 250}.1:${i} dest: /10.0.0.2:50010`))
+    lines.splice(12_345, 0, line(1, `big ${"y".repeat(1_000_000)}`))
+    fs.writeFileSync(file, lines.join(""))
+    const one = await outputs(file, { preset: "HDFS", outDir: path.join(dir, "h1"), threads: 1 })
+    const two = await outputs(file, { preset: "HDFS", outDir: path.join(dir, "h2"), threads: 2 })
+    expect(two).toEqual(one)
+    expect(one.summary).toMatchObject({ lines: 30_001, parsedLines: 30_001 })
+
+    const out = path.join(dir, "aborted-2t")
+    const controller = new AbortController()
+    const parsing = parseFile(file, { preset: "HDFS", outDir: out, threads: 2, signal: controller.signal })
+    controller.abort(new Error("stop"))
+    await expect(parsing).rejects.toThrow("stop")
+    expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([])
+  })
+})
