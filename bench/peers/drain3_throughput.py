@@ -47,9 +47,23 @@ with open(path, encoding="utf-8", errors="replace") as f:
         if m is not None:
             miner.add_log_message(m.group("Content"))
 seconds = time.perf_counter() - t0
+
+
+def peak_rss_mib():
+    """This process image's peak RSS: /proc's VmHWM (getrusage's maxrss can carry the parent's over exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for row in status:
+                if row.startswith("VmHWM:"):
+                    return int(row.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 print(json.dumps({
     "lines": lines,
     "seconds": seconds,
     "templates": len(miner.drain.clusters),
-    "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "max_rss_mib": peak_rss_mib(),
 }))
