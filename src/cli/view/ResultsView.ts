@@ -1,0 +1,108 @@
+/**
+ * `flow results` as text, JSON, CSV or Markdown: what was read (runs by state, each one not complete
+ * with its reason), the varying keys, one row per setting (dataset, model, the varying keys, n,
+ * the ranking metric's mean ± std and 95% interval, the other headline metrics' means) and the
+ * leaderboard per dataset. Pure formatting over an `Analysis`.
+ */
+import type { Summary } from "../../eval/Stats.ts"
+import type { Analysis, ResultGroup } from "../../flows/ReadResults.ts"
+import { fmtParam, shortHeaders } from "./RunTable.ts"
+
+const f3 = (v: number | null | undefined): string => (v === null || v === undefined ? "-" : v.toFixed(3))
+
+/** Columns of the settings table: [header, cell per group]. */
+const groupColumns = (a: Analysis): Array<readonly [string, (g: ResultGroup) => string]> => {
+  const grouping = a.varying.filter((k) => !a.ignored.includes(k))
+  const headers = shortHeaders(grouping)
+  const others = a.metrics.filter((m) => m !== a.metric && !m.includes(".")).slice(0, 4)
+  return [
+    ["DATASET", (g) => g.dataset],
+    ["MODEL", (g) => g.model],
+    ...grouping.map((k, i) => [headers[i]!, (g: ResultGroup) => fmtParam(g.params[k])] as const),
+    ["N", (g) => String(g.n)],
+    [`${a.metric.toUpperCase()} MEAN ± STD`, (g) => {
+      const s = g.metrics[a.metric]
+      return s === undefined ? "-" : `${f3(s.mean)} ± ${f3(s.std)}`
+    }],
+    ["95% CI", (g) => {
+      const s = g.metrics[a.metric]
+      return s === undefined || s.ciLow === null ? "-" : `[${f3(s.ciLow)}, ${f3(s.ciHigh)}]`
+    }],
+    ...others.map((m) => [m.toUpperCase(), (g: ResultGroup) => f3(g.metrics[m]?.mean)] as const)
+  ]
+}
+
+const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): Array<string> => {
+  const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)))
+  const line = (cells: ReadonlyArray<string>) => cells.map((x, c) => x.padEnd(widths[c]!)).join("  ").trimEnd()
+  return [line(headers), ...rows.map(line)]
+}
+
+/** The text view. */
+export const formatResults = (a: Analysis): Array<string> => {
+  const c = a.counts
+  const lines = [
+    `${a.runs.length} runs read: ${c.complete} complete, ${c.failed} failed, ${c.incomplete} incomplete, ${c.missing} missing${c.superseded > 0 ? `, ${c.superseded} superseded` : ""}`
+  ]
+  for (const r of a.runs) {
+    if (r.state !== "complete") lines.push(`  ${r.state.padEnd(10)}  ${r.run}${r.fingerprint === null ? "" : `/${r.fingerprint}`}: ${r.reason ?? ""}`)
+  }
+  if (a.groups.length === 0) return lines
+  const grouping = a.varying.filter((k) => !a.ignored.includes(k))
+  lines.push(`varying: ${grouping.length === 0 ? "nothing but the dataset and model" : grouping.join(", ")}${a.ignored.length === 0 ? "" : ` (over ${a.ignored.join(", ")})`}`)
+  lines.push("")
+  const columns = groupColumns(a)
+  lines.push(...table(columns.map(([h]) => h), a.groups.map((g) => columns.map(([, cell]) => cell(g)))))
+  if (a.leaderboard.length > 0) {
+    lines.push("", `leaderboard by ${a.metric} (higher is better), each model at its best setting:`)
+    const headers = shortHeaders(grouping)
+    lines.push(...table(["DATASET", "#", "MODEL", "SETTING", "N", a.metric.toUpperCase()], a.leaderboard.map((e, i, all) => {
+      const rank = all.slice(0, i + 1).filter((x) => x.dataset === e.dataset).length
+      const setting = grouping.flatMap((k, j) => (e.params[k] === null || e.params[k] === undefined ? [] : [`${headers[j]}=${fmtParam(e.params[k])}`])).join(" ") || "-"
+      return [e.dataset, String(rank), e.model, setting, String(e.n), `${f3(e.mean)} ± ${f3(e.std)}`]
+    })))
+  }
+  return lines
+}
+
+const summaryJson = (s: Summary) => ({ n: s.n, mean: s.mean, std: s.std, sem: s.sem, ci95: s.ciLow === null ? null : [s.ciLow, s.ciHigh], min: s.min, max: s.max })
+
+/** The JSON view (every run with its state, every group with every metric's summary). */
+export const resultsJson = (a: Analysis): unknown => ({
+  counts: a.counts,
+  varying: a.varying.filter((k) => !a.ignored.includes(k)),
+  ignored: a.ignored,
+  metric: a.metric,
+  metrics: a.metrics,
+  groups: a.groups.map((g) => ({ dataset: g.dataset, model: g.model, params: g.params, n: g.n, runs: g.runs, metrics: Object.fromEntries(Object.entries(g.metrics).map(([m, s]) => [m, summaryJson(s)])) })),
+  leaderboard: a.leaderboard,
+  runs: a.runs.map((r) => ({ run: r.run, fingerprint: r.fingerprint, state: r.state, reason: r.reason, dataset: r.dataset, model: r.model, dir: r.dir, metrics: r.metrics })),
+  problems: a.problems
+})
+
+const csvCell = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replaceAll("\"", "\"\"")}"` : s)
+
+/** The settings as CSV: dataset, model, the varying keys (full dotted names), n, then mean, std, sem, ci95_low, ci95_high, min, max of each metric. */
+export const resultsCsv = (a: Analysis): string => {
+  const grouping = a.varying.filter((k) => !a.ignored.includes(k))
+  const stats = ["mean", "std", "sem", "ci95_low", "ci95_high", "min", "max"] as const
+  const header = ["dataset", "model", ...grouping, "n", ...a.metrics.flatMap((m) => stats.map((s) => `${m}_${s}`))]
+  const value = (s: Summary | undefined, which: (typeof stats)[number]): string => {
+    if (s === undefined) return ""
+    const v = { mean: s.mean, std: s.std, sem: s.sem, ci95_low: s.ciLow, ci95_high: s.ciHigh, min: s.min, max: s.max }[which]
+    return v === null ? "" : String(v)
+  }
+  const rows = a.groups.map((g) => [g.dataset, g.model, ...grouping.map((k) => fmtParam(g.params[k])), String(g.n), ...a.metrics.flatMap((m) => stats.map((s) => value(g.metrics[m], s)))])
+  return [header, ...rows].map((r) => r.map(csvCell).join(",")).join("\n") + "\n"
+}
+
+/** The settings table as Markdown. */
+export const resultsMarkdown = (a: Analysis): string => {
+  const columns = groupColumns(a)
+  const esc = (s: string) => s.replaceAll("|", "\\|")
+  return [
+    `| ${columns.map(([h]) => esc(h)).join(" | ")} |`,
+    `| ${columns.map(([h]) => (h === "DATASET" || h === "MODEL" ? "---" : "---:")).join(" | ")} |`,
+    ...a.groups.map((g) => `| ${columns.map(([, cell]) => esc(cell(g))).join(" | ")} |`)
+  ].join("\n") + "\n"
+}

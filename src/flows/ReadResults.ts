@@ -1,0 +1,266 @@
+/**
+ * Results read back (`flow results`): every run folder of a selection or of a whole results tree,
+ * each complete, failed, incomplete, missing or superseded with its reason (never a crash on a
+ * bad folder); each complete run's resolved config flattened to dotted hyperparameters and its
+ * metrics; the keys that vary across the selection (seeds ignored by default); runs grouped by
+ * dataset, model and those keys with n, mean, std, SEM, 95% confidence interval, min and max of
+ * every metric; and a leaderboard per dataset.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { canonicalJson } from "../cache/CacheKey.ts"
+import { summarize, type Summary } from "../eval/Stats.ts"
+import type { PlannedRun } from "./Plan.ts"
+import { checkFolder, MANIFEST_FILE, runDir } from "./Results.ts"
+import { flattenConfig, varyingKeys } from "./RunSummary.ts"
+
+/** How a run's folder was found. */
+export type ReadState = "complete" | "failed" | "incomplete" | "missing" | "superseded"
+
+/** One run as read from its folder; config and metrics are empty unless complete. */
+export interface ReadRun {
+  readonly run: string
+  readonly fingerprint: string | null
+  readonly dir: string
+  readonly state: ReadState
+  /** Why the run is not complete (failed: its error; incomplete: what is wrong; superseded: by which folder). */
+  readonly reason: string | null
+  readonly dataset: string | null
+  readonly model: string | null
+  readonly detector: string | null
+  /** The resolved config flattened to dotted keys (`flattenConfig`), seeds included. */
+  readonly config: Readonly<Record<string, unknown>>
+  /** The headline block's numeric metrics (`f1`, `auroc`, ...) and, for the other valid scopes, `<scope>.<metric>`. */
+  readonly metrics: Readonly<Record<string, number>>
+  /** The headline block's scope. */
+  readonly scope: string | null
+}
+
+/** Metrics the tables show first, all higher-is-better; any other numeric headline field follows. */
+export const HEADLINE_METRICS: ReadonlyArray<string> = ["f1", "precision", "recall", "auroc", "auprc", "accuracy"]
+/** Counts in a metrics block that are not scores (kept out of the statistics). */
+const COUNT_FIELDS: ReadonlySet<string> = new Set(["tp", "fp", "tn", "fn", "evaluated", "threshold"])
+
+const readJson = (file: string): unknown => JSON.parse(fs.readFileSync(file, "utf8"))
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v)
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+const numericFields = (block: Record<string, unknown>, prefix: string, into: Record<string, number>): void => {
+  for (const [k, v] of Object.entries(block)) {
+    if (typeof v === "number" && Number.isFinite(v) && !COUNT_FIELDS.has(k)) into[`${prefix}${k}`] = v
+  }
+}
+
+/**
+ * Read the folder `dir` of `run` at `fingerprint`: its manifest checked (sizes: a truncated or
+ * replaced file is caught; `verify` hashes every file too), then its config and metrics parsed.
+ */
+export const readRunFolder = (dir: string, run: string, fingerprint: string, verify = false): ReadRun => {
+  const base = { run, fingerprint, dir, dataset: null, model: null, detector: null, config: {}, metrics: {}, scope: null }
+  if (!fs.existsSync(dir)) return { ...base, state: "missing", reason: "no result folder (never run, or interrupted before it finished)" }
+  const check = checkFolder(dir, run, fingerprint, verify)
+  if (!check.ok) return { ...base, state: "incomplete", reason: check.reason }
+  let config: unknown
+  try {
+    config = readJson(path.join(dir, "run_config.json"))
+  } catch (e) {
+    return { ...base, state: "incomplete", reason: `run_config.json is not valid JSON (${errorText(e)})` }
+  }
+  const dataset = isRecord(config) && isRecord(config.dataset) && typeof config.dataset.name === "string" ? config.dataset.name : null
+  const modelBlock = isRecord(config) && isRecord(config.model) ? config.model : undefined
+  const named = {
+    dataset,
+    model: typeof modelBlock?.name === "string" ? modelBlock.name : null,
+    detector: typeof modelBlock?.detector === "string" ? modelBlock.detector : null,
+    config: flattenConfig(config)
+  }
+  if (check.manifest.kind === "failure") {
+    let error = "failed (status.json unreadable)"
+    try {
+      const s = readJson(path.join(dir, "status.json"))
+      if (isRecord(s) && typeof s.error === "string") error = s.error
+    } catch {
+      // the reason above
+    }
+    return { ...base, ...named, state: "failed", reason: error }
+  }
+  let metrics: unknown
+  try {
+    metrics = readJson(path.join(dir, "metrics.json"))
+  } catch (e) {
+    return { ...base, ...named, state: "incomplete", reason: `metrics.json is not valid JSON (${errorText(e)})` }
+  }
+  if (!isRecord(metrics) || !isRecord(metrics.headline)) return { ...base, ...named, state: "incomplete", reason: "metrics.json has no headline block" }
+  const values: Record<string, number> = {}
+  const headline = metrics.headline
+  if (headline.status === "valid") numericFields(headline, "", values)
+  if (isRecord(metrics.scopes)) {
+    for (const [scope, block] of Object.entries(metrics.scopes)) {
+      if (isRecord(block) && block.status === "valid" && scope !== headline.scope) numericFields(block, `${scope}.`, values)
+    }
+  }
+  return { ...base, ...named, state: "complete", reason: headline.status === "valid" ? null : `headline metrics ${String(headline.status)}`, metrics: values, scope: typeof headline.scope === "string" ? headline.scope : null }
+}
+
+/** The folders of planned runs (a registry selection), each at its current fingerprint. */
+export const readPlannedRuns = (runs: ReadonlyArray<PlannedRun>, resultsDir: string, verify = false): Array<ReadRun> =>
+  runs.map((r) => readRunFolder(runDir(resultsDir, r), r.spec.name, r.fingerprint, verify))
+
+/**
+ * Every run folder of a results tree (`<dir>/<run>/<fingerprint>/`). A run with several
+ * fingerprint folders (its config or logflow's stage versions changed) counts by its newest
+ * manifest; the older ones are listed as superseded. Temporary and moved-aside folders of a writer
+ * (`.tmp-`, `.old-`) are skipped.
+ */
+export const scanResultsTree = (resultsDir: string, verify = false): Array<ReadRun> => {
+  const out: Array<ReadRun> = []
+  const isSide = (name: string) => /\.(tmp|old)-/.test(name)
+  for (const run of fs.readdirSync(resultsDir).sort()) {
+    const runPath = path.join(resultsDir, run)
+    if (isSide(run) || !fs.statSync(runPath).isDirectory()) continue
+    const folders = fs.readdirSync(runPath).filter((f) => !isSide(f) && fs.statSync(path.join(runPath, f)).isDirectory())
+    const written = (f: string): number => {
+      try {
+        return fs.statSync(path.join(runPath, f, MANIFEST_FILE)).mtimeMs
+      } catch {
+        return -1
+      }
+    }
+    const byAge = folders.sort((a, b) => written(b) - written(a) || a.localeCompare(b))
+    byAge.forEach((f, i) => {
+      const read = readRunFolder(path.join(runPath, f), run, f, verify)
+      out.push(i === 0 ? read : { ...read, state: "superseded", reason: `an older folder of ${run}; ${byAge[0]} is newer` })
+    })
+  }
+  return out
+}
+
+// ---- analysis ------------------------------------------------------------------------------------
+
+/** Keys that vary only because runs repeat with other seeds: left out of grouping by default. */
+export const isSeedKey = (key: string): boolean => /(^|\.)seed$/.test(key)
+
+export interface AnalysisOptions {
+  /** Keep only runs whose value at each key (a dotted config key, or run / dataset / model / detector) equals the given text. */
+  readonly where?: ReadonlyArray<readonly [string, string]>
+  /** Keys also left out of grouping (besides seeds, unless `keepSeeds`). */
+  readonly ignore?: ReadonlyArray<string>
+  readonly keepSeeds?: boolean
+  /** The metric that ranks groups (default f1). */
+  readonly metric?: string
+}
+
+/** A setting: the runs of one dataset, model and value of each varying key, over their seeds. */
+export interface ResultGroup {
+  readonly dataset: string
+  readonly model: string
+  readonly params: Readonly<Record<string, unknown>>
+  readonly runs: ReadonlyArray<string>
+  readonly n: number
+  readonly metrics: Readonly<Record<string, Summary>>
+}
+
+/** The best setting of each model of a dataset by the ranking metric. */
+export interface LeaderboardEntry {
+  readonly dataset: string
+  readonly model: string
+  readonly params: Readonly<Record<string, unknown>>
+  readonly n: number
+  readonly mean: number
+  readonly std: number | null
+}
+
+export interface Analysis {
+  readonly runs: ReadonlyArray<ReadRun>
+  readonly counts: Readonly<Record<ReadState, number>>
+  /** Keys that vary across the complete runs (per dataset and detector), grouping ones first. */
+  readonly varying: ReadonlyArray<string>
+  /** Varying keys left out of grouping (seeds, `ignore`). */
+  readonly ignored: ReadonlyArray<string>
+  readonly metric: string
+  readonly metrics: ReadonlyArray<string>
+  readonly groups: ReadonlyArray<ResultGroup>
+  readonly leaderboard: ReadonlyArray<LeaderboardEntry>
+  /** Problems with the request itself (a `where` key no run has, a metric no run has). */
+  readonly problems: ReadonlyArray<string>
+}
+
+const PSEUDO_KEYS = ["run", "dataset", "model", "detector"] as const
+
+const valueAt = (r: ReadRun, key: string): unknown => {
+  switch (key) {
+    case "run": return r.run
+    case "dataset": return r.dataset
+    case "model": return r.model
+    case "detector": return r.detector
+    default: return r.config[key]
+  }
+}
+
+/** A value as `--where` compares it: strings as they are, anything else as canonical JSON; a missing one matches nothing. */
+const asText = (v: unknown): string | undefined => (v === undefined ? undefined : typeof v === "string" ? v : canonicalJson(v))
+
+/** Group, summarise and rank the complete runs of `runs`. */
+export const analyzeRuns = (runs: ReadonlyArray<ReadRun>, options: AnalysisOptions = {}): Analysis => {
+  const problems: Array<string> = []
+  const metric = options.metric ?? "f1"
+  let selected = [...runs]
+  for (const [key, value] of options.where ?? []) {
+    const known = runs.some((r) => r.state === "complete" && (PSEUDO_KEYS.includes(key as (typeof PSEUDO_KEYS)[number]) || key in r.config))
+    if (!known) problems.push(`--where ${key}: no run has the key ${JSON.stringify(key)}`)
+    selected = selected.filter((r) => r.state !== "complete" || asText(valueAt(r, key)) === value)
+  }
+  const counts: Record<ReadState, number> = { complete: 0, failed: 0, incomplete: 0, missing: 0, superseded: 0 }
+  for (const r of selected) counts[r.state]++
+  const complete = selected.filter((r) => r.state === "complete")
+  const varying = varyingKeys(complete.map((r) => ({ group: `${r.dataset}\u0000${r.detector}`, flat: r.config })))
+  const ignore = new Set(options.ignore ?? [])
+  for (const k of ignore) if (!complete.some((r) => k in r.config)) problems.push(`--ignore ${k}: no run has the key ${JSON.stringify(k)}`)
+  const ignored = varying.filter((k) => ignore.has(k) || (options.keepSeeds !== true && isSeedKey(k)))
+  const grouping = varying.filter((k) => !ignored.includes(k))
+
+  const metricNames = new Set<string>()
+  for (const r of complete) for (const m of Object.keys(r.metrics)) metricNames.add(m)
+  const metrics = [...HEADLINE_METRICS.filter((m) => metricNames.has(m)), ...[...metricNames].filter((m) => !HEADLINE_METRICS.includes(m)).sort()]
+  if (complete.length > 0 && !metricNames.has(metric)) problems.push(`--metric ${metric}: no run has it (${metrics.join(", ") || "no metrics"})`)
+
+  const byKey = new Map<string, Array<ReadRun>>()
+  for (const r of complete) {
+    const key = canonicalJson([r.dataset, r.model, ...grouping.map((k) => r.config[k] ?? null)])
+    const list = byKey.get(key)
+    if (list === undefined) byKey.set(key, [r])
+    else list.push(r)
+  }
+  const groups: Array<ResultGroup> = [...byKey.values()].map((members) => {
+    const first = members[0]!
+    const summaries: Record<string, Summary> = {}
+    for (const m of metrics) {
+      const values = members.map((r) => r.metrics[m]).filter((v): v is number => v !== undefined)
+      if (values.length > 0) summaries[m] = summarize(values)
+    }
+    return {
+      dataset: first.dataset ?? "?",
+      model: first.model ?? "?",
+      params: Object.fromEntries(grouping.map((k) => [k, first.config[k] ?? null])),
+      runs: members.map((r) => r.run),
+      n: members.length,
+      metrics: summaries
+    }
+  })
+
+  const leaderboard: Array<LeaderboardEntry> = []
+  for (const dataset of [...new Set(groups.map((g) => g.dataset))]) {
+    const best = new Map<string, ResultGroup>()
+    for (const g of groups) {
+      if (g.dataset !== dataset || g.metrics[metric] === undefined) continue
+      const b = best.get(g.model)
+      if (b === undefined || g.metrics[metric]!.mean > b.metrics[metric]!.mean) best.set(g.model, g)
+    }
+    const ranked = [...best.values()].sort((a, b) => b.metrics[metric]!.mean - a.metrics[metric]!.mean)
+    for (const g of ranked) {
+      const s = g.metrics[metric]!
+      leaderboard.push({ dataset, model: g.model, params: g.params, n: s.n, mean: s.mean, std: s.std })
+    }
+  }
+  return { runs: selected, counts, varying: [...grouping, ...ignored], ignored, metric, metrics, groups, leaderboard, problems }
+}

@@ -1,0 +1,86 @@
+// flow results (issue 16) through the real CLI, on the sweep-demo group's 36 runs.
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { parseCsv } from "../../src/presets/Csv.ts"
+import { dataRoot, flow, resultFolders, tmpDir } from "./helpers.ts"
+
+describe("flow results", () => {
+  const cache = tmpDir()
+  const results = tmpDir()
+  const dirs = ["--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", results]
+  const select = ["configs/registry.toml", "--group", "sweep-demo", ...dirs]
+
+  it("before any run: every run missing, exit 2; after flow run: settings over seeds, varying keys found without being told", () => {
+    const before = flow(["results", ...select])
+    expect(before.code).toBe(2)
+    expect(before.stdout).toContain("36 runs read: 0 complete, 0 failed, 0 incomplete, 36 missing")
+    expect(before.stderr).toContain("error: no complete run found")
+
+    const run = flow(["run", ...select])
+    expect(run.code, run.stderr).toBe(0)
+    const r = flow(["results", ...select, "--json"])
+    expect(r.code, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout)
+    expect(out.counts).toEqual({ complete: 36, failed: 0, incomplete: 0, missing: 0, superseded: 0 })
+    expect(out.varying).toContain("dataset.split.train_fraction")
+    expect(out.ignored).toEqual(["run_settings.seed"])
+    expect(out.groups).toHaveLength(12)
+    for (const g of out.groups) {
+      expect(g.n).toBe(3)
+      expect(g.metrics.f1).toMatchObject({ n: 3, mean: expect.any(Number), std: expect.any(Number) })
+    }
+    // The leaderboard ranks each dataset's models by their best setting's mean F1.
+    const bgl = out.leaderboard.filter((e: { dataset: string }) => e.dataset === "bgl")
+    expect(bgl.map((e: { mean: number }) => e.mean)).toEqual([...bgl.map((e: { mean: number }) => e.mean)].sort((a, b) => b - a))
+
+    const text = flow(["results", ...select])
+    expect(text.stdout).toMatch(/^DATASET\s+MODEL\s+train_fraction\s+n_max\s+N\s+F1 MEAN ± STD\s+95% CI/m)
+    expect(text.stdout).toContain("leaderboard by f1")
+  })
+
+  it("--csv, --markdown, a results folder with --where and --sort", () => {
+    const csv = parseCsv(flow(["results", ...select, "--csv"]).stdout)
+    expect(csv[0]!.slice(0, 5)).toEqual(["dataset", "model", "dataset.split.train_fraction", "model.config.n_max", "n"])
+    expect(csv[0]).toContain("f1_ci95_high")
+    expect(csv).toHaveLength(13)
+    const md = flow(["results", ...select, "--markdown"]).stdout.trimEnd().split("\n")
+    expect(md[0]).toMatch(/^\| DATASET \| MODEL \|/)
+    expect(md).toHaveLength(14)
+
+    const tree = flow(["results", results, "--where", "dataset=bgl", "--sort", "f1", "--json"])
+    expect(tree.code, tree.stderr).toBe(0)
+    const groups = JSON.parse(tree.stdout).groups as Array<{ dataset: string; metrics: { f1: { mean: number } } }>
+    expect(groups).toHaveLength(6)
+    expect(groups.every((g) => g.dataset === "bgl")).toBe(true)
+    expect(groups.map((g) => g.metrics.f1.mean)).toEqual(groups.map((g) => g.metrics.f1.mean).sort((a, b) => b - a))
+  })
+
+  it("bad input: a truncated metrics.json is named and the rest is read; bad flags and selections exit 2", () => {
+    const folders = resultFolders(results)
+    const victim = "sweep-demo.bgl.naive_bayes[train_fraction=0.8,seed=2]"
+    const file = path.join(folders.get(victim)!, "metrics.json")
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").slice(0, 40))
+    const r = flow(["results", ...select])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain("36 runs read: 35 complete, 0 failed, 1 incomplete, 0 missing")
+    expect(r.stdout).toMatch(/incomplete\s+sweep-demo\.bgl\.naive_bayes\[train_fraction=0\.8,seed=2\]\/[0-9a-f]{16}: metrics\.json does not match its digest/)
+    expect(r.stdout).toMatch(/^bgl\s+naive_bayes\s+0\.8\s+2\s+2\s/m)
+
+    const unknownKey = flow(["results", ...select, "--where", "model.config.nosuch=1"])
+    expect(unknownKey.code).toBe(0)
+    expect(unknownKey.stderr).toContain("warning: --where model.config.nosuch: no run has the key")
+    for (const bad of [
+      ["results", "configs/registry.toml", "--group", "nosuch", ...dirs],
+      ["results", results, "--group", "sweep-demo"],
+      ["results", ...select, "--sort", "nosuch"],
+      ["results", ...select, "--where", "novalue"],
+      ["results", ...select, "--json", "--csv"],
+      ["results", path.join(results, "nowhere")]
+    ]) {
+      const b = flow(bad)
+      expect(b.code, bad.join(" ")).toBe(2)
+      expect(b.stderr, bad.join(" ")).toMatch(/^error: /m)
+    }
+  })
+})
