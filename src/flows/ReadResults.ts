@@ -264,3 +264,67 @@ export const analyzeRuns = (runs: ReadonlyArray<ReadRun>, options: AnalysisOptio
   }
   return { runs: selected, counts, varying: [...grouping, ...ignored], ignored, metric, metrics, groups, leaderboard, problems }
 }
+
+// ---- one run against another ----------------------------------------------------------------------
+
+/**
+ * The result folder `spec` names: a result folder itself (it holds a manifest), a run's folder (its
+ * newest result folder), or a run name under `resultsDir` (likewise); a message when none.
+ */
+export const resolveRunFolder = (spec: string, resultsDir: string): string | { readonly error: string } => {
+  const newest = (runFolder: string): string | undefined => {
+    const candidates = fs.readdirSync(runFolder).filter((f) => !/\.(tmp|old)-/.test(f) && fs.existsSync(path.join(runFolder, f, MANIFEST_FILE)))
+    const written = (f: string) => fs.statSync(path.join(runFolder, f, MANIFEST_FILE)).mtimeMs
+    return candidates.sort((x, y) => written(y) - written(x))[0]
+  }
+  for (const candidate of [spec, path.join(resultsDir, spec)]) {
+    if (!fs.existsSync(candidate) || !fs.statSync(candidate).isDirectory()) continue
+    if (fs.existsSync(path.join(candidate, MANIFEST_FILE))) return candidate
+    const f = newest(candidate)
+    if (f !== undefined) return path.join(candidate, f)
+  }
+  return { error: `${spec}: no result folder (neither a folder with a ${MANIFEST_FILE}, nor a run's folder, nor a run under ${resultsDir})` }
+}
+
+/** A value flattened without leaving anything out (arrays as values), for `diffFolders`. */
+const flattenAll = (value: unknown, prefix = "", into: Record<string, unknown> = {}): Record<string, unknown> => {
+  if (isRecord(value)) {
+    for (const [k, v] of Object.entries(value)) flattenAll(v, prefix === "" ? k : `${prefix}.${k}`, into)
+  } else if (prefix !== "") into[prefix] = value
+  return into
+}
+
+/** The files `diffFolders` compares, in this order. */
+export const DIFF_FILES: ReadonlyArray<string> = ["run_config.json", "metrics.json", "dataset_manifest.json", "environment.json", MANIFEST_FILE]
+
+export interface FolderDiff {
+  readonly a: string
+  readonly b: string
+  /** Per file: the dotted keys whose values differ (missing on one side: undefined there). */
+  readonly files: ReadonlyArray<{ readonly file: string; readonly differences: ReadonlyArray<{ readonly key: string; readonly a: unknown; readonly b: unknown }> }>
+  /** Files that could not be read, by folder. */
+  readonly problems: ReadonlyArray<string>
+}
+
+/** What differs between two result folders: config, metrics, dataset manifest, environment and manifest, key by key. */
+export const diffFolders = (a: string, b: string): FolderDiff => {
+  const problems: Array<string> = []
+  const read = (dir: string, file: string): Record<string, unknown> | undefined => {
+    const full = path.join(dir, file)
+    if (!fs.existsSync(full)) return undefined
+    try {
+      return flattenAll(readJson(full))
+    } catch (e) {
+      problems.push(`${full}: not valid JSON (${errorText(e)})`)
+      return undefined
+    }
+  }
+  const text = (v: unknown) => (v === undefined ? "\u0000missing" : canonicalJson(v))
+  const files = DIFF_FILES.map((file) => {
+    const x = read(a, file) ?? {}
+    const y = read(b, file) ?? {}
+    const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])]
+    return { file, differences: keys.filter((k) => text(x[k]) !== text(y[k])).map((key) => ({ key, a: x[key], b: y[key] })) }
+  })
+  return { a, b, files, problems }
+}

@@ -56,6 +56,34 @@ describe("flow results", () => {
     expect(groups.map((g) => g.metrics.f1.mean)).toEqual(groups.map((g) => g.metrics.f1.mean).sort((a, b) => b - a))
   })
 
+  it("diff: only what differs between two runs; compare: two groups of seeded runs on one metric", () => {
+    const a = "sweep-demo.bgl.naive_bayes[train_fraction=0.8,seed=1]"
+    const b = "sweep-demo.bgl.naive_bayes[train_fraction=0.7,seed=1]"
+    const d = flow(["results", "diff", a, b, "--results-dir", results, "--json"])
+    expect(d.code, d.stderr).toBe(0)
+    const diff = JSON.parse(d.stdout) as { files: Array<{ file: string; differences: Array<{ key: string; a: unknown; b: unknown }> }> }
+    const config = diff.files.find((f) => f.file === "run_config.json")!.differences
+    expect(config.map((x) => x.key).sort()).toEqual(["axes.dataset.split.train_fraction", "dataset.split.train_fraction", "run"])
+    expect(config.find((x) => x.key === "dataset.split.train_fraction")).toEqual({ key: "dataset.split.train_fraction", a: 0.8, b: 0.7 })
+    expect(diff.files.find((f) => f.file === "metrics.json")!.differences.some((x) => x.key === "headline.f1")).toBe(true)
+    // A run against itself (by its folder): nothing differs.
+    const same = flow(["results", "diff", path.join(results, a), a, "--results-dir", results])
+    expect(same.stdout).toContain("run_config.json: same")
+    expect(same.stdout).toContain("metrics.json: same")
+    expect(flow(["results", "diff", a, "nosuch", "--results-dir", results]).code).toBe(2)
+
+    const c = flow(["results", "compare", ...select, "--where", "dataset=bgl", "--a", "model=naive_bayes", "--b", "model=template_frequency", "--json"])
+    expect(c.code, c.stderr).toBe(0)
+    const cmp = JSON.parse(c.stdout)
+    expect(cmp).toMatchObject({ metric: "f1", nA: 6, nB: 6, permutation: { exact: true, splits: 924 }, mannWhitney: { exact: true } })
+    expect(cmp.difference).toBeCloseTo(cmp.meanB - cmp.meanA, 12)
+    expect(cmp.bootstrap.low).toBeLessThanOrEqual(cmp.difference)
+    expect(cmp.bootstrap.high).toBeGreaterThanOrEqual(cmp.difference)
+    const none = flow(["results", "compare", ...select, "--a", "model=naive_bayes", "--b", "model=nosuch"])
+    expect(none.code).toBe(2)
+    expect(none.stderr).toContain("error: --b model=nosuch: no complete run with f1 matches")
+  })
+
   it("bad input: a truncated metrics.json is named and the rest is read; bad flags and selections exit 2", () => {
     const folders = resultFolders(results)
     const victim = "sweep-demo.bgl.naive_bayes[train_fraction=0.8,seed=2]"
