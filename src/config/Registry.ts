@@ -52,8 +52,23 @@ const StagePolicy = closedStruct({
   retry_delay_s: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)).pipe(Schema.withDecodingDefaultKey(Effect.succeed(1)))
 })
 
+/**
+ * How `flow results` and its outputs show runs: display names of dotted keys (`names`), display
+ * values per key (`values`: raw value as text -> shown text) and keys left out of grouping like
+ * seeds (`ignore`).
+ */
+const AnalysisTable = closedStruct({
+  names: Schema.Record(Schema.String, Schema.String).pipe(Schema.withDecodingDefaultKey(Effect.succeed({}))),
+  values: Schema.Record(Schema.String, Schema.Record(Schema.String, Schema.String)).pipe(Schema.withDecodingDefaultKey(Effect.succeed({}))),
+  ignore: Schema.Array(Schema.String).pipe(Schema.withDecodingDefaultKey(Effect.succeed([])))
+})
+
+/** The registry's `[analysis]` table (empty when absent). */
+export type RegistryAnalysis = typeof AnalysisTable.Type
+
 /** The registry file's own schema (datasets and models are decoded by theirs). */
 export const RegistryFile = closedStruct({
+  analysis: AnalysisTable.pipe(Schema.withDecodingDefaultKey(Effect.succeed({}))),
   max_workers: Schema.optionalKey(Schema.Union([Schema.Literal("auto"), Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))])),
   seeds: Schema.optionalKey(Seeds),
   overrides: optionalOverrides,
@@ -82,6 +97,8 @@ export interface Registry {
   readonly experiments: ReadonlyMap<string, ReadonlyArray<string>>
   /** Retry policy per stage name. */
   readonly retries: ReadonlyMap<string, StageRetry>
+  /** The `[analysis]` table: display remaps and keys `flow results` leaves out of grouping. */
+  readonly analysis: RegistryAnalysis
 }
 
 /** Which runs to select; empty lists select everything. */
@@ -177,7 +194,7 @@ const loadRegistryFiles = Effect.fn("Registry.loadRegistry")(function*(file: str
     for (const g of r.groups) groups.set(g, [...(groups.get(g) ?? []), r.name])
   }
   const retries = new Map(Object.entries(reg.stages).map(([k, v]) => [k, { retries: v.retries, retryDelayMs: v.retry_delay_s * 1000 }]))
-  const registry: Registry = { file, maxWorkers: reg.max_workers, runs, groups, experiments, retries }
+  const registry: Registry = { file, maxWorkers: reg.max_workers, runs, groups, experiments, retries, analysis: reg.analysis }
   return registry
 })
 

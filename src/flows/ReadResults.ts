@@ -148,6 +148,10 @@ export interface AnalysisOptions {
   readonly keepSeeds?: boolean
   /** The metric that ranks groups (default f1). */
   readonly metric?: string
+  /** Display names of keys (dotted config keys, dataset, model, metrics), e.g. from the registry's `[analysis] names`. */
+  readonly names?: Readonly<Record<string, string>>
+  /** Display values per key: the value as `--where` writes it -> the text shown (`[analysis] values`). */
+  readonly values?: Readonly<Record<string, Readonly<Record<string, string>>>>
 }
 
 /** A setting: the runs of one dataset, model and value of each varying key, over their seeds. */
@@ -181,8 +185,20 @@ export interface Analysis {
   readonly metrics: ReadonlyArray<string>
   readonly groups: ReadonlyArray<ResultGroup>
   readonly leaderboard: ReadonlyArray<LeaderboardEntry>
-  /** Problems with the request itself (a `where` key no run has, a metric no run has). */
+  /** Display names and values (see `AnalysisOptions`). */
+  readonly names: Readonly<Record<string, string>>
+  readonly values: Readonly<Record<string, Readonly<Record<string, string>>>>
+  /** Problems with the request itself (a `where` key no run has, a metric no run has, a remap of an unknown key). */
   readonly problems: ReadonlyArray<string>
+}
+
+/** A key's display name under `a`'s remaps (else `fallback`). */
+export const displayName = (a: Analysis, key: string, fallback = key): string => a.names[key] ?? fallback
+
+/** A value's display text for `key` under `a`'s remaps (else `fallback`). */
+export const displayValue = (a: Analysis, key: string, value: unknown, fallback: string): string => {
+  const text = asText(value)
+  return text === undefined ? fallback : a.values[key]?.[text] ?? fallback
 }
 
 const PSEUDO_KEYS = ["run", "dataset", "model", "detector"] as const
@@ -198,7 +214,7 @@ const valueAt = (r: ReadRun, key: string): unknown => {
 }
 
 /** A value as `--where` compares it: strings as they are, anything else as canonical JSON; a missing one matches nothing. */
-const asText = (v: unknown): string | undefined => (v === undefined ? undefined : typeof v === "string" ? v : canonicalJson(v))
+export const asText = (v: unknown): string | undefined => (v === undefined ? undefined : typeof v === "string" ? v : canonicalJson(v))
 
 /** Group, summarise and rank the complete runs of `runs`. */
 export const analyzeRuns = (runs: ReadonlyArray<ReadRun>, options: AnalysisOptions = {}): Analysis => {
@@ -262,7 +278,13 @@ export const analyzeRuns = (runs: ReadonlyArray<ReadRun>, options: AnalysisOptio
       leaderboard.push({ dataset, model: g.model, params: g.params, n: s.n, mean: s.mean, std: s.std })
     }
   }
-  return { runs: selected, counts, varying: [...grouping, ...ignored], ignored, metric, metrics, groups, leaderboard, problems }
+  const names = options.names ?? {}
+  const values = options.values ?? {}
+  const known = (key: string) => PSEUDO_KEYS.includes(key as (typeof PSEUDO_KEYS)[number]) || metricNames.has(key) || runs.some((r) => r.state === "complete" && key in r.config)
+  for (const [table, keys] of [["names", Object.keys(names)], ["values", Object.keys(values)]] as const) {
+    for (const k of keys) if (!known(k)) problems.push(`[analysis] ${table}: no run has the key ${JSON.stringify(k)}`)
+  }
+  return { runs: selected, counts, varying: [...grouping, ...ignored], ignored, metric, metrics, groups, leaderboard, names, values, problems }
 }
 
 // ---- one run against another ----------------------------------------------------------------------

@@ -3,7 +3,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { parseCsv } from "../../src/presets/Csv.ts"
-import { dataRoot, flow, resultFolders, tmpDir } from "./helpers.ts"
+import { copyConfigs, dataRoot, flow, resultFolders, tmpDir } from "./helpers.ts"
 
 describe("flow results", () => {
   const cache = tmpDir()
@@ -82,6 +82,35 @@ describe("flow results", () => {
     const none = flow(["results", "compare", ...select, "--a", "model=naive_bayes", "--b", "model=nosuch"])
     expect(none.code).toBe(2)
     expect(none.stderr).toContain("error: --b model=nosuch: no complete run with f1 matches")
+  })
+
+  it("the registry's [analysis] table renames keys and values in every output; a remap of an unknown key is named; a bad table exits 2", () => {
+    const configs = copyConfigs()
+    const registry = path.join(configs, "registry.toml")
+    fs.appendFileSync(registry, [
+      "",
+      "[analysis]",
+      'names = { "dataset.split.train_fraction" = "train share", model = "detector", "model.config.nosuch" = "x" }',
+      'values = { model = { naive_bayes = "NB" } }',
+      'ignore = ["model.config.n_max"]',
+      ""
+    ].join("\n"))
+    const r = flow(["results", registry, "--group", "sweep-demo", ...dirs])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^DATASET\s+detector\s+train share\s+N\s/m)
+    expect(r.stdout).toMatch(/^bgl\s+NB\s+0\.7\s+3\s/m)
+    expect(r.stdout).toContain("varying: train share (over run_settings.seed, model.config.n_max)")
+    expect(r.stderr).toContain('warning: [analysis] names: no run has the key "model.config.nosuch"')
+    const md = flow(["results", registry, "--group", "sweep-demo", ...dirs, "--markdown"])
+    expect(md.stdout.split("\n")[0]).toBe("| DATASET | detector | train share | N | F1 MEAN ± STD | 95% CI | PRECISION | RECALL | AUROC | AUPRC |")
+    const j = JSON.parse(flow(["results", registry, "--group", "sweep-demo", ...dirs, "--json"]).stdout)
+    expect(j.display.values).toEqual({ model: { naive_bayes: "NB" } })
+    expect(j.problems).toEqual(['[analysis] names: no run has the key "model.config.nosuch"'])
+
+    fs.appendFileSync(registry, "colour = 1\n")
+    const bad = flow(["results", registry, "--group", "sweep-demo", ...dirs])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/analysis\.colour/)
   })
 
   it("bad input: a truncated metrics.json is named and the rest is read; bad flags and selections exit 2", () => {

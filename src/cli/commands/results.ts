@@ -39,19 +39,22 @@ interface TargetArgs extends Omit<SelectionArgs, "registry"> {
   readonly verify: boolean
 }
 
-/** The runs `target` names: a registry's selection at current fingerprints, or every run folder of a results tree. */
+/**
+ * The runs `target` names: a registry's selection at current fingerprints (with the registry's
+ * `[analysis]` table), or every run folder of a results tree.
+ */
 const readTarget = (args: TargetArgs) =>
   Effect.gen(function*() {
     if (fs.existsSync(args.target) && fs.statSync(args.target).isDirectory()) {
       if (args.groups.length + args.experiments.length + args.runs.length > 0) {
         return yield* fail(`--group, --experiment and --run select from a registry; ${args.target} is a results folder (give the registry, or --where run=NAME)`)
       }
-      return scanResultsTree(path.resolve(args.target), args.verify)
+      return { runs: scanResultsTree(path.resolve(args.target), args.verify), analysis: undefined }
     }
     if (!fs.existsSync(args.target)) return yield* fail(`${args.target}: no such registry file or results folder`)
     const options = flowOptions({ ...args, registry: args.target })
-    const { plan } = yield* prepareFlow(options)
-    return readPlannedRuns(plan.runs, options.resultsDir, args.verify)
+    const { plan, registry } = yield* prepareFlow(options)
+    return { runs: readPlannedRuns(plan.runs, options.resultsDir, args.verify), analysis: registry.analysis }
   })
 
 const targetArg = Argument.String("target").pipe(Argument.withDescription("A registry TOML (its selected runs) or a results folder (every run in it)"))
@@ -76,8 +79,14 @@ const resultsMain = Command.make(
   Effect.fn("cli.results")(function*(args) {
     if ([args.json, args.csv, args.markdown].filter(Boolean).length > 1) return yield* fail("give at most one of --json, --csv and --markdown")
     const where = yield* keyValues("--where", args.where)
-    const runs = yield* readTarget(args)
-    const analysis = sortGroups(analyzeRuns(runs, { where, ignore: args.ignore, keepSeeds: args.keepSeeds, metric: args.metric }), Option.getOrUndefined(args.sort))
+    const { runs, analysis: table } = yield* readTarget(args)
+    const analysis = sortGroups(analyzeRuns(runs, {
+      where,
+      ignore: [...(table?.ignore ?? []), ...args.ignore],
+      keepSeeds: args.keepSeeds,
+      metric: args.metric,
+      ...(table === undefined ? {} : { names: table.names, values: table.values })
+    }), Option.getOrUndefined(args.sort))
     if (typeof analysis === "string") return yield* fail(analysis)
     if (args.json) yield* Console.log(JSON.stringify(resultsJson(analysis), null, 2))
     else if (args.csv) yield* Console.log(resultsCsv(analysis).trimEnd())
@@ -164,7 +173,7 @@ const resultsCompare = Command.make(
   Effect.fn("cli.results.compare")(function*(args) {
     const sides = [yield* keyValues("--a", args.a), yield* keyValues("--b", args.b)] as const
     const where = yield* keyValues("--where", args.where)
-    const runs = yield* readTarget(args)
+    const { runs } = yield* readTarget(args)
     const picked = sides.map((pairs) => analyzeRuns(runs, { where: [...where, ...pairs] }))
     for (const p of new Set(picked.flatMap((x) => x.problems))) yield* Console.error(`warning: ${p}`)
     const values = picked.map((x) => x.runs.filter((r) => r.state === "complete" && r.metrics[args.metric] !== undefined))

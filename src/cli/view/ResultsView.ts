@@ -5,7 +5,7 @@
  * leaderboard per dataset. Pure formatting over an `Analysis`.
  */
 import type { Summary } from "../../eval/Stats.ts"
-import type { Analysis, ResultGroup } from "../../flows/ReadResults.ts"
+import { type Analysis, displayName, displayValue, type ResultGroup } from "../../flows/ReadResults.ts"
 import { fmtParam, shortHeaders } from "./RunTable.ts"
 
 const f3 = (v: number | null | undefined): string => (v === null || v === undefined ? "-" : v.toFixed(3))
@@ -16,11 +16,11 @@ const groupColumns = (a: Analysis): Array<readonly [string, (g: ResultGroup) => 
   const headers = shortHeaders(grouping)
   const others = a.metrics.filter((m) => m !== a.metric && !m.includes(".")).slice(0, 4)
   return [
-    ["DATASET", (g) => g.dataset],
-    ["MODEL", (g) => g.model],
-    ...grouping.map((k, i) => [headers[i]!, (g: ResultGroup) => fmtParam(g.params[k])] as const),
+    [displayName(a, "dataset", "DATASET"), (g) => displayValue(a, "dataset", g.dataset, g.dataset)],
+    [displayName(a, "model", "MODEL"), (g) => displayValue(a, "model", g.model, g.model)],
+    ...grouping.map((k, i) => [displayName(a, k, headers[i]!), (g: ResultGroup) => displayValue(a, k, g.params[k], fmtParam(g.params[k]))] as const),
     ["N", (g) => String(g.n)],
-    [`${a.metric.toUpperCase()} MEAN ± STD`, (g) => {
+    [`${displayName(a, a.metric, a.metric.toUpperCase())} MEAN ± STD`, (g) => {
       const s = g.metrics[a.metric]
       return s === undefined ? "-" : `${f3(s.mean)} ± ${f3(s.std)}`
     }],
@@ -28,7 +28,7 @@ const groupColumns = (a: Analysis): Array<readonly [string, (g: ResultGroup) => 
       const s = g.metrics[a.metric]
       return s === undefined || s.ciLow === null ? "-" : `[${f3(s.ciLow)}, ${f3(s.ciHigh)}]`
     }],
-    ...others.map((m) => [m.toUpperCase(), (g: ResultGroup) => f3(g.metrics[m]?.mean)] as const)
+    ...others.map((m) => [displayName(a, m, m.toUpperCase()), (g: ResultGroup) => f3(g.metrics[m]?.mean)] as const)
   ]
 }
 
@@ -49,17 +49,21 @@ export const formatResults = (a: Analysis): Array<string> => {
   }
   if (a.groups.length === 0) return lines
   const grouping = a.varying.filter((k) => !a.ignored.includes(k))
-  lines.push(`varying: ${grouping.length === 0 ? "nothing but the dataset and model" : grouping.join(", ")}${a.ignored.length === 0 ? "" : ` (over ${a.ignored.join(", ")})`}`)
+  const shown = (keys: ReadonlyArray<string>) => keys.map((k) => displayName(a, k)).join(", ")
+  lines.push(`varying: ${grouping.length === 0 ? "nothing but the dataset and model" : shown(grouping)}${a.ignored.length === 0 ? "" : ` (over ${shown(a.ignored)})`}`)
   lines.push("")
   const columns = groupColumns(a)
   lines.push(...table(columns.map(([h]) => h), a.groups.map((g) => columns.map(([, cell]) => cell(g)))))
   if (a.leaderboard.length > 0) {
-    lines.push("", `leaderboard by ${a.metric} (higher is better), each model at its best setting:`)
+    lines.push("", `leaderboard by ${displayName(a, a.metric)} (higher is better), each model at its best setting:`)
     const headers = shortHeaders(grouping)
-    lines.push(...table(["DATASET", "#", "MODEL", "SETTING", "N", a.metric.toUpperCase()], a.leaderboard.map((e, i, all) => {
+    const metricHeader = displayName(a, a.metric, a.metric.toUpperCase())
+    lines.push(...table([displayName(a, "dataset", "DATASET"), "#", displayName(a, "model", "MODEL"), "SETTING", "N", metricHeader], a.leaderboard.map((e, i, all) => {
       const rank = all.slice(0, i + 1).filter((x) => x.dataset === e.dataset).length
-      const setting = grouping.flatMap((k, j) => (e.params[k] === null || e.params[k] === undefined ? [] : [`${headers[j]}=${fmtParam(e.params[k])}`])).join(" ") || "-"
-      return [e.dataset, String(rank), e.model, setting, String(e.n), `${f3(e.mean)} ± ${f3(e.std)}`]
+      const setting = grouping.flatMap((k, j) =>
+        e.params[k] === null || e.params[k] === undefined ? [] : [`${displayName(a, k, headers[j]!)}=${displayValue(a, k, e.params[k], fmtParam(e.params[k]))}`]
+      ).join(" ") || "-"
+      return [displayValue(a, "dataset", e.dataset, e.dataset), String(rank), displayValue(a, "model", e.model, e.model), setting, String(e.n), `${f3(e.mean)} ± ${f3(e.std)}`]
     })))
   }
   return lines
@@ -76,6 +80,7 @@ export const resultsJson = (a: Analysis): unknown => ({
   metrics: a.metrics,
   groups: a.groups.map((g) => ({ dataset: g.dataset, model: g.model, params: g.params, n: g.n, runs: g.runs, metrics: Object.fromEntries(Object.entries(g.metrics).map(([m, s]) => [m, summaryJson(s)])) })),
   leaderboard: a.leaderboard,
+  display: { names: a.names, values: a.values },
   runs: a.runs.map((r) => ({ run: r.run, fingerprint: r.fingerprint, state: r.state, reason: r.reason, dataset: r.dataset, model: r.model, dir: r.dir, metrics: r.metrics })),
   problems: a.problems
 })
