@@ -59,12 +59,12 @@ export const readRunFolder = (dir: string, run: string, fingerprint: string, ver
   const base = { run, fingerprint, dir, dataset: null, model: null, detector: null, config: {}, metrics: {}, scope: null }
   if (!fs.existsSync(dir)) return { ...base, state: "missing", reason: "no result folder (never run, or interrupted before it finished)" }
   const check = checkFolder(dir, run, fingerprint, verify)
-  if (!check.ok) return { ...base, state: "incomplete", reason: check.reason }
   let config: unknown
+  let configError: string | undefined
   try {
     config = readJson(path.join(dir, "run_config.json"))
   } catch (e) {
-    return { ...base, state: "incomplete", reason: `run_config.json is not valid JSON (${errorText(e)})` }
+    configError = errorText(e)
   }
   const dataset = isRecord(config) && isRecord(config.dataset) && typeof config.dataset.name === "string" ? config.dataset.name : null
   const modelBlock = isRecord(config) && isRecord(config.model) ? config.model : undefined
@@ -74,6 +74,9 @@ export const readRunFolder = (dir: string, run: string, fingerprint: string, ver
     detector: typeof modelBlock?.detector === "string" ? modelBlock.detector : null,
     config: flattenConfig(config)
   }
+  // A folder that does not check out still says, when its config reads, which setting it was meant for.
+  if (!check.ok) return { ...base, ...(configError === undefined ? named : {}), state: "incomplete", reason: check.reason }
+  if (configError !== undefined) return { ...base, state: "incomplete", reason: `run_config.json is not valid JSON (${configError})` }
   if (check.manifest.kind === "failure") {
     let error = "failed (status.json unreadable)"
     try {
@@ -102,9 +105,17 @@ export const readRunFolder = (dir: string, run: string, fingerprint: string, ver
   return { ...base, ...named, state: "complete", reason: headline.status === "valid" ? null : `headline metrics ${String(headline.status)}`, metrics: values, scope: typeof headline.scope === "string" ? headline.scope : null }
 }
 
-/** The folders of planned runs (a registry selection), each at its current fingerprint. */
+/**
+ * The folders of planned runs (a registry selection), each at its current fingerprint. A run not
+ * read complete keeps its planned config, dataset and model, so the sweep's coverage can say
+ * which settings lack which runs.
+ */
 export const readPlannedRuns = (runs: ReadonlyArray<PlannedRun>, resultsDir: string, verify = false): Array<ReadRun> =>
-  runs.map((r) => readRunFolder(runDir(resultsDir, r), r.spec.name, r.fingerprint, verify))
+  runs.map((r) => {
+    const read = readRunFolder(runDir(resultsDir, r), r.spec.name, r.fingerprint, verify)
+    if (read.state === "complete" || read.state === "failed") return read
+    return { ...read, dataset: r.spec.datasetName, model: r.spec.modelName, detector: r.spec.model.detector, config: flattenConfig(r.runConfig) }
+  })
 
 /**
  * Every run folder of a results tree (`<dir>/<run>/<fingerprint>/`). A run with several
@@ -164,6 +175,18 @@ export interface ResultGroup {
   readonly metrics: Readonly<Record<string, Summary>>
 }
 
+/** A setting of the selection and how many of its runs were read complete. */
+export interface CoverageCell {
+  readonly dataset: string
+  readonly model: string
+  readonly params: Readonly<Record<string, unknown>>
+  /** Runs of the setting found (planned, with a registry), complete or not. */
+  readonly runs: number
+  readonly complete: number
+  /** The runs that are not complete, with their state. */
+  readonly lacking: ReadonlyArray<{ readonly run: string; readonly state: ReadState }>
+}
+
 /** The best setting of each model of a dataset by the ranking metric. */
 export interface LeaderboardEntry {
   readonly dataset: string
@@ -185,6 +208,8 @@ export interface Analysis {
   readonly metrics: ReadonlyArray<string>
   readonly groups: ReadonlyArray<ResultGroup>
   readonly leaderboard: ReadonlyArray<LeaderboardEntry>
+  /** Every setting with runs (complete or not; with a registry, every planned one), and how complete it is. */
+  readonly coverage: ReadonlyArray<CoverageCell>
   /** Display names and values (see `AnalysisOptions`). */
   readonly names: Readonly<Record<string, string>>
   readonly values: Readonly<Record<string, Readonly<Record<string, string>>>>
@@ -229,7 +254,9 @@ export const analyzeRuns = (runs: ReadonlyArray<ReadRun>, options: AnalysisOptio
   const counts: Record<ReadState, number> = { complete: 0, failed: 0, incomplete: 0, missing: 0, superseded: 0 }
   for (const r of selected) counts[r.state]++
   const complete = selected.filter((r) => r.state === "complete")
-  const varying = varyingKeys(complete.map((r) => ({ group: `${r.dataset}\u0000${r.detector}`, flat: r.config })))
+  // Settings come from every run whose config is known (planned ones too), statistics from the complete ones.
+  const configured = selected.filter((r) => r.state !== "superseded" && r.dataset !== null)
+  const varying = varyingKeys(configured.map((r) => ({ group: `${r.dataset}\u0000${r.detector}`, flat: r.config })))
   const ignore = new Set(options.ignore ?? [])
   for (const k of ignore) if (!complete.some((r) => k in r.config)) problems.push(`--ignore ${k}: no run has the key ${JSON.stringify(k)}`)
   const ignored = varying.filter((k) => ignore.has(k) || (options.keepSeeds !== true && isSeedKey(k)))
@@ -240,12 +267,26 @@ export const analyzeRuns = (runs: ReadonlyArray<ReadRun>, options: AnalysisOptio
   const metrics = [...HEADLINE_METRICS.filter((m) => metricNames.has(m)), ...[...metricNames].filter((m) => !HEADLINE_METRICS.includes(m)).sort()]
   if (complete.length > 0 && !metricNames.has(metric)) problems.push(`--metric ${metric}: no run has it (${metrics.join(", ") || "no metrics"})`)
 
-  const byKey = new Map<string, Array<ReadRun>>()
-  for (const r of complete) {
-    const key = canonicalJson([r.dataset, r.model, ...grouping.map((k) => r.config[k] ?? null)])
-    const list = byKey.get(key)
-    if (list === undefined) byKey.set(key, [r])
+  const settingOf = (r: ReadRun) => canonicalJson([r.dataset, r.model, ...grouping.map((k) => r.config[k] ?? null)])
+  const bySetting = new Map<string, Array<ReadRun>>()
+  for (const r of configured) {
+    const key = settingOf(r)
+    const list = bySetting.get(key)
+    if (list === undefined) bySetting.set(key, [r])
     else list.push(r)
+  }
+  const coverage: Array<CoverageCell> = [...bySetting.values()].map((members) => ({
+    dataset: members[0]!.dataset ?? "?",
+    model: members[0]!.model ?? "?",
+    params: Object.fromEntries(grouping.map((k) => [k, members[0]!.config[k] ?? null])),
+    runs: members.length,
+    complete: members.filter((r) => r.state === "complete").length,
+    lacking: members.filter((r) => r.state !== "complete").map((r) => ({ run: r.run, state: r.state }))
+  }))
+  const byKey = new Map<string, Array<ReadRun>>()
+  for (const [key, members] of bySetting) {
+    const done = members.filter((r) => r.state === "complete")
+    if (done.length > 0) byKey.set(key, done)
   }
   const groups: Array<ResultGroup> = [...byKey.values()].map((members) => {
     const first = members[0]!
@@ -284,7 +325,7 @@ export const analyzeRuns = (runs: ReadonlyArray<ReadRun>, options: AnalysisOptio
   for (const [table, keys] of [["names", Object.keys(names)], ["values", Object.keys(values)]] as const) {
     for (const k of keys) if (!known(k)) problems.push(`[analysis] ${table}: no run has the key ${JSON.stringify(k)}`)
   }
-  return { runs: selected, counts, varying: [...grouping, ...ignored], ignored, metric, metrics, groups, leaderboard, names, values, problems }
+  return { runs: selected, counts, varying: [...grouping, ...ignored], ignored, metric, metrics, groups, leaderboard, coverage, names, values, problems }
 }
 
 // ---- one run against another ----------------------------------------------------------------------

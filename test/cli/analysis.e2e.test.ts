@@ -16,6 +16,7 @@ describe("flow results", () => {
     expect(before.code).toBe(2)
     expect(before.stdout).toContain("36 runs read: 0 complete, 0 failed, 0 incomplete, 36 missing")
     expect(before.stderr).toContain("error: no complete run found")
+    expect(before.stdout).toContain("coverage: 0 of 12 settings complete; these lack runs:")
 
     const run = flow(["run", ...select])
     expect(run.code, run.stderr).toBe(0)
@@ -123,6 +124,8 @@ describe("flow results", () => {
     expect(r.stdout).toContain("36 runs read: 35 complete, 0 failed, 1 incomplete, 0 missing")
     expect(r.stdout).toMatch(/incomplete\s+sweep-demo\.bgl\.naive_bayes\[train_fraction=0\.8,seed=2\]\/[0-9a-f]{16}: metrics\.json does not match its digest/)
     expect(r.stdout).toMatch(/^bgl\s+naive_bayes\s+0\.8\s+2\s+2\s/m)
+    expect(r.stdout).toContain("coverage: 11 of 12 settings complete; these lack runs:")
+    expect(r.stdout).toContain(`  bgl naive_bayes train_fraction=0.8 n_max=2: 2 of 3; lacking ${victim} (incomplete)`)
 
     const unknownKey = flow(["results", ...select, "--where", "model.config.nosuch=1"])
     expect(unknownKey.code).toBe(0)

@@ -100,6 +100,11 @@ describe("reading a results tree", () => {
     // Leaderboard: bgl's best nb setting (0.8: mean .78) above freq (.75).
     expect(a.leaderboard.filter((e) => e.dataset === "bgl").map((e) => [e.model, e.params["dataset.split.train_fraction"]])).toEqual([["nb", 0.8], ["freq", 0.7]])
     expect(a.problems).toEqual([])
+    // Coverage: hdfs nb 0.7 has a truncated and a failed run and nothing complete; its 0.8 lacks its config.
+    expect(a.coverage.filter((c) => c.complete < c.runs).map((c) => [c.dataset, c.model, c.params["dataset.split.train_fraction"], c.complete, c.runs, c.lacking.map((l) => l.state)])).toEqual([
+      ["hdfs", "nb", 0.7, 0, 2, ["incomplete", "failed"]]
+    ])
+    expect(a.groups.some((g) => g.dataset === "hdfs" && g.model === "nb")).toBe(false)
   })
 
   it("--keep-seeds, --ignore, --where and --metric; unknown keys are reported, not fatal", () => {

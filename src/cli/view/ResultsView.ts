@@ -47,13 +47,14 @@ export const formatResults = (a: Analysis): Array<string> => {
   for (const r of a.runs) {
     if (r.state !== "complete") lines.push(`  ${r.state.padEnd(10)}  ${r.run}${r.fingerprint === null ? "" : `/${r.fingerprint}`}: ${r.reason ?? ""}`)
   }
-  if (a.groups.length === 0) return lines
+  if (a.groups.length === 0) return [...lines, ...coverageLines(a)]
   const grouping = a.varying.filter((k) => !a.ignored.includes(k))
   const shown = (keys: ReadonlyArray<string>) => keys.map((k) => displayName(a, k)).join(", ")
   lines.push(`varying: ${grouping.length === 0 ? "nothing but the dataset and model" : shown(grouping)}${a.ignored.length === 0 ? "" : ` (over ${shown(a.ignored)})`}`)
   lines.push("")
   const columns = groupColumns(a)
   lines.push(...table(columns.map(([h]) => h), a.groups.map((g) => columns.map(([, cell]) => cell(g)))))
+  lines.push(...coverageLines(a))
   if (a.leaderboard.length > 0) {
     lines.push("", `leaderboard by ${displayName(a, a.metric)} (higher is better), each model at its best setting:`)
     const headers = shortHeaders(grouping)
@@ -69,6 +70,25 @@ export const formatResults = (a: Analysis): Array<string> => {
   return lines
 }
 
+/** The sweep's coverage: one line when every setting is complete, else each setting that lacks runs. */
+const coverageLines = (a: Analysis): Array<string> => {
+  const short = a.coverage.filter((c) => c.complete < c.runs)
+  if (a.coverage.length === 0) return []
+  const sizes = [...new Set(a.coverage.map((c) => c.runs))]
+  if (short.length === 0) return ["", `coverage: all ${a.coverage.length} settings complete (${sizes.join(" or ")} runs each)`]
+  const grouping = a.varying.filter((k) => !a.ignored.includes(k))
+  const headers = shortHeaders(grouping)
+  return [
+    "",
+    `coverage: ${a.coverage.length - short.length} of ${a.coverage.length} settings complete; these lack runs:`,
+    ...short.map((c) => {
+      const setting = grouping.flatMap((k, j) => (c.params[k] === null ? [] : [`${displayName(a, k, headers[j]!)}=${displayValue(a, k, c.params[k], fmtParam(c.params[k]))}`])).join(" ")
+      const lacking = c.lacking.map((l) => `${l.run} (${l.state})`).join(", ")
+      return `  ${displayValue(a, "dataset", c.dataset, c.dataset)} ${displayValue(a, "model", c.model, c.model)}${setting === "" ? "" : ` ${setting}`}: ${c.complete} of ${c.runs}; lacking ${lacking}`
+    })
+  ]
+}
+
 const summaryJson = (s: Summary) => ({ n: s.n, mean: s.mean, std: s.std, sem: s.sem, ci95: s.ciLow === null ? null : [s.ciLow, s.ciHigh], min: s.min, max: s.max })
 
 /** The JSON view (every run with its state, every group with every metric's summary). */
@@ -80,6 +100,7 @@ export const resultsJson = (a: Analysis): unknown => ({
   metrics: a.metrics,
   groups: a.groups.map((g) => ({ dataset: g.dataset, model: g.model, params: g.params, n: g.n, runs: g.runs, metrics: Object.fromEntries(Object.entries(g.metrics).map(([m, s]) => [m, summaryJson(s)])) })),
   leaderboard: a.leaderboard,
+  coverage: a.coverage,
   display: { names: a.names, values: a.values },
   runs: a.runs.map((r) => ({ run: r.run, fingerprint: r.fingerprint, state: r.state, reason: r.reason, dataset: r.dataset, model: r.model, dir: r.dir, metrics: r.metrics })),
   problems: a.problems
