@@ -49,6 +49,14 @@ describe("flow results", () => {
     expect(md[0]).toMatch(/^\| DATASET \| MODEL \|/)
     expect(md).toHaveLength(14)
 
+    const exportDir = path.join(tmpDir(), "export")
+    const exported = flow(["results", ...select, "--export", exportDir])
+    expect(exported.code, exported.stderr).toBe(0)
+    expect(fs.readdirSync(exportDir).sort()).toEqual(["metrics.csv", "metrics.json", "metrics.parquet", "runs.csv", "runs.json", "runs.parquet"])
+    const runsJson = JSON.parse(fs.readFileSync(path.join(exportDir, "runs.json"), "utf8")) as Array<Record<string, unknown>>
+    expect(runsJson).toHaveLength(36)
+    expect(runsJson[0]).toMatchObject({ state: "complete", "dataset.split.train_fraction": expect.any(Number), "run_settings.seed": expect.any(Number), f1: expect.any(Number) })
+
     const tree = flow(["results", results, "--where", "dataset=bgl", "--sort", "f1", "--json"])
     expect(tree.code, tree.stderr).toBe(0)
     const groups = JSON.parse(tree.stdout).groups as Array<{ dataset: string; metrics: { f1: { mean: number } } }>

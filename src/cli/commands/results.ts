@@ -1,6 +1,7 @@
 /**
  * `flow results (REGISTRY [--group G | --experiment E | --run R]... | RESULTS_DIR) [--where KEY=VALUE]...
- * [--ignore KEY]... [--keep-seeds] [--metric M] [--sort KEY] [--verify] [--json | --csv | --markdown]`:
+ * [--ignore KEY]... [--keep-seeds] [--metric M] [--sort KEY] [--verify] [--json | --csv | --markdown]
+ * [--export DIR]`:
  * the runs of a registry selection (each at its current fingerprint) or every run folder of a
  * results tree, read back (src/flows/ReadResults.ts): complete, failed, incomplete, missing and
  * superseded runs kept apart with their reasons; the hyperparameters that vary (seeds left out
@@ -17,6 +18,7 @@ import * as path from "node:path"
 import { prepareFlow } from "../../flows/Flow.ts"
 import { compareSamples } from "../../eval/Compare.ts"
 import { type Analysis, analyzeRuns, diffFolders, readPlannedRuns, resolveRunFolder, scanResultsTree } from "../../flows/ReadResults.ts"
+import { metricsTable, runsTable, writeTable } from "../../flows/ResultsExport.ts"
 import { formatResults, resultsCsv, resultsJson, resultsMarkdown } from "../view/ResultsView.ts"
 import { fail, flowOptions, handleErrors, json, resultsDir, selection, type SelectionArgs } from "./shared.ts"
 
@@ -74,6 +76,7 @@ const resultsMain = Command.make(
     verify: verifyFlag,
     csv: Flag.Boolean("csv").pipe(Flag.withDescription("Print the settings as CSV"), Flag.withDefault(false)),
     markdown: Flag.Boolean("markdown").pipe(Flag.withDescription("Print the settings as a Markdown table"), Flag.withDefault(false)),
+    exportDir: Flag.String("export").pipe(Flag.withDescription("Also write runs and metrics tables here as CSV, JSON and Parquet"), Flag.optional),
     json
   },
   Effect.fn("cli.results")(function*(args) {
@@ -93,6 +96,11 @@ const resultsMain = Command.make(
     else if (args.markdown) yield* Console.log(resultsMarkdown(analysis).trimEnd())
     else yield* Console.log(formatResults(analysis).join("\n"))
     for (const p of analysis.problems) yield* Console.error(`warning: ${p}`)
+    const exportDir = Option.getOrUndefined(args.exportDir)
+    if (exportDir !== undefined && runs.length > 0) {
+      const written = [...writeTable(exportDir, "runs", runsTable(analysis)), ...writeTable(exportDir, "metrics", metricsTable(analysis))]
+      yield* Console.error(`exported: ${written.join(", ")}`)
+    }
     if (!runs.some((r) => r.state === "complete")) {
       yield* Console.error(`error: no complete run found in ${args.target}${runs.length === 0 ? " (no run folders)" : ""}`)
       process.exitCode = 2
