@@ -4,8 +4,8 @@
  * run names until it holds `--runs` folders (default 1,000; synthetic: each copy is a real
  * folder's files with its run name, seed and F1 changed, and a fresh manifest). Measured, each the
  * median of `--repeat` (3): the whole `bin/flow results TREE --json` process (start-up snapshot,
- * no daemon), the same with `--verify` (every file hashed), and in this process the read and the
- * analysis alone. Usage: npm run bench:results [-- --runs N --repeat R]; `--write` appends to
+ * no daemon), the same with `--verify` (every file hashed), in this process the read and the
+ * analysis alone, and `flow report` over a tree of 200 such runs. Usage: npm run bench:results [-- --runs N --repeat R]; `--write` appends to
  * docs/BENCHMARKS.md.
  */
 import { spawnSync } from "node:child_process"
@@ -39,12 +39,14 @@ try {
   if (r.status !== 0) throw new Error(`flow run sweep-demo failed: ${r.stderr}`)
   const sources = scanResultsTree(real).filter((x) => x.state === "complete")
   const tree = path.join(work, "tree")
-  for (let i = 0; i < runs; i++) {
+  const reportTree = path.join(work, "tree-200")
+  const synthesize = (dir: string, count: number) => {
+  for (let i = 0; i < count; i++) {
     const src = sources[i % sources.length]!
     const copy = Math.floor(i / sources.length)
     const run = `${src.run}.synthetic-${copy}`
     const fingerprint = (copy.toString(16) + src.fingerprint!).slice(0, 16)
-    writeFolder(path.join(tree, run, fingerprint), { kind: "results", run, fingerprint }, (tmp) => {
+    writeFolder(path.join(dir, run, fingerprint), { kind: "results", run, fingerprint }, (tmp) => {
       for (const f of fs.readdirSync(src.dir)) {
         if (f === "manifest.json") continue
         let text = fs.readFileSync(path.join(src.dir, f), "utf8")
@@ -62,6 +64,9 @@ try {
       }
     })
   }
+  }
+  synthesize(tree, runs)
+  synthesize(reportTree, 200)
   const whole = (extra: ReadonlyArray<string>): number => {
     const times: Array<number> = []
     for (let k = 0; k < repeat; k++) {
@@ -87,6 +92,16 @@ try {
     readTimes.push((t1 - t0) / 1000)
     analyzeTimes.push((performance.now() - t1) / 1000)
   }
+  const reportTimes: Array<number> = []
+  let reportKiB = 0
+  for (let k = 0; k < repeat; k++) {
+    const html = path.join(work, "report.html")
+    const t0 = performance.now()
+    const x = spawnSync(bin, ["report", reportTree, "--out", html], { cwd: root, encoding: "utf8", env: { ...process.env, FLOW_NO_DAEMON: "1" } })
+    reportTimes.push((performance.now() - t0) / 1000)
+    if (x.status !== 0) throw new Error(`flow report failed: ${x.stderr}`)
+    reportKiB = fs.statSync(html).size / 1024
+  }
   const machine = `${os.cpus()[0]?.model ?? "cpu"}, ${os.availableParallelism()} cores, Node ${process.version}`
   const section = [
     `### bench:results (${new Date().toISOString().slice(0, 10)})`,
@@ -101,6 +116,7 @@ try {
     `| the same with \`--verify\` (every file hashed) | ${verifyS.toFixed(2)} |`,
     `| in process: read every folder (manifest sizes, config, metrics) | ${median(readTimes).toFixed(3)} |`,
     `| in process: varying keys, groups, statistics, leaderboard, coverage | ${median(analyzeTimes).toFixed(3)} |`,
+    `| \`flow report TREE --out report.html\` over 200 of those runs, whole process (${reportKiB.toFixed(0)} KiB page; target under 5 s) | ${median(reportTimes).toFixed(2)} |`,
     ""
   ].join("\n")
   console.log(section)

@@ -91,17 +91,18 @@ export const writeTable = (dir: string, name: string, t: ExportTable): Array<str
     [`${name}.json`, `${JSON.stringify(t.rows, null, 2)}\n`],
     [`${name}.parquet`, toParquet(t)]
   ]
-  const written: Array<string> = []
-  for (const [file, data] of outputs) {
-    const target = path.join(dir, file)
-    const tmp = `${target}.tmp-${process.pid}`
-    try {
-      fs.writeFileSync(tmp, data)
-      fs.renameSync(tmp, target)
-    } finally {
-      fs.rmSync(tmp, { force: true })
-    }
-    written.push(target)
+  return outputs.map(([file, data]) => writeWhole(path.join(dir, file), data))
+}
+
+/** Write `file` under a temporary name beside it, then rename it into place: the file is whole or absent. Returns `file`. */
+export const writeWhole = (file: string, data: string | Uint8Array): string => {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+  const tmp = `${file}.tmp-${process.pid}`
+  try {
+    fs.writeFileSync(tmp, data)
+    fs.renameSync(tmp, file)
+  } finally {
+    fs.rmSync(tmp, { force: true })
   }
-  return written
+  return file
 }

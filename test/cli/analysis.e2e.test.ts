@@ -1,9 +1,14 @@
 // flow results (issue 16) through the real CLI, on the sweep-demo group's 36 runs.
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { parseCsv } from "../../src/presets/Csv.ts"
 import { copyConfigs, dataRoot, flow, resultFolders, tmpDir } from "./helpers.ts"
+
+/** Headless Chromium (Debian's `chromium`), or undefined; `.ci/run` installs it and sets FLOW_REQUIRE_CHROMIUM. */
+const chromium = ["chromium", "chromium-browser", "google-chrome"].find((b) => spawnSync("sh", ["-c", `command -v ${b}`]).status === 0)
+const needChromium = process.env.FLOW_REQUIRE_CHROMIUM === "1"
 
 describe("flow results", () => {
   const cache = tmpDir()
@@ -120,6 +125,52 @@ describe("flow results", () => {
     const bad = flow(["results", registry, "--group", "sweep-demo", ...dirs])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/analysis\.colour/)
+  })
+
+  it("flow report: one offline HTML file and an SVG per chart; --svg charts have marks; no complete run writes nothing", () => {
+    const out = tmpDir()
+    const html = path.join(out, "r.html")
+    const svgDir = path.join(out, "svg")
+    const r = flow(["report", ...select, "--out", html, "--svg", svgDir])
+    expect(r.code, r.stderr).toBe(0)
+    const page = fs.readFileSync(html, "utf8")
+    // Self-contained: no script, style or image fetched from anywhere.
+    expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href=|<img[^>]+src="?http/i)
+    const svgs = fs.readdirSync(svgDir).sort()
+    // A chart per varying key, ROC, PR, F1 by threshold and a confusion matrix per dataset, the leaderboard.
+    expect(svgs).toEqual(expect.arrayContaining(["leaderboard.svg", "by-dataset-split-train_fraction.svg", "roc-bgl.svg", "pr-hdfs.svg", "f1-threshold-bgl.svg", "confusion-hdfs.svg"]))
+    for (const f of svgs) {
+      const svg = fs.readFileSync(path.join(svgDir, f), "utf8")
+      expect(svg.startsWith("<svg"), f).toBe(true)
+      expect((svg.match(/class="mark-/g) ?? []).length, f).toBeGreaterThan(2)
+    }
+    expect(page.match(/class="chart" id="chart-\d+"/g)).toHaveLength(svgs.length)
+
+    const empty = tmpDir()
+    const none = flow(["report", empty, "--out", path.join(out, "none.html")])
+    expect(none.code).toBe(2)
+    expect(fs.existsSync(path.join(out, "none.html"))).toBe(false)
+  })
+
+  it.skipIf(chromium === undefined && !needChromium)("flow report renders in headless Chromium: every chart draws marks, no script error", () => {
+    expect(chromium, "FLOW_REQUIRE_CHROMIUM=1 but no chromium on PATH").toBeDefined()
+    const out = tmpDir()
+    const html = path.join(out, "r.html")
+    expect(flow(["report", ...select, "--out", html]).code).toBe(0)
+    const charts = (fs.readFileSync(html, "utf8").match(/class="chart" id="chart-\d+"/g) ?? []).length
+    expect(charts).toBeGreaterThanOrEqual(11)
+    const browser = spawnSync(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000", "--dump-dom", `file://${html}`], { encoding: "utf8", timeout: 120_000 })
+    expect(browser.status, browser.stderr).toBe(0)
+    const dom = browser.stdout
+    expect(dom).toContain(`data-rendered="${charts}"`)
+    expect(dom).toContain('<div id="report-errors"></div>')
+    for (let i = 0; i < charts; i++) {
+      const start = dom.indexOf(`id="chart-${i}"`)
+      const end = dom.indexOf("</figure>", start)
+      const body = dom.slice(start, end)
+      expect(body, `chart ${i}`).toContain("<svg")
+      expect((body.match(/class="mark-/g) ?? []).length, `chart ${i}`).toBeGreaterThan(2)
+    }
   })
 
   it("bad input: a truncated metrics.json is named and the rest is read; bad flags and selections exit 2", () => {

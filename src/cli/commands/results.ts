@@ -18,7 +18,8 @@ import * as path from "node:path"
 import { prepareFlow } from "../../flows/Flow.ts"
 import { compareSamples } from "../../eval/Compare.ts"
 import { type Analysis, analyzeRuns, diffFolders, readPlannedRuns, resolveRunFolder, scanResultsTree } from "../../flows/ReadResults.ts"
-import { metricsTable, runsTable, writeTable } from "../../flows/ResultsExport.ts"
+import { compileCharts, reportCharts, reportHtml } from "../../flows/Report.ts"
+import { metricsTable, runsTable, writeTable, writeWhole } from "../../flows/ResultsExport.ts"
 import { formatResults, resultsCsv, resultsJson, resultsMarkdown } from "../view/ResultsView.ts"
 import { fail, flowOptions, handleErrors, json, resultsDir, selection, type SelectionArgs } from "./shared.ts"
 
@@ -210,3 +211,43 @@ const resultsCompare = Command.make(
 )
 
 export const resultsCommand = resultsMain.pipe(Command.withSubcommands([resultsDiff, resultsCompare]))
+
+/**
+ * `flow report (REGISTRY [selection] | RESULTS_DIR) --out report.html [--svg DIR] [--where K=V]...
+ * [--ignore KEY]... [--metric M] [--title T]`: one self-contained HTML file of the selection's
+ * results (src/flows/Report.ts), and with `--svg` every chart as an SVG file too. Files are written
+ * whole (temporary name, then renamed); nothing else is written.
+ */
+export const reportCommand = Command.make(
+  "report",
+  {
+    target: targetArg,
+    ...selectionFlags,
+    out: Flag.String("out").pipe(Flag.withDescription("The HTML file to write")),
+    svg: Flag.String("svg").pipe(Flag.withDescription("Also write each chart as DIR/<chart>.svg"), Flag.optional),
+    where: whereFlag,
+    ignore: Flag.String("ignore").pipe(Flag.withDescription("Leave this varying key out of the grouping, like seeds (repeatable)"), Flag.atLeast(0)),
+    metric: Flag.String("metric").pipe(Flag.withDescription("The metric the charts show (default f1)"), Flag.withDefault("f1")),
+    title: Flag.String("title").pipe(Flag.withDescription("The page's title"), Flag.optional),
+    verify: verifyFlag
+  },
+  Effect.fn("cli.report")(function*(args) {
+    const where = yield* keyValues("--where", args.where)
+    const { runs, analysis: table } = yield* readTarget(args)
+    if (!runs.some((r) => r.state === "complete")) return yield* fail(`no complete run found in ${args.target}; nothing written`)
+    const analysis = analyzeRuns(runs, {
+      where,
+      ignore: [...(table?.ignore ?? []), ...args.ignore],
+      metric: args.metric,
+      ...(table === undefined ? {} : { names: table.names, values: table.values })
+    })
+    for (const p of analysis.problems) yield* Console.error(`warning: ${p}`)
+    const svgDir = Option.getOrUndefined(args.svg)
+    const compiled = yield* Effect.promise(() => compileCharts(reportCharts(analysis), svgDir !== undefined))
+    const title = Option.getOrElse(args.title, () => `logflow results: ${path.basename(args.target)}${args.groups.length > 0 ? ` (${args.groups.join(", ")})` : ""}`)
+    const html = reportHtml(analysis, compiled, title)
+    writeWhole(args.out, html)
+    if (svgDir !== undefined) for (const c of compiled) writeWhole(path.join(svgDir, `${c.chart.id}.svg`), c.svg!)
+    yield* Console.log(`${args.out}: ${compiled.length} charts, ${analysis.runs.length} runs (${(html.length / 1024).toFixed(0)} KiB)${svgDir === undefined ? "" : `; ${compiled.length} SVG files in ${svgDir}`}`)
+  }, handleErrors)
+)
