@@ -5,7 +5,7 @@
  * curves, F1 by threshold and confusion matrices of each model's best setting (from its
  * `predictions.jsonl` and `metrics.json`), training curves with seed bands where runs wrote
  * `curves.jsonl`, the sweep's coverage, and every run's provenance (config, dataset manifest,
- * environment). Charts are Vega-Lite specs compiled here to Vega and drawn in the page by the
+ * environment, the manifest of its files' digests). Charts are Vega-Lite specs compiled here to Vega and drawn in the page by the
  * Vega runtime inlined into it (no network); the same charts can be written as SVG files.
  */
 import * as fs from "node:fs"
@@ -278,7 +278,7 @@ Varying: ${escapeHtml(grouping.map((k) => displayName(a, k)).join(", ") || "noth
   sections.push(`<h2>Coverage</h2><p>${a.coverage.length - short.length} of ${a.coverage.length} settings complete.</p>${short.length === 0 ? "" : `<ul>${short.map((x) => `<li>${escapeHtml(`${x.dataset} ${x.model} ${JSON.stringify(x.params)}: ${x.complete} of ${x.runs}; lacking ${x.lacking.map((l) => `${l.run} (${l.state})`).join(", ")}`)}</li>`).join("")}</ul>`}`)
   sections.push(`<h2>Runs</h2>${a.runs.map((r) => `<details><summary>${escapeHtml(`${r.run} — ${r.state}${r.reason === null ? "" : `: ${r.reason}`}`)}</summary>${
     r.state === "complete" || r.state === "failed"
-      ? ["run_config.json", "dataset_manifest.json", "environment.json"].map((f) => `<h3>${f}</h3><pre>${escapeHtml(readOr(path.join(r.dir, f)))}</pre>`).join("")
+      ? ["run_config.json", "dataset_manifest.json", "environment.json", "manifest.json"].map((f) => `<h3>${f}</h3><pre>${escapeHtml(readOr(path.join(r.dir, f)))}</pre>`).join("")
       : ""
   }</details>`).join("")}`)
   const specs = compiled.map((x) => x.vega)
