@@ -5,6 +5,7 @@
  * package is installed, so it is fitted here by liblinear's primal coordinate descent (Newton
  * step per coordinate plus a line search), with a seeded random coordinate order per pass.
  */
+import type { CurvePoint } from "../artifacts/Curves.ts"
 import { Effect, Schema } from "effect"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import { mulberry32, shuffleInPlace } from "../artifacts/Random.ts"
@@ -52,7 +53,7 @@ export interface LinearSvmModel {
  */
 export const linearSvm: Detector<LinearSvmConfig, LinearSvmModel> = {
   tag: "svm",
-  version: "1",
+  version: "2",
   configSchema: LinearSvmConfig,
   supervised: true,
 
@@ -60,9 +61,9 @@ export const linearSvm: Detector<LinearSvmConfig, LinearSvmModel> = {
     const t = labelledFeatures("svm", data, train, config)
     if (t.status === "invalid") return t
     const { features, x, y } = t
-    const { w, passes } = coordinateDescent(x, y, config)
+    const { w, passes, curve } = coordinateDescent(x, y, config)
     if (w.some((v) => !Number.isFinite(v))) return { status: "invalid", reason: "svm: coordinate descent diverged" }
-    return { status: "ok", model: { features, weights: Array.from(w.subarray(0, x.cols)), bias: w[x.cols]!, passes } }
+    return { status: "ok", model: { features, weights: Array.from(w.subarray(0, x.cols)), bias: w[x.cols]!, passes }, report: { passes, curves: curve } }
   },
 
   score(model: LinearSvmModel, data: SequenceView, which: Int32Array) {
@@ -78,7 +79,8 @@ export const linearSvm: Detector<LinearSvmConfig, LinearSvmModel> = {
   }
 }
 
-function coordinateDescent(x: DenseMatrix, labels: Uint8Array, config: LinearSvmConfig): { w: Float64Array; passes: number } {
+/** Coordinate descent; `curve`: the objective on the training set at the start (epoch 0) and after each pass over the coordinates. */
+function coordinateDescent(x: DenseMatrix, labels: Uint8Array, config: LinearSvmConfig): { w: Float64Array; passes: number; curve: Array<CurvePoint> } {
   const { rows: n, cols: m } = x
   const d = m + 1
   const C = config.C
@@ -104,6 +106,13 @@ function coordinateDescent(x: DenseMatrix, labels: Uint8Array, config: LinearSvm
   const b = new Float64Array(n).fill(1) // b_i = 1 − y_i w̃·x̃_i
   const random = mulberry32(config.seed)
   const order = Int32Array.from({ length: d }, (_, j) => j)
+  const objective = (): number => {
+    let f = 0
+    for (let j = 0; j < d; j++) f += l1 ? Math.abs(w[j]!) : 0.5 * w[j]! * w[j]!
+    for (let i = 0; i < n; i++) if (b[i]! > 0) f += C * b[i]! * b[i]!
+    return f
+  }
+  const curve: Array<CurvePoint> = [{ split: "train", metric: "objective", epoch: 0, value: objective() }]
   let initialViolation = -1
   let passes = 0
   for (; passes < config.max_iter; passes++) {
@@ -153,11 +162,12 @@ function coordinateDescent(x: DenseMatrix, labels: Uint8Array, config: LinearSvm
       w[j] = wj + lambda * step
       for (let k = 0; k < rs.length; k++) b[rs[k]!] -= lambda * step * y[rs[k]!]! * vs[k]!
     }
+    curve.push({ split: "train", metric: "objective", epoch: passes + 1, value: objective() })
     if (initialViolation < 0) initialViolation = maxViolation
     if (maxViolation <= config.tol * initialViolation) {
       passes++
       break
     }
   }
-  return { w, passes }
+  return { w, passes, curve }
 }

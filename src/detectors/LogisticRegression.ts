@@ -5,6 +5,7 @@
  * by Newton's method (the linear solves are ml-matrix's); ml-logistic-regression is not used
  * because it fits a different model (no intercept, no penalty, fixed-step gradient ascent).
  */
+import type { CurvePoint } from "../artifacts/Curves.ts"
 import { Effect, Schema } from "effect"
 import { Matrix, solve } from "ml-matrix"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
@@ -46,7 +47,7 @@ export interface LogisticRegressionModel {
  */
 export const logisticRegression: Detector<LogisticRegressionConfig, LogisticRegressionModel> = {
   tag: "logistic_regression",
-  version: "1",
+  version: "2",
   configSchema: LogisticRegressionConfig,
   supervised: true,
 
@@ -54,9 +55,9 @@ export const logisticRegression: Detector<LogisticRegressionConfig, LogisticRegr
     const t = labelledFeatures("logistic_regression", data, train, config)
     if (t.status === "invalid") return t
     const { features, x, y } = t
-    const { theta, iterations } = newton(x, y, config)
+    const { theta, iterations, curve } = newton(x, y, config)
     if (theta.some((v) => !Number.isFinite(v))) return { status: "invalid", reason: "logistic_regression: Newton's method diverged" }
-    return { status: "ok", model: { features, weights: theta.slice(0, x.cols), intercept: theta[x.cols]!, iterations } }
+    return { status: "ok", model: { features, weights: theta.slice(0, x.cols), intercept: theta[x.cols]!, iterations }, report: { iterations, curves: curve } }
   },
 
   score(model: LogisticRegressionModel, data: SequenceView, which: Int32Array) {
@@ -72,7 +73,8 @@ export const logisticRegression: Detector<LogisticRegressionConfig, LogisticRegr
   }
 }
 
-function newton(x: DenseMatrix, y: Uint8Array, config: LogisticRegressionConfig): { theta: Array<number>; iterations: number } {
+/** Newton's method; `curve`: the objective on the training set before the first step (step 0) and after each. */
+function newton(x: DenseMatrix, y: Uint8Array, config: LogisticRegressionConfig): { theta: Array<number>; iterations: number; curve: Array<CurvePoint> } {
   const { rows: n, cols: m } = x
   const d = m + 1
   const C = config.C
@@ -89,6 +91,7 @@ function newton(x: DenseMatrix, y: Uint8Array, config: LogisticRegressionConfig)
     return f
   }
   let f = objective(theta)
+  const curve: Array<CurvePoint> = [{ split: "train", metric: "objective", step: 0, samples: 0, value: f }]
   let iterations = 0
   for (; iterations < config.max_iter; iterations++) {
     const grad = new Array<number>(d).fill(0)
@@ -129,9 +132,10 @@ function newton(x: DenseMatrix, y: Uint8Array, config: LogisticRegressionConfig)
     const done = f - fNext <= 1e-12 * Math.max(1, Math.abs(f))
     theta = next
     f = fNext
+    curve.push({ split: "train", metric: "objective", step: iterations + 1, samples: (iterations + 1) * n, value: f })
     if (done) break
   }
-  return { theta, iterations }
+  return { theta, iterations, curve }
 }
 
 /** 1 / (1 + e^−z) without overflow. */

@@ -1,6 +1,6 @@
 /**
  * Result folders: `results/<run>/<fingerprint>/` with run_config.json, dataset_manifest.json,
- * metrics.json, predictions.jsonl, environment.json and run.log (and curves.jsonl for neural
+ * metrics.json, predictions.jsonl, environment.json and run.log (and curves.jsonl, the training curves' points, for iterative
  * detectors); a failed run's folder holds run_config.json, status.json, environment.json and
  * run.log instead. Every folder also holds `manifest.json`, written last: each file's sha256 and
  * size. A folder is filled as a temporary sibling and renamed into place, so a crash never leaves
@@ -14,6 +14,7 @@
  * in, then removes the old one, so a reader sees the old folder, no folder, or the new one, never
  * half of one. A complete result folder is never replaced by a failure record.
  */
+import { curvePoints, type CurvePoint } from "../artifacts/Curves.ts"
 import { Effect, Option, Predicate, Schema } from "effect"
 import { execFileSync } from "node:child_process"
 import { randomInt } from "node:crypto"
@@ -512,11 +513,13 @@ export const writeResults = Effect.fn("Results.writeResults")(function*(
   return dir
 })
 
-/** The per-epoch training curves a fit reported (neural detectors), if any. */
-const trainingCurves = (summary: unknown): ReadonlyArray<unknown> | undefined => {
+/** The training curves a fit reported (iterative detectors), as curve points (`artifacts/Curves.ts`), if any. */
+const trainingCurves = (summary: unknown): ReadonlyArray<CurvePoint> | undefined => {
   if (!Predicate.isObject(summary) || !("report" in summary)) return undefined
   const report = summary.report
-  return Predicate.isObject(report) && "curves" in report && Array.isArray(report.curves) ? report.curves : undefined
+  if (!(Predicate.isObject(report) && "curves" in report && Array.isArray(report.curves))) return undefined
+  const points = curvePoints(report.curves)
+  return points.length === 0 ? undefined : points
 }
 
 /** Remove `<dir>.tmp-<pid>-…` and `<dir>.old-<pid>-…` folders left by processes that died mid-write. */

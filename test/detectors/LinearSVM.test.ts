@@ -98,3 +98,25 @@ describe("svm", () => {
     expect(out.status === "invalid" && out.reason).toMatch(reason)
   })
 })
+
+describe("svm training curve (issue 16)", () => {
+  it.each(["l1", "l2"] as const)("%s: the objective at epoch 0 (the number of rows: every margin loss 1) and after each pass, never rising", (penalty) => {
+    const random = mulberry32(3)
+    const seqs: Array<Array<number>> = []
+    const labels: Array<number> = []
+    for (let i = 0; i < 60; i++) {
+      const a = Math.floor(random() * 5)
+      seqs.push(counts([1, a], [2, 4 - a], [3, 1]))
+      labels.push(a > 2 ? 1 : 0)
+    }
+    const d = view(seqs, labels)
+    const fit = linearSvm.fit(d, range(60), decodeConfig(linearSvm, { term_weighting: "none", penalty, C: 1 }))
+    if (fit.status !== "ok") throw new Error(fit.reason)
+    const curve = fit.report!.curves as Array<{ split: string; metric: string; epoch: number; value: number }>
+    expect(curve[0]).toEqual({ split: "train", metric: "objective", epoch: 0, value: 60 })
+    expect(curve.map((p) => p.epoch)).toEqual(Array.from({ length: curve.length }, (_, i) => i))
+    expect(curve.length).toBe(fit.model.passes + 1)
+    for (let i = 1; i < curve.length; i++) expect(curve[i]!.value).toBeLessThanOrEqual(curve[i - 1]!.value + 1e-9)
+    expect(curve.at(-1)!.value).toBeLessThan(60)
+  })
+})

@@ -87,3 +87,27 @@ describe("logistic_regression", () => {
     expect([...out.predictions]).toEqual([0, 0, 1, 1])
   })
 })
+
+describe("logistic_regression training curve (issue 16)", () => {
+  it("reports the objective at step 0 and after each Newton step, never rising, one point per iteration", () => {
+    const random = mulberry32(9)
+    const seqs: Array<Array<number>> = []
+    const labels: Array<number> = []
+    for (let i = 0; i < 80; i++) {
+      const a = Math.floor(random() * 5)
+      seqs.push(counts([1, a], [2, 4 - a], [3, 1]))
+      labels.push(a > 2 ? 1 : 0)
+    }
+    const d = view(seqs, labels)
+    const fit = logisticRegression.fit(d, range(80), decodeConfig(logisticRegression, { ...raw, C: 1, tol: 1e-8 }))
+    if (fit.status !== "ok") throw new Error(fit.reason)
+    const curve = fit.report!.curves as Array<{ split: string; metric: string; step: number; samples: number; value: number }>
+    expect(curve[0]).toMatchObject({ split: "train", metric: "objective", step: 0, samples: 0 })
+    expect(curve[0]!.value).toBeCloseTo(80 * Math.log(2), 10) // w = 0: every p = 1/2
+    expect(curve.map((p) => p.step)).toEqual(Array.from({ length: curve.length }, (_, i) => i))
+    // A step after which the objective stopped falling ends the loop before `iterations` counts it.
+    expect([fit.model.iterations + 1, fit.model.iterations + 2]).toContain(curve.length)
+    expect(curve.at(-1)!.samples).toBe(80 * (curve.length - 1))
+    for (let i = 1; i < curve.length; i++) expect(curve[i]!.value).toBeLessThanOrEqual(curve[i - 1]!.value)
+  })
+})
