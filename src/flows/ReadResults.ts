@@ -9,6 +9,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { canonicalJson } from "../cache/CacheKey.ts"
+import { CURVE_AXES, type CurveAxis, type CurvePoint, curvePoints } from "../artifacts/Curves.ts"
 import { summarize, type Summary } from "../eval/Stats.ts"
 import type { PlannedRun } from "./Plan.ts"
 import { checkFolder, MANIFEST_FILE, runDir } from "./Results.ts"
@@ -34,6 +35,10 @@ export interface ReadRun {
   readonly metrics: Readonly<Record<string, number>>
   /** The headline block's scope. */
   readonly scope: string | null
+  /** Its training curves (`curves.jsonl`), complete runs of iterative detectors only. */
+  readonly curves: ReadonlyArray<CurvePoint>
+  /** Why its curves look incomplete (shorter than the configured epochs), else null. */
+  readonly curvesShort: string | null
 }
 
 /** Metrics the tables show first, all higher-is-better; any other numeric headline field follows. */
@@ -56,7 +61,7 @@ const numericFields = (block: Record<string, unknown>, prefix: string, into: Rec
  * replaced file is caught; `verify` hashes every file too), then its config and metrics parsed.
  */
 export const readRunFolder = (dir: string, run: string, fingerprint: string, verify = false): ReadRun => {
-  const base = { run, fingerprint, dir, dataset: null, model: null, detector: null, config: {}, metrics: {}, scope: null }
+  const base = { run, fingerprint, dir, dataset: null, model: null, detector: null, config: {}, metrics: {}, scope: null, curves: [], curvesShort: null }
   if (!fs.existsSync(dir)) return { ...base, state: "missing", reason: "no result folder (never run, or interrupted before it finished)" }
   const check = checkFolder(dir, run, fingerprint, verify)
   let config: unknown
@@ -102,7 +107,44 @@ export const readRunFolder = (dir: string, run: string, fingerprint: string, ver
       if (isRecord(block) && block.status === "valid" && scope !== headline.scope) numericFields(block, `${scope}.`, values)
     }
   }
-  return { ...base, ...named, state: "complete", reason: headline.status === "valid" ? null : `headline metrics ${String(headline.status)}`, metrics: values, scope: typeof headline.scope === "string" ? headline.scope : null }
+  const curves = readCurves(path.join(dir, "curves.jsonl"))
+  return {
+    ...base,
+    ...named,
+    state: "complete",
+    reason: headline.status === "valid" ? null : `headline metrics ${String(headline.status)}`,
+    metrics: values,
+    scope: typeof headline.scope === "string" ? headline.scope : null,
+    curves,
+    curvesShort: curvesShortness(curves, named.config)
+  }
+}
+
+/** The points of a `curves.jsonl` (older per-epoch records converted), none when there is no such file. */
+const readCurves = (file: string): Array<CurvePoint> => {
+  if (!fs.existsSync(file)) return []
+  const rows: Array<unknown> = []
+  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+    if (line.trim() === "") continue
+    try {
+      rows.push(JSON.parse(line))
+    } catch {
+      // a broken line is dropped; the manifest check catches edited files
+    }
+  }
+  return curvePoints(rows)
+}
+
+/**
+ * Whether a run's curves stop early: with a configured number of epochs (`model.config.epochs`), the
+ * last training epoch must reach it. Iteration limits (`max_iter`) are bounds, not lengths: a
+ * solver that converges stops sooner, so they flag nothing.
+ */
+const curvesShortness = (curves: ReadonlyArray<CurvePoint>, config: Readonly<Record<string, unknown>>): string | null => {
+  const epochs = config["model.config.epochs"]
+  if (typeof epochs !== "number" || curves.length === 0) return null
+  const last = Math.max(...curves.filter((c) => c.split === "train" && c.epoch !== undefined).map((c) => c.epoch!), 0)
+  return last < epochs ? `curves stop at epoch ${last} of ${epochs}` : null
 }
 
 /**
@@ -187,6 +229,20 @@ export interface CoverageCell {
   readonly lacking: ReadonlyArray<{ readonly run: string; readonly state: ReadState }>
 }
 
+/** A setting's training curve at one position: over its runs (seeds), n, mean and std. */
+export interface CurveSummary {
+  readonly dataset: string
+  readonly model: string
+  readonly params: Readonly<Record<string, unknown>>
+  readonly split: string
+  readonly metric: string
+  readonly axis: CurveAxis
+  readonly x: number
+  readonly n: number
+  readonly mean: number
+  readonly std: number | null
+}
+
 /** The best setting of each model of a dataset by the ranking metric. */
 export interface LeaderboardEntry {
   readonly dataset: string
@@ -210,6 +266,8 @@ export interface Analysis {
   readonly leaderboard: ReadonlyArray<LeaderboardEntry>
   /** Every setting with runs (complete or not; with a registry, every planned one), and how complete it is. */
   readonly coverage: ReadonlyArray<CoverageCell>
+  /** Training curves per setting, split, metric and position (the first x-axis its points share), over seeds. */
+  readonly curves: ReadonlyArray<CurveSummary>
   /** Display names and values (see `AnalysisOptions`). */
   readonly names: Readonly<Record<string, string>>
   readonly values: Readonly<Record<string, Readonly<Record<string, string>>>>
@@ -305,6 +363,30 @@ export const analyzeRuns = (runs: ReadonlyArray<ReadRun>, options: AnalysisOptio
     }
   })
 
+  const curves: Array<CurveSummary> = []
+  for (const g of groups) {
+    const members = complete.filter((r) => g.runs.includes(r.run) && r.dataset === g.dataset && r.model === g.model)
+    const series = new Map<string, { split: string; metric: string; axis: CurveAxis; values: Map<number, Array<number>> }>()
+    for (const r of members) {
+      for (const p of r.curves) {
+        const axis = CURVE_AXES.find((a) => p[a] !== undefined)!
+        const key = `${p.split}\u0000${p.metric}\u0000${axis}`
+        let s = series.get(key)
+        if (s === undefined) series.set(key, (s = { split: p.split, metric: p.metric, axis, values: new Map() }))
+        const x = p[axis]!
+        const list = s.values.get(x)
+        if (list === undefined) s.values.set(x, [p.value])
+        else list.push(p.value)
+      }
+    }
+    for (const s of series.values()) {
+      for (const [x, values] of [...s.values].sort((a, b) => a[0] - b[0])) {
+        const sum = summarize(values)
+        curves.push({ dataset: g.dataset, model: g.model, params: g.params, split: s.split, metric: s.metric, axis: s.axis, x, n: sum.n, mean: sum.mean, std: sum.std })
+      }
+    }
+  }
+
   const leaderboard: Array<LeaderboardEntry> = []
   for (const dataset of [...new Set(groups.map((g) => g.dataset))]) {
     const best = new Map<string, ResultGroup>()
@@ -325,7 +407,7 @@ export const analyzeRuns = (runs: ReadonlyArray<ReadRun>, options: AnalysisOptio
   for (const [table, keys] of [["names", Object.keys(names)], ["values", Object.keys(values)]] as const) {
     for (const k of keys) if (!known(k)) problems.push(`[analysis] ${table}: no run has the key ${JSON.stringify(k)}`)
   }
-  return { runs: selected, counts, varying: [...grouping, ...ignored], ignored, metric, metrics, groups, leaderboard, coverage, names, values, problems }
+  return { runs: selected, counts, varying: [...grouping, ...ignored], ignored, metric, metrics, groups, leaderboard, coverage, curves, names, values, problems }
 }
 
 // ---- one run against another ----------------------------------------------------------------------

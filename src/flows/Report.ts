@@ -184,34 +184,32 @@ export const reportCharts = (a: Analysis): Array<ReportChart> => {
 
   charts.push(...rocCharts, ...thresholdCharts, ...confusionCharts)
 
-  // Training curves (neural detectors write curves.jsonl): per setting, mean and a ± std band over seeds.
-  const curveRows: Array<Record<string, unknown>> = []
-  for (const g of a.groups) {
-    const setting = `${modelName(g.model)} ${grouping.map((k) => `${displayName(a, k)}=${JSON.stringify(g.params[k])}`).join(" ")}`.trim()
-    for (const runName of g.runs) {
-      const run = complete.find((r) => r.run === runName)
-      if (run === undefined) continue
-      for (const c of readJsonl(path.join(run.dir, "curves.jsonl"))) {
-        for (const series of ["train_loss", "validation_loss"]) {
-          if (typeof c.epoch === "number" && typeof c[series] === "number") curveRows.push({ dataset: datasetName(g.dataset), setting, series, epoch: c.epoch, value: c[series] })
-        }
-      }
-    }
-  }
-  if (curveRows.length > 0) {
+  // Training curves (iterative detectors): per setting, the mean and a ± std band over seeds.
+  if (a.curves.length > 0) {
     charts.push({
       id: "training-curves",
       section: "Training curves",
-      title: "loss by epoch (mean, ± one std over seeds)",
+      title: "training curves (mean, ± one std over seeds)",
       spec: {
-        data: { values: curveRows },
+        data: {
+          values: a.curves.map((c) => ({
+            dataset: datasetName(c.dataset),
+            setting: `${modelName(c.model)} ${grouping.filter((k) => c.params[k] !== null).map((k) => `${displayName(a, k)}=${JSON.stringify(c.params[k])}`).join(" ")}`.trim(),
+            series: `${c.split} ${c.metric} by ${c.axis}`,
+            x: c.x,
+            mean: c.mean,
+            low: c.mean - (c.std ?? 0),
+            high: c.mean + (c.std ?? 0)
+          }))
+        },
         facet: { row: { field: "series", title: null }, column: { field: "dataset", title: null } },
+        resolve: { scale: { y: "independent", x: "independent" } },
         spec: {
           width: 300,
           height: 160,
           layer: [
-            { mark: { type: "errorband", extent: "stdev" }, encoding: { x: { field: "epoch", type: "quantitative" }, y: { field: "value", type: "quantitative", title: "loss" }, color: { field: "setting", type: "nominal" } } },
-            { mark: "line", encoding: { x: { field: "epoch", type: "quantitative" }, y: { aggregate: "mean", field: "value", type: "quantitative" }, color: { field: "setting", type: "nominal" } } }
+            { mark: { type: "area", opacity: 0.25 }, encoding: { x: { field: "x", type: "quantitative", title: null }, y: { field: "low", type: "quantitative", title: null }, y2: { field: "high" }, color: { field: "setting", type: "nominal" } } },
+            { mark: "line", encoding: { x: { field: "x", type: "quantitative" }, y: { field: "mean", type: "quantitative" }, color: { field: "setting", type: "nominal" } } }
           ]
         }
       }

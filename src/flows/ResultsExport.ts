@@ -2,7 +2,7 @@
  * `flow results --export DIR`: what was read, as tables a notebook or a spreadsheet opens, each in
  * CSV, JSON (an array of row objects) and Parquet. `runs`: one row per run read (its state and
  * reason, dataset, model, detector, every varying key by its dotted name, every metric); `metrics`:
- * one row per complete run and metric (long form). Parquet is written with hyparquet-writer
+ * one row per complete run and metric (long form); `curves`: one row per training-curve point. Parquet is written with hyparquet-writer
  * (pure JavaScript; chosen by measurement, docs/BENCHMARKS.md); a column is DOUBLE when all its
  * values are numbers, BOOLEAN when all are booleans, else STRING (other values as JSON text).
  * Every file is written under a temporary name and renamed into place: an interrupted export leaves
@@ -59,6 +59,12 @@ export const runsTable = (a: Analysis): ExportTable => {
     ...Object.fromEntries(metrics.map((m) => [m, r.metrics[m]]))
   })))
 }
+
+/** One row per training-curve point of every complete run (its split, metric, epoch / step / samples, value). */
+export const curvesTable = (a: Analysis): ExportTable =>
+  table(["run", "fingerprint", "dataset", "model", "split", "metric", "epoch", "step", "samples", "value"], a.runs.filter((r) => r.state === "complete").flatMap((r) =>
+    r.curves.map((p) => ({ run: r.run, fingerprint: r.fingerprint, dataset: r.dataset, model: r.model, split: p.split, metric: p.metric, epoch: p.epoch, step: p.step, samples: p.samples, value: p.value }))
+  ))
 
 /** One row per complete run and metric. */
 export const metricsTable = (a: Analysis): ExportTable =>

@@ -57,7 +57,7 @@ describe("flow results", () => {
     const exportDir = path.join(tmpDir(), "export")
     const exported = flow(["results", ...select, "--export", exportDir])
     expect(exported.code, exported.stderr).toBe(0)
-    expect(fs.readdirSync(exportDir).sort()).toEqual(["metrics.csv", "metrics.json", "metrics.parquet", "runs.csv", "runs.json", "runs.parquet"])
+    expect(fs.readdirSync(exportDir).sort()).toEqual(["curves.csv", "curves.json", "curves.parquet", "metrics.csv", "metrics.json", "metrics.parquet", "runs.csv", "runs.json", "runs.parquet"])
     const runsJson = JSON.parse(fs.readFileSync(path.join(exportDir, "runs.json"), "utf8")) as Array<Record<string, unknown>>
     expect(runsJson).toHaveLength(36)
     expect(runsJson[0]).toMatchObject({ state: "complete", "dataset.split.train_fraction": expect.any(Number), "run_settings.seed": expect.any(Number), f1: expect.any(Number) })
@@ -201,5 +201,32 @@ describe("flow results", () => {
       expect(b.code, bad.join(" ")).toBe(2)
       expect(b.stderr, bad.join(" ")).toMatch(/^error: /m)
     }
+  })
+})
+
+describe("training curves through flow results and flow report (loglizer-hdfs: logistic regression and the linear SVM)", () => {
+  it("every iterative detector's run has curves; results aggregates them, the report draws them", () => {
+    const cache = tmpDir()
+    const results = tmpDir()
+    const select = ["configs/registry.toml", "--group", "loglizer-hdfs", "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", results]
+    expect(flow(["run", ...select]).code).toBe(0)
+    const out = JSON.parse(flow(["results", ...select, "--json"]).stdout) as {
+      curves: Array<{ model: string; split: string; metric: string; axis: string; x: number; n: number; mean: number }>
+      runs: Array<{ model: string; curve_points: number; curves_short: string | null }>
+    }
+    const byModel = (m: string) => out.curves.filter((c) => c.model === m)
+    expect(new Set(byModel("logistic_regression").map((c) => `${c.split} ${c.metric} ${c.axis}`))).toEqual(new Set(["train objective step"]))
+    expect(new Set(byModel("svm").map((c) => `${c.split} ${c.metric} ${c.axis}`))).toEqual(new Set(["train objective epoch"]))
+    for (const m of ["logistic_regression", "svm"]) {
+      const means = byModel(m).map((c) => c.mean)
+      expect(means.length).toBeGreaterThan(1)
+      expect(means.at(-1)!).toBeLessThan(means[0]!)
+    }
+    // Detectors that do not iterate write none.
+    expect(out.runs.filter((r) => r.curve_points > 0).map((r) => r.model).sort()).toEqual(["logistic_regression", "svm"])
+    const html = path.join(tmpDir(), "r.html")
+    const svg = path.join(tmpDir(), "svg")
+    expect(flow(["report", ...select, "--out", html, "--svg", svg]).code).toBe(0)
+    expect(fs.readFileSync(path.join(svg, "training-curves.svg"), "utf8")).toMatch(/class="mark-line/)
   })
 })

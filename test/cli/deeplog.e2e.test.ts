@@ -59,8 +59,12 @@ describe("deeplog fit: checkpoints and resume", () => {
     expect(first.code, first.stderr).toBe(0)
     expect(first.stdout).toMatch(/^checkpt\s+fit dl-e2e\.deeplog .* step 4,/m)
     const dir = resultFolders(resultsA).get("dl-e2e.deeplog")!
-    const curves = fs.readFileSync(path.join(dir, "curves.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { epoch: number })
-    expect(curves.map((c) => c.epoch)).toEqual([1, 2, 3, 4])
+    const curves = fs.readFileSync(path.join(dir, "curves.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { split: string; metric: string; epoch: number; step: number; value: number })
+    const train = curves.filter((c) => c.split === "train" && c.metric === "loss")
+    expect(train.map((c) => c.epoch)).toEqual([1, 2, 3, 4])
+    // Steps count across epochs; every point is on the epoch and step axes.
+    expect(train.map((c) => c.step)).toEqual([...train.map((c) => c.step)].sort((a, b) => a - b))
+    expect(curves.every((c) => Number.isInteger(c.epoch) && Number.isInteger(c.step) && Number.isFinite(c.value))).toBe(true)
     expect(fitReport(dir).resumed_from_epoch).toBe(null)
     expect(checkpoints(cacheA).size).toBe(0)
   })

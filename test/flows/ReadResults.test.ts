@@ -90,3 +90,43 @@ describe("reading a results tree", () => {
     expect(bad.groups.length).toBe(4)
   })
 })
+
+describe("training curves read back (issue 16)", () => {
+  const dir = path.join(root, "curves")
+  const deeplog = (seed: number, epochs: number, shown: number) => {
+    const cfg = { ...config("bgl", "deeplog", 0.7, seed), model: { name: "deeplog", detector: "deeplog", detector_version: "1", config: { epochs } } }
+    // Older result folders hold DeepLog's per-epoch records; newer ones points.
+    const records = Array.from({ length: shown }, (_, i) => ({ epoch: i + 1, train_loss: 2 - i / 10 + seed / 100, validation_loss: null, validation_top_g: 0.5, steps: 10, seconds: 1 }))
+    return write(dir, cfg, `s${seed}`, metrics(0.6, 0.7), undefined, records)
+  }
+  deeplog(1, 3, 3)
+  deeplog(2, 3, 3)
+  deeplog(3, 3, 2) // interrupted early
+  write(dir, config("bgl", "lr", 0.7, 1), "lr", metrics(0.5, 0.5), undefined, [
+    { split: "train", metric: "objective", step: 0, samples: 0, value: 10 },
+    { split: "train", metric: "objective", step: 1, samples: 80, value: 4 }
+  ])
+
+  it("converts older per-epoch records, flags a run whose curves stop before its configured epochs", () => {
+    const runs = scanResultsTree(dir)
+    const s3 = runs.find((r) => r.fingerprint === "s3")!
+    expect(s3.curvesShort).toBe("curves stop at epoch 2 of 3")
+    expect(runs.find((r) => r.fingerprint === "s1")!.curvesShort).toBeNull()
+    expect(s3.curves.filter((c) => c.split === "train")).toEqual([
+      { split: "train", metric: "loss", epoch: 1, step: 10, value: 2.03 },
+      { split: "train", metric: "loss", epoch: 2, step: 20, value: 2 - 0.1 + 0.03 }
+    ])
+    expect(s3.curves.filter((c) => c.split === "validation").map((c) => c.metric)).toEqual(["top_g_accuracy", "top_g_accuracy"])
+  })
+
+  it("aggregates each setting's curves over seeds: n, mean and std per position, on the first axis the points have", () => {
+    const a = analyzeRuns(scanResultsTree(dir))
+    const loss = a.curves.filter((c) => c.model === "deeplog" && c.split === "train")
+    expect(loss.map((c) => [c.axis, c.x, c.n])).toEqual([["epoch", 1, 3], ["epoch", 2, 3], ["epoch", 3, 2]])
+    expect(loss[0]!.mean).toBeCloseTo(2.02, 12)
+    expect(loss[0]!.std).toBeCloseTo(0.01, 12)
+    expect(loss[2]!.mean).toBeCloseTo(1.8 + 0.015, 12)
+    const lr = a.curves.filter((c) => c.model === "lr")
+    expect(lr.map((c) => [c.axis, c.x, c.n, c.mean, c.std])).toEqual([["step", 0, 1, 10, null], ["step", 1, 1, 4, null]])
+  })
+})

@@ -6,7 +6,7 @@ import * as path from "node:path"
 import { parquetReadObjects } from "hyparquet"
 import { afterAll, describe, expect, it } from "vitest"
 import { analyzeRuns, scanResultsTree } from "../../src/flows/ReadResults.ts"
-import { type ExportTable, metricsTable, runsTable, writeTable } from "../../src/flows/ResultsExport.ts"
+import { curvesTable, type ExportTable, metricsTable, runsTable, writeTable } from "../../src/flows/ResultsExport.ts"
 import { parseCsv } from "../../src/presets/Csv.ts"
 import { config, metrics, write } from "./resultsFixture.ts"
 
@@ -18,7 +18,11 @@ const tree = path.join(root, "tree")
 const smoothing: ReadonlyArray<unknown> = [1, "a, \"b\"\nc", true, [1, 2], 0.1, "x\ny"]
 smoothing.forEach((s, i) => write(tree, config("bgl", "nb", 0.7, i + 1, s), `s${i}`, metrics(0.5 + i / 10, 0.6)))
 write(tree, config("bgl", "nb", 0.8, 1), "failed", undefined, "fit: out of memory")
-write(tree, config("bgl", "freq", 0.7, 1), "freq", metrics(0.25, 0.5))
+write(tree, config("bgl", "freq", 0.7, 1), "freq", metrics(0.25, 0.5), undefined, [
+  { split: "train", metric: "objective", step: 0, samples: 0, value: 10.5 },
+  { split: "train", metric: "objective", step: 1, samples: 80, value: 4.25 },
+  { split: "validation", metric: "loss", epoch: 1, value: 0.125 }
+])
 
 const readBack = async (dir: string, name: string) => {
   const buf = fs.readFileSync(path.join(dir, `${name}.parquet`))
@@ -41,11 +45,11 @@ const expectRoundTrip = async (dir: string, name: string, t: ExportTable) => {
 describe("results exports", () => {
   const analysis = analyzeRuns(scanResultsTree(tree), { keepSeeds: true })
   const out = path.join(root, "out")
-  const written = [...writeTable(out, "runs", runsTable(analysis)), ...writeTable(out, "metrics", metricsTable(analysis))]
+  const written = [...writeTable(out, "runs", runsTable(analysis)), ...writeTable(out, "metrics", metricsTable(analysis)), ...writeTable(out, "curves", curvesTable(analysis))]
 
   it("write six files and nothing else (no temporary file left)", () => {
-    expect(written.map((f) => path.basename(f))).toEqual(["runs.csv", "runs.json", "runs.parquet", "metrics.csv", "metrics.json", "metrics.parquet"])
-    expect(fs.readdirSync(out).sort()).toEqual(["metrics.csv", "metrics.json", "metrics.parquet", "runs.csv", "runs.json", "runs.parquet"])
+    expect(written.map((f) => path.basename(f))).toEqual(["runs.csv", "runs.json", "runs.parquet", "metrics.csv", "metrics.json", "metrics.parquet", "curves.csv", "curves.json", "curves.parquet"])
+    expect(fs.readdirSync(out).sort()).toEqual(["curves.csv", "curves.json", "curves.parquet", "metrics.csv", "metrics.json", "metrics.parquet", "runs.csv", "runs.json", "runs.parquet"])
   })
 
   it("runs: one row per run read, kinds per column, every value read back equal from CSV, JSON and Parquet", async () => {
@@ -65,6 +69,16 @@ describe("results exports", () => {
     expect(t.rows).toHaveLength(7 * 4)
     expect(new Set(t.rows.map((r) => r.metric))).toEqual(new Set(["precision", "recall", "f1", "auroc"]))
     await expectRoundTrip(out, "metrics", t)
+  })
+
+  it("curves: one row per point, absent axes empty, read back equal", async () => {
+    const t = curvesTable(analysis)
+    expect(t.rows).toEqual([
+      { run: "x.bgl.freq[f=0.7,seed=1]", fingerprint: "freq", dataset: "bgl", model: "freq", split: "train", metric: "objective", epoch: null, step: 0, samples: 0, value: 10.5 },
+      { run: "x.bgl.freq[f=0.7,seed=1]", fingerprint: "freq", dataset: "bgl", model: "freq", split: "train", metric: "objective", epoch: null, step: 1, samples: 80, value: 4.25 },
+      { run: "x.bgl.freq[f=0.7,seed=1]", fingerprint: "freq", dataset: "bgl", model: "freq", split: "validation", metric: "loss", epoch: 1, step: null, samples: null, value: 0.125 }
+    ])
+    await expectRoundTrip(out, "curves", t)
   })
 
   it("an empty selection exports header-only tables that read back empty", async () => {

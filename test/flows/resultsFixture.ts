@@ -20,7 +20,7 @@ export const metrics = (f1: number, auroc: number) => ({
 })
 
 /** A complete result folder (or a failure record) under `dir`. */
-export const write = (dir: string, cfg: ReturnType<typeof config>, fingerprint: string, m: unknown, failure?: string): string => {
+export const write = (dir: string, cfg: { readonly run: string }, fingerprint: string, m: unknown, failure?: string, curves?: ReadonlyArray<unknown>): string => {
   const folder = path.join(dir, cfg.run, fingerprint)
   writeFolder(folder, { kind: failure === undefined ? "results" : "failure", run: cfg.run, fingerprint }, (tmp) => {
     fs.writeFileSync(path.join(tmp, "run_config.json"), JSON.stringify(cfg))
@@ -30,6 +30,7 @@ export const write = (dir: string, cfg: ReturnType<typeof config>, fingerprint: 
       fs.writeFileSync(path.join(tmp, "metrics.json"), JSON.stringify(m))
       fs.writeFileSync(path.join(tmp, "predictions.jsonl"), "")
       fs.writeFileSync(path.join(tmp, "dataset_manifest.json"), "{}")
+      if (curves !== undefined) fs.writeFileSync(path.join(tmp, "curves.jsonl"), curves.map((c) => JSON.stringify(c)).join("\n") + "\n")
     } else fs.writeFileSync(path.join(tmp, "status.json"), JSON.stringify({ status: "failed", error: failure }))
   })
   return folder

@@ -19,7 +19,7 @@ import { prepareFlow } from "../../flows/Flow.ts"
 import { compareSamples } from "../../eval/Compare.ts"
 import { type Analysis, analyzeRuns, diffFolders, readPlannedRuns, resolveRunFolder, scanResultsTree } from "../../flows/ReadResults.ts"
 import { compileCharts, reportCharts, reportHtml } from "../../flows/Report.ts"
-import { metricsTable, runsTable, writeTable, writeWhole } from "../../flows/ResultsExport.ts"
+import { curvesTable, metricsTable, runsTable, writeTable, writeWhole } from "../../flows/ResultsExport.ts"
 import { formatResults, resultsCsv, resultsJson, resultsMarkdown } from "../view/ResultsView.ts"
 import { fail, flowOptions, handleErrors, json, resultsDir, selection, type SelectionArgs } from "./shared.ts"
 
@@ -77,7 +77,7 @@ const resultsMain = Command.make(
     verify: verifyFlag,
     csv: Flag.Boolean("csv").pipe(Flag.withDescription("Print the settings as CSV"), Flag.withDefault(false)),
     markdown: Flag.Boolean("markdown").pipe(Flag.withDescription("Print the settings as a Markdown table"), Flag.withDefault(false)),
-    exportDir: Flag.String("export").pipe(Flag.withDescription("Also write runs and metrics tables here as CSV, JSON and Parquet"), Flag.optional),
+    exportDir: Flag.String("export").pipe(Flag.withDescription("Also write the runs, metrics and curves tables here as CSV, JSON and Parquet"), Flag.optional),
     json
   },
   Effect.fn("cli.results")(function*(args) {
@@ -99,7 +99,11 @@ const resultsMain = Command.make(
     for (const p of analysis.problems) yield* Console.error(`warning: ${p}`)
     const exportDir = Option.getOrUndefined(args.exportDir)
     if (exportDir !== undefined && runs.length > 0) {
-      const written = [...writeTable(exportDir, "runs", runsTable(analysis)), ...writeTable(exportDir, "metrics", metricsTable(analysis))]
+      const written = [
+        ...writeTable(exportDir, "runs", runsTable(analysis)),
+        ...writeTable(exportDir, "metrics", metricsTable(analysis)),
+        ...writeTable(exportDir, "curves", curvesTable(analysis))
+      ]
       yield* Console.error(`exported: ${written.join(", ")}`)
     }
     if (!runs.some((r) => r.state === "complete")) {

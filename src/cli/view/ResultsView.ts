@@ -54,7 +54,7 @@ export const formatResults = (a: Analysis): Array<string> => {
   lines.push("")
   const columns = groupColumns(a)
   lines.push(...table(columns.map(([h]) => h), a.groups.map((g) => columns.map(([, cell]) => cell(g)))))
-  lines.push(...coverageLines(a))
+  lines.push(...coverageLines(a), ...curveLines(a))
   if (a.leaderboard.length > 0) {
     lines.push("", `leaderboard by ${displayName(a, a.metric)} (higher is better), each model at its best setting:`)
     const headers = shortHeaders(grouping)
@@ -68,6 +68,19 @@ export const formatResults = (a: Analysis): Array<string> => {
     })))
   }
   return lines
+}
+
+/** Training curves: how many settings have them, on which series, and every run whose curves stop early. */
+const curveLines = (a: Analysis): Array<string> => {
+  if (a.curves.length === 0) return []
+  const settings = new Set(a.curves.map((c) => `${c.dataset}\u0000${c.model}\u0000${JSON.stringify(c.params)}`)).size
+  const series = [...new Set(a.curves.map((c) => `${c.split} ${c.metric} by ${c.axis}`))]
+  const short = a.runs.filter((r) => r.curvesShort !== null)
+  return [
+    "",
+    `curves: ${settings} settings (${series.join(", ")}); mean and std per position over seeds in --json`,
+    ...short.map((r) => `  short: ${r.run}: ${r.curvesShort}`)
+  ]
 }
 
 /** The sweep's coverage: one line when every setting is complete, else each setting that lacks runs. */
@@ -101,8 +114,9 @@ export const resultsJson = (a: Analysis): unknown => ({
   groups: a.groups.map((g) => ({ dataset: g.dataset, model: g.model, params: g.params, n: g.n, runs: g.runs, metrics: Object.fromEntries(Object.entries(g.metrics).map(([m, s]) => [m, summaryJson(s)])) })),
   leaderboard: a.leaderboard,
   coverage: a.coverage,
+  curves: a.curves,
   display: { names: a.names, values: a.values },
-  runs: a.runs.map((r) => ({ run: r.run, fingerprint: r.fingerprint, state: r.state, reason: r.reason, dataset: r.dataset, model: r.model, dir: r.dir, metrics: r.metrics })),
+  runs: a.runs.map((r) => ({ run: r.run, fingerprint: r.fingerprint, state: r.state, reason: r.reason, dataset: r.dataset, model: r.model, dir: r.dir, metrics: r.metrics, curve_points: r.curves.length, curves_short: r.curvesShort })),
   problems: a.problems
 })
 
