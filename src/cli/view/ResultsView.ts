@@ -122,17 +122,17 @@ export const resultsJson = (a: Analysis): unknown => ({
 
 const csvCell = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replaceAll("\"", "\"\"")}"` : s)
 
-/** The settings as CSV: dataset, model, the varying keys (full dotted names), n, then mean, std, sem, ci95_low, ci95_high, min, max of each metric. */
+/** The settings as CSV: dataset, model, the varying keys (full dotted names, or their display names), n, then mean, std, sem, ci95_low, ci95_high, min, max of each metric. */
 export const resultsCsv = (a: Analysis): string => {
   const grouping = a.varying.filter((k) => !a.ignored.includes(k))
   const stats = ["mean", "std", "sem", "ci95_low", "ci95_high", "min", "max"] as const
-  const header = ["dataset", "model", ...grouping, "n", ...a.metrics.flatMap((m) => stats.map((s) => `${m}_${s}`))]
+  const header = [displayName(a, "dataset", "dataset"), displayName(a, "model", "model"), ...grouping.map((k) => displayName(a, k)), "n", ...a.metrics.flatMap((m) => stats.map((s) => `${displayName(a, m)}_${s}`))]
   const value = (s: Summary | undefined, which: (typeof stats)[number]): string => {
     if (s === undefined) return ""
     const v = { mean: s.mean, std: s.std, sem: s.sem, ci95_low: s.ciLow, ci95_high: s.ciHigh, min: s.min, max: s.max }[which]
     return v === null ? "" : String(v)
   }
-  const rows = a.groups.map((g) => [g.dataset, g.model, ...grouping.map((k) => fmtParam(g.params[k])), String(g.n), ...a.metrics.flatMap((m) => stats.map((s) => value(g.metrics[m], s)))])
+  const rows = a.groups.map((g) => [displayValue(a, "dataset", g.dataset, g.dataset), displayValue(a, "model", g.model, g.model), ...grouping.map((k) => displayValue(a, k, g.params[k], fmtParam(g.params[k]))), String(g.n), ...a.metrics.flatMap((m) => stats.map((s) => value(g.metrics[m], s)))])
   return [header, ...rows].map((r) => r.map(csvCell).join(",")).join("\n") + "\n"
 }
 
