@@ -3,7 +3,7 @@
  * leaderboard (table and chart, seed error bars), the headline metric against each varying key
  * (mean and ± one standard deviation over seeds, per model and dataset), ROC and precision-recall
  * curves, F1 by threshold and confusion matrices of each model's best setting (from its
- * `predictions.jsonl` and `metrics.json`), training curves with seed bands where runs wrote
+ * `predictions.jsonl`: the test split's labels, scores and predictions), training curves with seed bands where runs wrote
  * `curves.jsonl`, the sweep's coverage, and every run's provenance (config, dataset manifest,
  * environment, the manifest of its files' digests). Charts are Vega-Lite specs compiled here to Vega and drawn in the page by the
  * Vega runtime inlined into it (no network); the same charts can be written as SVG files.
@@ -36,16 +36,18 @@ const readJsonl = (file: string): Array<Record<string, unknown>> => {
   })
 }
 
-const headlineCounts = (dir: string): Record<string, number> | undefined => {
-  try {
-    const m = JSON.parse(fs.readFileSync(path.join(dir, "metrics.json"), "utf8")) as { headline?: Record<string, unknown> }
-    const h = m.headline ?? {}
-    const counts: Record<string, number> = {}
-    for (const k of ["tp", "fp", "tn", "fn"]) if (typeof h[k] === "number") counts[k] = h[k] as number
-    return Object.keys(counts).length === 4 ? counts : undefined
-  } catch {
-    return undefined
+/** The confusion counts of scored test rows (label anomaly / normal against prediction 1 / 0). */
+const confusionOf = (rows: ReadonlyArray<Record<string, unknown>>): Record<"tp" | "fp" | "fn" | "tn", number> => {
+  const c = { tp: 0, fp: 0, fn: 0, tn: 0 }
+  for (const r of rows) {
+    const anomaly = r.label === "anomaly"
+    const flagged = r.prediction === 1
+    if (anomaly && flagged) c.tp++
+    else if (flagged) c.fp++
+    else if (anomaly) c.fn++
+    else c.tn++
   }
+  return c
 }
 
 const safeId = (s: string): string => s.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-|-$/g, "").toLowerCase()
@@ -125,8 +127,9 @@ export const reportCharts = (a: Analysis): Array<ReportChart> => {
       const rows = readJsonl(path.join(b.run.dir, "predictions.jsonl")).filter((p) => p.split === "test" && typeof p.score === "number" && Number.isFinite(p.score))
       const points = thresholdCurve(rows.map((p) => (p.label === "anomaly" ? 1 : 0)), rows.map((p) => p.score as number))
       for (const p of points) curves.push({ model: modelName(b.model), ...p })
-      const c = headlineCounts(b.run.dir)
-      if (c !== undefined) {
+      const labelled = rows.filter((p) => p.label === "anomaly" || p.label === "normal")
+      if (labelled.length > 0) {
+        const c = confusionOf(labelled)
         for (const [actual, predicted, k] of [["anomaly", "anomaly", "tp"], ["normal", "anomaly", "fp"], ["anomaly", "normal", "fn"], ["normal", "normal", "tn"]] as const) {
           matrices.push({ model: modelName(b.model), actual, predicted, count: c[k] })
         }
@@ -165,7 +168,7 @@ export const reportCharts = (a: Analysis): Array<ReportChart> => {
       confusionCharts.push({
         id: `confusion-${safeId(dataset)}`,
         section: "Confusion matrices",
-        title: `${name}: confusion matrix at the run's threshold`,
+        title: `${name}: confusion matrix of the test split at the run's threshold`,
         spec: {
           data: { values: matrices },
           facet: { column: { field: "model", title: null } },

@@ -31,6 +31,7 @@ describe("flow results", () => {
     expect(out.counts).toEqual({ complete: 36, failed: 0, incomplete: 0, missing: 0, superseded: 0 })
     expect(out.varying).toContain("dataset.split.train_fraction")
     expect(out.ignored).toEqual(["run_settings.seed"])
+    expect(out.directions).toMatchObject({ f1: "higher_is_better", auroc: "higher_is_better" })
     expect(out.groups).toHaveLength(12)
     for (const g of out.groups) {
       expect(g.n).toBe(3)

@@ -111,6 +111,8 @@ export const resultsJson = (a: Analysis): unknown => ({
   ignored: a.ignored,
   metric: a.metric,
   metrics: a.metrics,
+  /** Every metric flow results reads (precision, recall, F1, AUROC, AUPRC, accuracy and their scoped forms) is better higher. */
+  directions: Object.fromEntries(a.metrics.map((m) => [m, "higher_is_better"])),
   groups: a.groups.map((g) => ({ dataset: g.dataset, model: g.model, params: g.params, n: g.n, runs: g.runs, metrics: Object.fromEntries(Object.entries(g.metrics).map(([m, s]) => [m, summaryJson(s)])) })),
   leaderboard: a.leaderboard,
   coverage: a.coverage,
