@@ -5,6 +5,7 @@
  * transition. Unsupervised (by default it learns from every training sequence, labels unused).
  * A baseline for the sequence models (DeepLog's view of logs without the LSTM).
  */
+import { nearestRank, thresholdQuantileKey } from "./base/Threshold.ts"
 import { Effect, Schema } from "effect"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import { type Detector, type SequenceView, firstOwnEvent } from "./base/Detector.ts"
@@ -28,9 +29,7 @@ export const MarkovConfig = closedStruct({
    * Default 0.97: about 3% of the (unlabelled, possibly contaminated) training sequences lie above
    * it, the anomaly share loglizer assumes for HDFS (isolation_forest's contamination 0.03).
    */
-  threshold_quantile: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true })).pipe(
-    Schema.withDecodingDefaultKey(Effect.succeed(0.97))
-  ),
+  threshold_quantile: thresholdQuantileKey(0.97),
   /** "all" training sequences (labels unused) or only those labelled normal. */
   train_on: trainOnField("all")
 })
@@ -95,8 +94,7 @@ export const markov: Detector<MarkovConfig, MarkovModel> = {
     })
     const model = { order: config.order, templates: [...templates].sort((a, b) => a - b), contexts, threshold: 0 }
     const trainScores = scoresOf(model, data, picked.rows, config.smoothing).sort()
-    const rank = Math.max(1, Math.ceil(config.threshold_quantile * trainScores.length))
-    return { status: "ok", model: { ...model, threshold: trainScores[rank - 1]! } }
+    return { status: "ok", model: { ...model, threshold: nearestRank(trainScores, config.threshold_quantile) } }
   },
 
   score(model: MarkovModel, data: SequenceView, which: Int32Array, config: MarkovConfig) {

@@ -4,6 +4,7 @@
  * templates never seen in training. Unsupervised: labels are ignored. A quick baseline, and a
  * reference for how a detector is written.
  */
+import { nearestRank, thresholdQuantileKey } from "./base/Threshold.ts"
 import { Effect, Schema } from "effect"
 import { closedStruct } from "../artifacts/ClosedStruct.ts"
 import type { Detector, SequenceView } from "./base/Detector.ts"
@@ -14,9 +15,7 @@ export const TemplateFrequencyConfig = closedStruct({
   /** Additive smoothing α > 0. */
   smoothing: Schema.Finite.check(Schema.isGreaterThan(0)).pipe(Schema.withDecodingDefaultKey(Effect.succeed(1))),
   /** Quantile in (0, 1] of the training scores used as threshold; 1 = the maximum. */
-  threshold_quantile: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true })).pipe(
-    Schema.withDecodingDefaultKey(Effect.succeed(1))
-  )
+  threshold_quantile: thresholdQuantileKey(1)
 })
 
 /** Decoded `template_frequency` config. */
@@ -61,8 +60,7 @@ export const templateFrequency: Detector<TemplateFrequencyConfig, TemplateFreque
     const counts = templates.map((t) => countOf.get(t)!)
     const rarity = rarityTable(templates, counts, total, config.smoothing)
     const trainScores = Float64Array.from(train, (s) => sequenceRarity(data, s, rarity)).sort()
-    const rank = Math.max(1, Math.ceil(config.threshold_quantile * trainScores.length))
-    return { status: "ok", model: { templates, counts, total, threshold: trainScores[rank - 1]! } }
+    return { status: "ok", model: { templates, counts, total, threshold: nearestRank(trainScores, config.threshold_quantile) } }
   },
 
   score(model: TemplateFrequencyModel, data: SequenceView, which: Int32Array, config: TemplateFrequencyConfig) {

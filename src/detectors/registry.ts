@@ -7,6 +7,7 @@
 import { type AnyDetector, UnknownDetectorError } from "./base/Detector.ts"
 import { decisionTree } from "./DecisionTree.ts"
 import { deepLog } from "./deeplog/DeepLog.ts"
+import { ewmWindow } from "./EwmWindow.ts"
 import { invariantsMining } from "./InvariantsMining.ts"
 import { isolationForest } from "./IsolationForest.ts"
 import { linearSvm } from "./LinearSVM.ts"
@@ -32,7 +33,8 @@ export const detectors: Readonly<Record<string, AnyDetector>> = Object.fromEntri
     logisticRegression,
     decisionTree,
     linearSvm,
-    deepLog
+    deepLog,
+    ewmWindow
   ].map((d): [string, AnyDetector] => [d.tag, d])
 )
 

@@ -137,7 +137,7 @@ describe("loadRegistry", () => {
     const sel = (groups: Array<string>, experiments: Array<string>) => Effect.runSyncExit(selectRuns(reg, { groups, experiments }))
     const ok = sel(["hdfs-nb"], ["bgl-freq"])
     expect(Exit.isSuccess(ok) && ok.value.map((r) => r.name)).toEqual(["hdfs-nb.naive_bayes", "bgl-freq.template_frequency"])
-    expect(errorOf(sel(["baseline"], []))).toContain('unknown group "baseline" (known groups: baselines, bgl-freq')
+    expect(errorOf(sel(["baseline"], []))).toContain('unknown group "baseline" (known groups: baselines, bgl-ewm, bgl-freq')
     expect(errorOf(sel([], ["x"]))).toContain('experiments.x: unknown experiment "x"')
   })
 

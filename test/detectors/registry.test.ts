@@ -13,13 +13,13 @@ const all = range(15)
 
 describe("detector registry", () => {
   it("holds every detector by tag", () => {
-    expect(Object.keys(detectors).sort()).toEqual([...mine, "naive_bayes", "template_frequency", "deeplog"].sort())
+    expect(Object.keys(detectors).sort()).toEqual([...mine, "naive_bayes", "template_frequency", "deeplog", "ewm_window"].sort())
     for (const tag of Object.keys(detectors)) expect(getDetector(tag).tag).toBe(tag)
   })
 
   it("names the known tags for an unknown one", () => {
     expect(() => getDetector("lstm")).toThrow(UnknownDetectorError)
-    expect(() => getDetector("lstm")).toThrow(/"lstm".*decision_tree, deeplog, invariants_mining, isolation_forest/)
+    expect(() => getDetector("lstm")).toThrow(/"lstm".*decision_tree, deeplog, ewm_window, invariants_mining, isolation_forest/)
     expect(() => getDetector("hasOwnProperty")).toThrow(UnknownDetectorError)
   })
 

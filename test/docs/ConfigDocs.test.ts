@@ -163,7 +163,7 @@ describe("docs/CONFIG.md", () => {
     }
     expect(datasets.keys.size).toBeGreaterThanOrEqual(80)
     expect(registry.keys.size).toBeGreaterThanOrEqual(30)
-    expect(detectorKeys.size).toBe(11)
+    expect(detectorKeys.size).toBe(12)
     for (const [tag, keys] of detectorKeys) expect(keys.keys.size, tag).toBeGreaterThanOrEqual(2)
     expect(detectorKeys.get("deeplog")!.keys).toContain("parameter_min_windows")
     expect(detectorKeys.get("pca")!.keys).toContain("c_alpha")
