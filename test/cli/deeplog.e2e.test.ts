@@ -27,6 +27,15 @@ models = ["deeplog"]
 overrides = { "model.epochs" = 2, "model.hidden_size" = 8, "model.num_layers" = 1, "model.top_g" = 3, "model.parameter_detection_enabled" = true, "model.parameter_epochs" = 20 }
 `
 )
+fs.appendFileSync(
+  path.join(configs, "registry.toml"),
+  `
+[experiments.dlt-e2e]
+dataset = "hdfs-100k-sessions"
+models = ["deeplog"]
+overrides = { "model.epochs" = 1, "model.hidden_size" = 8, "model.num_layers" = 1, "model.history_size" = 5, "model.top_g" = 5, "model.batch_size" = 128, "model.threshold" = { kind = "fixed", value = 2.5 } }
+`
+)
 const registry = path.join(configs, "registry.toml")
 const run = (cache: string, results: string, experiment = "dl-e2e") =>
   [
@@ -77,6 +86,8 @@ describe("deeplog fit: checkpoints and resume", () => {
     const sidecar = JSON.parse(fs.readFileSync(`${out}.json`, "utf8")) as { history_size: number; top_g: number; vocabulary: { keys: Array<unknown>; pad_index: number } }
     expect(sidecar.history_size).toBe(5)
     expect(sidecar.top_g).toBe(5)
+    // No threshold rule in the model config: the run used the detector's own, top_g - 0.5.
+    expect(sidecar).toMatchObject({ threshold: 4.5, threshold_basis: "detector", detector_threshold: 4.5 })
     expect(sidecar.vocabulary.pad_index).toBe(sidecar.vocabulary.keys.length)
     const { OnnxScorer } = await import("../../src/detectors/deeplog/Onnx.ts")
     const scorer = await OnnxScorer.create(new Uint8Array(fs.readFileSync(out)))
@@ -162,5 +173,21 @@ describe("deeplog fit: checkpoints and resume", () => {
     expect(fitReport(b).weights_sha256).toBe(report.weights_sha256)
     expect(fitReport(b).parameter_model).toEqual(report.parameter_model)
     expect(fs.readFileSync(path.join(b, "predictions.jsonl"), "utf8")).toBe(fs.readFileSync(path.join(a, "predictions.jsonl"), "utf8"))
+  })
+})
+
+describe("export-onnx with a calibrated threshold (issue 17)", () => {
+  it("the sidecar carries the threshold the run used, not the detector's own", () => {
+    const cache = tmpDir()
+    const results = tmpDir()
+    const r = flow(run(cache, results, "dlt-e2e"))
+    expect(r.code, r.stderr).toBe(0)
+    const dir = resultFolders(results).get("dlt-e2e.deeplog")!
+    const metrics = JSON.parse(fs.readFileSync(path.join(dir, "metrics.json"), "utf8")) as { headline: { threshold: number } }
+    expect(metrics.headline.threshold).toBe(2.5)
+    const out = path.join(tmpDir(), "model.onnx")
+    expect(flow(["export-onnx", dir, "--out", out, "--cache-dir", cache]).code).toBe(0)
+    const sidecar = JSON.parse(fs.readFileSync(`${out}.json`, "utf8")) as Record<string, unknown>
+    expect(sidecar).toMatchObject({ threshold: 2.5, threshold_basis: "fixed value 2.5", detector_threshold: 4.5 })
   })
 })

@@ -1,8 +1,10 @@
 /**
  * `flow export-onnx RUN_DIR --out model.onnx`: the ONNX graph of a run's fitted DeepLog model,
  * read from the cache through the run's manifest, written atomically with a JSON sidecar
- * (`<out>.json`: vocabulary, history size, top-g, threshold, input and output names, and the
- * template text of each key when the dataset was mined from a raw log).
+ * (`<out>.json`: vocabulary, history size, top-g, the threshold the run used (its threshold
+ * rule's choice when the model config has one, with its basis; the detector's own beside it),
+ * input and output names, and the template text of each key when the dataset was mined from a raw
+ * log).
  */
 import { Console, Effect, Option, Predicate } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -72,6 +74,8 @@ export const exportRunOnnx = (runDir: string, out: string) =>
     const fit = decodeValue(entry.value.value)
     if (field(fit, "status") !== "ok") return yield* fail(`the fit of ${runDir} is invalid: ${String(field(fit, "reason"))}`)
     const model = field(fit, "model")
+    const chosen = field(fit, "threshold")
+    const calibrated = Predicate.isObject(chosen) && typeof chosen.value === "number" ? { value: chosen.value, basis: typeof chosen.basis === "string" ? chosen.basis : "calibrated" } : undefined
     if (!isDeepLogModel(model)) return yield* fail(`the cached fit output ${fitKey.slice(0, 12)} is not a DeepLog model`)
     // Template texts (parameter-exact where the miner wrote them), when the dataset was mined
     // from a raw log and the mine output is cached.
@@ -93,7 +97,11 @@ export const exportRunOnnx = (runDir: string, out: string) =>
       output: { name: onnxNames.ids.output, type: "float32", shape: ["batch", model.shape.outputSize] },
       history_size: model.history,
       top_g: model.topG,
-      threshold: model.threshold,
+      // The threshold the run used: the one its threshold rule chose when the model config has one
+      // (`threshold.kind`), else the detector's own (top_g - 0.5); the detector's own is kept beside it.
+      threshold: calibrated?.value ?? model.threshold,
+      threshold_basis: calibrated?.basis ?? "detector",
+      detector_threshold: model.threshold,
       pad_start: model.padStart,
       rule: "an event is anomalous when its key's class is not among the top_g logits, or its key is not in vocabulary.keys",
       vocabulary: {
