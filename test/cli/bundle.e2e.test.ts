@@ -1,0 +1,94 @@
+// flow bundle and flow detect through the real CLI (issue 17): train once, detect on new logs.
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { dataRoot, flow, resultFolders, tmpDir } from "./helpers.ts"
+
+describe("flow bundle, then flow detect with the cache gone", () => {
+  const cache = tmpDir()
+  const results = tmpDir()
+  const work = tmpDir()
+  const bundle = path.join(work, "bundle")
+  const hdfs = () => path.join(dataRoot(), "hdfs/raw/HDFS_20000.log")
+
+  it("bundles the HDFS template-frequency run; detect writes alerts, a summary with the lines read and a report; the scores equal the run's", () => {
+    const run = flow(["run", "configs/registry.toml", "--group", "baselines", "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", results])
+    expect(run.code, run.stderr).toBe(0)
+    const runDir = resultFolders(results).get("hdfs-freq.template_frequency")!
+    const b = flow(["bundle", runDir, "--out", bundle, "--cache-dir", cache])
+    expect(b.code, b.stderr).toBe(0)
+    expect(fs.readdirSync(bundle).sort()).toEqual(["bundle.json", "manifest.json", "miner.json", "model.bin"])
+    const spec = JSON.parse(fs.readFileSync(path.join(bundle, "bundle.json"), "utf8"))
+    expect(spec).toMatchObject({ format: "logflow-bundle/1", run: "hdfs-freq.template_frequency", detector: { tag: "template_frequency" } })
+    expect(spec.vocabulary.length).toBeGreaterThan(5)
+    fs.rmSync(cache, { recursive: true, force: true })
+
+    const out = path.join(work, "detect")
+    const d = flow(["detect", bundle, hdfs(), "--out", out, "--json"])
+    expect(d.code, d.stderr).toBe(0)
+    expect(fs.readdirSync(out).sort()).toEqual(["alerts.jsonl", "novel.jsonl", "report.html", "scores.jsonl", "summary.json"])
+    const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"))
+    expect(summary).toMatchObject({ lines: 20_000, parsed: 20_000, unparsed: 0, novel_lines: 0, sequences: 1782 })
+    expect(JSON.parse(d.stdout)).toEqual(summary)
+    const alerts = fs.readFileSync(path.join(out, "alerts.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l))
+    expect(alerts.length).toBe(summary.alerts)
+    expect(alerts[0].samples[0].text).toContain(alerts[0].id)
+    expect(fs.readFileSync(path.join(out, "report.html"), "utf8")).toContain("Top alerts")
+    // The run scored its test blocks from the same lines: match-only inference with the bundle gives the same scores and predictions.
+    const predictions = fs.readFileSync(path.join(runDir, "predictions.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id: string; score: number; prediction: number })
+    const scores = new Map(fs.readFileSync(path.join(out, "scores.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id: string; score: number; prediction: number }).map((s) => [s.id, s]))
+    for (const p of predictions) expect([scores.get(p.id)?.score, scores.get(p.id)?.prediction], p.id).toEqual([p.score, p.prediction])
+  })
+
+  it("a line no template covers is a novel event: listed, counted in its block, never dropped", () => {
+    const log = path.join(work, "novel.log")
+    const lines = fs.readFileSync(hdfs(), "utf8").split("\n").slice(0, 200)
+    lines.splice(50, 0, "081109 203615 148 INFO dfs.DataNode: Disk quota exceeded on volume /data7 for block blk_-1608999687919862906")
+    fs.writeFileSync(log, lines.join("\n") + "\n")
+    const out = path.join(work, "detect-novel")
+    expect(flow(["detect", bundle, log, "--out", out]).code).toBe(0)
+    const novel = fs.readFileSync(path.join(out, "novel.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l))
+    expect(novel).toHaveLength(1)
+    expect(novel[0]).toMatchObject({ count: 1, first: "novel.log:51", last: "novel.log:51" })
+    const block = fs.readFileSync(path.join(out, "scores.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).find((s) => s.id === "blk_-1608999687919862906")
+    expect(block.first_line).toBeLessThanOrEqual(51)
+    expect(block.last_line).toBeGreaterThanOrEqual(51)
+  })
+
+  it("bad input is one error line, exit 2, nothing written: a tampered bundle, another format version, a log it cannot read, a failed run", () => {
+    const out = path.join(work, "bad-out")
+    const copy = path.join(work, "tampered")
+    fs.cpSync(bundle, copy, { recursive: true })
+    fs.appendFileSync(path.join(copy, "model.bin"), Buffer.from([0]))
+    const tampered = flow(["detect", copy, hdfs(), "--out", out])
+    expect(tampered.code).toBe(2)
+    expect(tampered.stderr).toMatch(/^error: .*model\.bin does not match the bundle's checksum manifest/m)
+
+    const old = path.join(work, "old")
+    fs.cpSync(bundle, old, { recursive: true })
+    const manifest = JSON.parse(fs.readFileSync(path.join(old, "manifest.json"), "utf8"))
+    fs.writeFileSync(path.join(old, "manifest.json"), JSON.stringify({ ...manifest, format: "logflow-bundle/0" }))
+    const versioned = flow(["detect", old, hdfs(), "--out", out])
+    expect(versioned.code).toBe(2)
+    expect(versioned.stderr).toMatch(/bundle format "logflow-bundle\/0", this logflow reads logflow-bundle\/1/)
+
+    const prose = path.join(work, "prose.log")
+    fs.writeFileSync(prose, "this is not a log\nnor is this\n")
+    const unreadable = flow(["detect", bundle, prose, "--out", out])
+    expect(unreadable.code).toBe(2)
+    expect(unreadable.stderr).toMatch(/none of its 2 lines reads with the bundle's parser .*first line: "this is not a log"/)
+    // BGL lines happen to fit HDFS's header layout, but hold no block: the grouping rule says so.
+    const bgl = flow(["detect", bundle, path.join(dataRoot(), "loghub-2k/BGL/BGL_2k.log"), "--out", out])
+    expect(bgl.code).toBe(2)
+    expect(bgl.stderr).toMatch(/^error: grouping\.pattern: /m)
+
+    const notRun = flow(["bundle", results, "--out", path.join(work, "b2"), "--cache-dir", tmpDir()])
+    expect(notRun.code).toBe(2)
+    expect(notRun.stderr).toMatch(/is not a finished run folder/)
+    const noCache = flow(["bundle", resultFolders(results).get("bgl-nb.naive_bayes")!, "--out", path.join(work, "b3"), "--cache-dir", tmpDir()])
+    expect(noCache.code).toBe(2)
+    expect(noCache.stderr).toMatch(/is not in the cache; rerun `flow run`/)
+    expect(fs.existsSync(out)).toBe(false)
+    expect(fs.existsSync(path.join(work, "b2")) || fs.existsSync(path.join(work, "b3"))).toBe(false)
+  })
+})
