@@ -46,6 +46,8 @@ export interface DetectSummary {
   readonly alerts: number
   readonly threshold: number
   readonly threshold_basis: string
+  /** What a person should know about the input (an empty file, unparsed lines). */
+  readonly warnings: ReadonlyArray<string>
 }
 
 /** Bad input to `detect` (a log no line of which parses, an unsupported detector): the command exits 2. */
@@ -83,6 +85,7 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
   const nextId = vocabulary.reduce((m, t) => Math.max(m, t.id + 1), 0)
   const novel = new Map<string, { id: number; text: string; count: number; first: string; last: string }>()
   const results: Array<FileResult> = []
+  const warnings: Array<string> = []
   let usedThreshold = spec.threshold?.value ?? Number.NaN
 
   for (const file of files) {
@@ -94,6 +97,11 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
     }
     const parsed = parseLog(bytes, compiled, options)
     const rows = parsed.lineNo.length
+    if (parsed.rawLines === 0) warnings.push(`${file} is empty`)
+    else if (parsed.unparsed.count > 0) {
+      const first = parsed.unparsed.samples[0]
+      warnings.push(`${file}: ${parsed.unparsed.count} of ${parsed.rawLines} lines (${((100 * parsed.unparsed.count) / parsed.rawLines).toFixed(1)}%) do not read with the bundle's parser${first === undefined ? "" : `; first, line ${first.line}: ${JSON.stringify(first.text)}`}`)
+    }
     if (parsed.rawLines > 0 && rows === 0) {
       const sample = parsed.unparsed.samples[0]
       throw new DetectInputError(`${file}: none of its ${parsed.rawLines} lines reads with the bundle's parser (${format}); first line: ${JSON.stringify(sample?.text ?? "")}`)
@@ -167,7 +175,8 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
     sequences: allScores.length,
     alerts: allAlerts.length,
     threshold: usedThreshold,
-    threshold_basis: spec.threshold?.basis ?? "detector"
+    threshold_basis: spec.threshold?.basis ?? "detector",
+    warnings
   }
   const jsonl = (rows: ReadonlyArray<unknown>) => rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length > 0 ? "\n" : "")
   const report = `<!doctype html>

@@ -82,6 +82,16 @@ describe("flow bundle, then flow detect with the cache gone", () => {
     expect(bgl.code).toBe(2)
     expect(bgl.stderr).toMatch(/^error: grouping\.pattern: /m)
 
+    // An empty log and a log with lines the parser cannot read: warnings naming the file, not failures.
+    const empty = path.join(work, "empty.log")
+    fs.writeFileSync(empty, "")
+    const mixed = path.join(work, "mixed.log")
+    fs.writeFileSync(mixed, fs.readFileSync(hdfs(), "utf8").split("\n").slice(0, 20).join("\n") + "\nnot a log line\n")
+    const warned = flow(["detect", bundle, empty, mixed, "--out", path.join(work, "warned")])
+    expect(warned.code, warned.stderr).toBe(0)
+    expect(warned.stderr).toContain(`warning: ${empty} is empty`)
+    expect(warned.stderr).toMatch(/warning: .*mixed\.log: 1 of 21 lines \(4\.8%\) do not read with the bundle's parser; first, line 21: "not a log line"/)
+
     const notRun = flow(["bundle", results, "--out", path.join(work, "b2"), "--cache-dir", tmpDir()])
     expect(notRun.code).toBe(2)
     expect(notRun.stderr).toMatch(/is not a finished run folder/)

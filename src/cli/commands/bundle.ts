@@ -41,6 +41,7 @@ export const detectCommand = Command.make(
       try: () => detectLogs(bundle, args.logs, path.resolve(args.out)),
       catch: (e) => (e instanceof DetectInputError ? e : e instanceof Error ? e : new Error(String(e)))
     })
+    for (const w of summary.warnings) yield* Console.error(`warning: ${w}`)
     if (args.json) return yield* Console.log(JSON.stringify(summary, null, 2))
     yield* Console.log(
       `${summary.lines} lines read (${summary.parsed} parsed, ${summary.unparsed} unparsed), ${summary.novel_lines} lines of ${summary.novel_templates} novel templates; ` +
