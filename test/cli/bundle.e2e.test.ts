@@ -2,7 +2,15 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { dataRoot, flow, resultFolders, tmpDir } from "./helpers.ts"
+import { copyConfigs, dataRoot, flow, resultFolders, tmpDir } from "./helpers.ts"
+
+/** Detect's scores for the run's own test sequences equal the run's (same lines, match-only templates). */
+const expectRunScores = (runDir: string, detectDir: string) => {
+  const predictions = fs.readFileSync(path.join(runDir, "predictions.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id: string; score: number; prediction: number })
+  const scores = new Map(fs.readFileSync(path.join(detectDir, "scores.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id: string; score: number; prediction: number }).map((s) => [s.id, s]))
+  expect(predictions.length).toBeGreaterThan(100)
+  for (const p of predictions) expect([scores.get(p.id)?.score, scores.get(p.id)?.prediction], p.id).toEqual([p.score, p.prediction])
+}
 
 describe("flow bundle, then flow detect with the cache gone", () => {
   const cache = tmpDir()
@@ -35,9 +43,7 @@ describe("flow bundle, then flow detect with the cache gone", () => {
     expect(alerts[0].samples[0].text).toContain(alerts[0].id)
     expect(fs.readFileSync(path.join(out, "report.html"), "utf8")).toContain("Top alerts")
     // The run scored its test blocks from the same lines: match-only inference with the bundle gives the same scores and predictions.
-    const predictions = fs.readFileSync(path.join(runDir, "predictions.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id: string; score: number; prediction: number })
-    const scores = new Map(fs.readFileSync(path.join(out, "scores.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id: string; score: number; prediction: number }).map((s) => [s.id, s]))
-    for (const p of predictions) expect([scores.get(p.id)?.score, scores.get(p.id)?.prediction], p.id).toEqual([p.score, p.prediction])
+    expectRunScores(runDir, out)
   })
 
   it("a line no template covers is a novel event: listed, counted in its block, never dropped", () => {
@@ -100,5 +106,29 @@ describe("flow bundle, then flow detect with the cache gone", () => {
     expect(noCache.stderr).toMatch(/is not in the cache; rerun `flow run`/)
     expect(fs.existsSync(out)).toBe(false)
     expect(fs.existsSync(path.join(work, "b2")) || fs.existsSync(path.join(work, "b3"))).toBe(false)
+  })
+})
+
+describe("a DeepLog bundle (ONNX scoring) with the cache gone", () => {
+  it("detect gives the run's own scores and predictions for its test blocks", () => {
+    const configs = copyConfigs()
+    fs.appendFileSync(path.join(configs, "registry.toml"), `
+[experiments.dlb]
+dataset = "hdfs"
+models = ["deeplog"]
+overrides = { "model.epochs" = 1, "model.hidden_size" = 8, "model.num_layers" = 1, "model.history_size" = 5, "model.top_g" = 5, "model.batch_size" = 128 }
+`)
+    const cache = tmpDir()
+    const results = tmpDir()
+    const run = flow(["run", path.join(configs, "registry.toml"), "--experiment", "dlb", "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", results])
+    expect(run.code, run.stderr).toBe(0)
+    const runDir = resultFolders(results).get("dlb.deeplog")!
+    const bundle = path.join(tmpDir(), "bundle")
+    expect(flow(["bundle", runDir, "--out", bundle, "--cache-dir", cache]).code).toBe(0)
+    fs.rmSync(cache, { recursive: true, force: true })
+    const out = path.join(tmpDir(), "detect")
+    const d = flow(["detect", bundle, path.join(dataRoot(), "hdfs/raw/HDFS_20000.log"), "--out", out])
+    expect(d.code, d.stderr).toBe(0)
+    expectRunScores(runDir, out)
   })
 })
