@@ -6,7 +6,7 @@
  * caches and n-gram tuples (an Int32Array's bytes), anything that maps many repeated byte
  * strings to dense codes.
  */
-import type { StringColumn } from "./Columns.ts"
+import { growInt32, type StringColumn } from "./Columns.ts"
 
 /** An FNV-style hash of `view[start, end)` over 4-byte words, with a final avalanche so the low bits (the table slot) mix well. */
 export const hashRange = (view: DataView, start: number, end: number): number => {
@@ -94,8 +94,8 @@ export class ByteInterner {
     }
     const code = this.count++
     if (code >= this.hashes.length) {
-      this.hashes = grow(this.hashes, this.hashes.length * 2)
-      this.starts = grow(this.starts, this.hashes.length + 1)
+      this.hashes = growInt32(this.hashes)
+      this.starts = growInt32(this.starts, this.hashes.length + 1)
     }
     const length = end - start
     if (this.used + length > this.arena.length) {
@@ -173,10 +173,4 @@ const copyRange = (src: Uint8Array, s: number, e: number, out: Uint8Array, pos: 
   } else {
     out.set(src.subarray(s, e), pos)
   }
-}
-
-const grow = (a: Int32Array, size: number): Int32Array => {
-  const next = new Int32Array(size)
-  next.set(a)
-  return next
 }

@@ -54,3 +54,10 @@ export const unpackStrings = (col: StringColumn): Array<string> => {
 
 /** The value of a dictionary-encoded field at `row`. */
 export const dictValueAt = (col: DictColumn, row: number): string => stringAt(col.values, col.codes[row]!)
+
+/** A copy of `a` in a new array of `size` elements (default twice its length): how a growing column makes room. */
+export const growInt32 = (a: Int32Array, size = a.length * 2): Int32Array<ArrayBuffer> => {
+  const next = new Int32Array(size)
+  next.set(a)
+  return next
+}

@@ -4,6 +4,7 @@
  * given characters, whitespace tokenising, and optionally numeric parametrisation. Every miner in
  * `src/mining` tokenises through it, so mining, matching and parameter extraction agree.
  */
+import { growInt32 } from "../artifacts/Columns.ts"
 
 /** The wildcard token of templates. */
 export const PARAM_STR = "<*>"
@@ -207,8 +208,8 @@ export class TokenSpans {
   push(start: number, end: number, changed: boolean): void {
     const p = this.count++
     if (p === this.starts.length) {
-      this.starts = growInt(this.starts)
-      this.ends = growInt(this.ends)
+      this.starts = growInt32(this.starts)
+      this.ends = growInt32(this.ends)
       const c = new Uint8Array(this.changed.length * 2)
       c.set(this.changed)
       this.changed = c
@@ -259,11 +260,6 @@ export class TokenSpans {
   }
 }
 
-const growInt = (a: Int32Array): Int32Array<ArrayBuffer> => {
-  const b = new Int32Array(a.length * 2)
-  b.set(a)
-  return b
-}
 
 /** Character classes of ASCII for the tokeniser: whitespace, digit, letter, `<`, split-after. */
 const SPACE = 1

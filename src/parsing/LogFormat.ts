@@ -10,7 +10,7 @@
  * counted as a continuation line, not unparsed.
  */
 import { Buffer, isAscii, isUtf8 } from "node:buffer"
-import type { DictColumn, StringColumn } from "../artifacts/Columns.ts"
+import { type DictColumn, growInt32, type StringColumn } from "../artifacts/Columns.ts"
 import type { ParsedLog } from "../artifacts/Log.ts"
 import { timestampColumn, type TimestampSpec } from "./Timestamp.ts"
 import { ByteInterner } from "../artifacts/ByteInterner.ts"
@@ -590,9 +590,9 @@ export class ParsedLogBuilder {
     const nFields = this.nFields
     if (rows === this.capacity) {
       this.capacity *= 2
-      this.lineNo = grow(this.lineNo, this.capacity)
-      this.offsets = grow(this.offsets, this.capacity + 1)
-      this.codes = grow(this.codes, this.capacity * nFields)
+      this.lineNo = growInt32(this.lineNo, this.capacity)
+      this.offsets = growInt32(this.offsets, this.capacity + 1)
+      this.codes = growInt32(this.codes, this.capacity * nFields)
     }
     this.lineNo[rows] = lineNo
     const buf = this.buf
@@ -908,12 +908,6 @@ const latin1ToUtf8 = (buf: Uint8Array, s: number, e: number, out: Uint8Array, po
     }
   }
   return pos
-}
-
-const grow = (a: Int32Array, size: number): Int32Array => {
-  const next = new Int32Array(size)
-  next.set(a)
-  return next
 }
 
 const fit = (a: Int32Array, n: number): Int32Array => (a.length === n ? a : a.slice(0, n))

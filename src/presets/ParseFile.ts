@@ -9,6 +9,7 @@
  * per parsed line (8 with a truth), not the file. Outputs are written to temporary files and renamed into place, so a crash
  * never leaves half a CSV behind.
  */
+import { growInt32 } from "../artifacts/Columns.ts"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -133,8 +134,8 @@ export const parseFile = async (file: string, opts: ParseFileOptions): Promise<P
   const threads = opts.threads ?? (sizeBefore >= TWO_THREADS_FROM_BYTES && os.availableParallelism() >= 2 ? 2 : 1)
   const onRow = (row: ContentRow): void => {
     if (rows === ids.length) {
-      ids = grow(ids)
-      if (lineNos !== undefined) lineNos = grow(lineNos)
+      ids = growInt32(ids)
+      if (lineNos !== undefined) lineNos = growInt32(lineNos)
     }
     if (lineNos !== undefined) lineNos[rows] = row.lineNo
     // Mine from the bytes: a content the miner's cache remembers is never decoded.
@@ -245,11 +246,6 @@ const GENERIC_LINE: LineOptions = { trim: true }
 
 const eventId = (id: number): string => `E${id + 1}`
 
-const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
-  const next = new Int32Array(2 * a.length)
-  next.set(a)
-  return next
-}
 
 const tempPath = (target: string): string =>
   path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${Date.now()}`)

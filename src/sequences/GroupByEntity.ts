@@ -19,7 +19,7 @@ import type { ParsedLog, TemplatedLog } from "../artifacts/Log.ts"
 import type { Sequences } from "../artifacts/Sequences.ts"
 import type { StringColumn } from "../artifacts/Columns.ts"
 import { LABEL_UNKNOWN } from "../artifacts/Sequences.ts"
-import { packStrings } from "../artifacts/Columns.ts"
+import { growInt32, packStrings } from "../artifacts/Columns.ts"
 import { ByteInterner } from "../artifacts/ByteInterner.ts"
 
 /** Options of `groupByEntity`; config spelling in brackets. */
@@ -134,8 +134,8 @@ class PairList {
     if (this.lastRow[entity] === row) return
     this.lastRow[entity] = row
     if (this.pairs === this.pairRows.length) {
-      this.pairRows = grow(this.pairRows)
-      this.pairEntities = grow(this.pairEntities)
+      this.pairRows = growInt32(this.pairRows)
+      this.pairEntities = growInt32(this.pairEntities)
     }
     this.pairRows[this.pairs] = row
     this.pairEntities[this.pairs] = entity
@@ -225,8 +225,4 @@ const compilePattern = (pattern: string): RegExp => {
   }
 }
 
-const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
-  const next = new Int32Array(a.length * 2)
-  next.set(a)
-  return next
-}
+

@@ -4,6 +4,7 @@
  * line-labelled logs whose natural unit is a period of time (BGL, Thunderbird: loglizer's
  * "sliding windows" of, e.g., 6 h every 1 h). Needs `ParsedLog.timestamps`.
  */
+import { growInt32 } from "../artifacts/Columns.ts"
 import type { ParsedLog, TemplatedLog } from "../artifacts/Log.ts"
 import type { Sequences } from "../artifacts/Sequences.ts"
 import { LABEL_UNKNOWN } from "../artifacts/Sequences.ts"
@@ -83,8 +84,8 @@ export const timeWindows = (parsed: ParsedLog, templated: TemplatedLog, opts: Ti
     while (hi < timed && times[hi]! < start + span) hi++
     if (count === ks.length) {
       ks = growF64(ks)
-      lows = growI32(lows)
-      highs = growI32(highs)
+      lows = growInt32(lows)
+      highs = growInt32(highs)
     }
     ks[count] = Math.floor(start)
     lows[count] = lo
@@ -125,8 +126,4 @@ const growF64 = (a: Float64Array): Float64Array<ArrayBuffer> => {
   return next
 }
 
-const growI32 = (a: Int32Array): Int32Array<ArrayBuffer> => {
-  const next = new Int32Array(a.length * 2)
-  next.set(a)
-  return next
-}
+
