@@ -14,7 +14,7 @@ import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { projectRoot } from "../runtime/ProjectRoot.ts"
-import { makeFolders } from "../runtime/Folders.ts"
+import { makeFolders, writeWhole } from "../runtime/Folders.ts"
 
 const MAGIC = 0xbeefc0de
 /**
@@ -84,9 +84,7 @@ export const seal = (dir: string): void => {
     if (typeof header === "string") return
     const s = sealOf(dir, header)
     if (s === undefined) return
-    const tmp = `${sealFile(dir)}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, JSON.stringify(s))
-    fs.renameSync(tmp, sealFile(dir))
+    writeWhole(sealFile(dir), JSON.stringify(s))
   } catch {
     // a seal that cannot be written only costs the next process a check
   }

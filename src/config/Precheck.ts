@@ -12,6 +12,7 @@
  */
 import { Effect, Option } from "effect"
 import { memoSpec, WarmState } from "../runtime/WarmState.ts"
+import { writeWhole } from "../runtime/Folders.ts"
 import * as fs from "node:fs"
 import { Worker } from "node:worker_threads"
 import { parseCsv } from "../presets/Csv.ts"
@@ -107,9 +108,7 @@ const readAnswers = (file: string | undefined): Record<string, SearchAnswer> => 
 const writeAnswers = (file: string | undefined, answers: Record<string, SearchAnswer>): void => {
   if (file === undefined) return
   try {
-    const tmp = `${file}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, JSON.stringify(answers))
-    fs.renameSync(tmp, file)
+    writeWhole(file, JSON.stringify(answers))
   } catch {
     // remembered answers only save time
   }

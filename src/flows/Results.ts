@@ -32,7 +32,7 @@ import { splitStats } from "../tasks/SplitStage.ts"
 import { stringAt } from "../artifacts/Columns.ts"
 import type { Node } from "../tasks/Task.ts"
 import type { PlannedRun } from "./Plan.ts"
-import { projectRoot } from "../runtime/ProjectRoot.ts"
+import { ownPackage, projectRoot } from "../runtime/ProjectRoot.ts"
 import { makeFolders } from "../runtime/Folders.ts"
 import { fileDigest } from "../sources/Source.ts"
 import { type BoundedMemo, memoSpec } from "../runtime/WarmState.ts"
@@ -580,10 +580,7 @@ const readEnvironment = (cliStart: string): unknown => {
       return null
     }
   }
-  const own = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
-    version: string
-    dependencies?: Record<string, string>
-  }
+  const own = ownPackage()
   return {
     logflow: own.version,
     node: process.version,

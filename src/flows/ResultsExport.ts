@@ -8,9 +8,9 @@
  * Every file is written under a temporary name and renamed into place: an interrupted export leaves
  * whole files or none.
  */
-import * as fs from "node:fs"
 import * as path from "node:path"
 import { parquetWriteBuffer } from "hyparquet-writer"
+import { writeWhole } from "../runtime/Folders.ts"
 import type { Analysis } from "./ReadResults.ts"
 
 export type CellKind = "string" | "number" | "boolean"
@@ -91,24 +91,10 @@ export const toParquet = (t: ExportTable): Uint8Array => {
 
 /** Write `name`.csv, `name`.json and `name`.parquet into `dir` (created if missing); returns the paths written. */
 export const writeTable = (dir: string, name: string, t: ExportTable): Array<string> => {
-  fs.mkdirSync(dir, { recursive: true })
   const outputs: Array<readonly [string, string | Uint8Array]> = [
     [`${name}.csv`, toCsv(t)],
     [`${name}.json`, `${JSON.stringify(t.rows, null, 2)}\n`],
     [`${name}.parquet`, toParquet(t)]
   ]
   return outputs.map(([file, data]) => writeWhole(path.join(dir, file), data))
-}
-
-/** Write `file` under a temporary name beside it, then rename it into place: the file is whole or absent. Returns `file`. */
-export const writeWhole = (file: string, data: string | Uint8Array): string => {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
-  const tmp = `${file}.tmp-${process.pid}`
-  try {
-    fs.writeFileSync(tmp, data)
-    fs.renameSync(tmp, file)
-  } finally {
-    fs.rmSync(tmp, { force: true })
-  }
-  return file
 }

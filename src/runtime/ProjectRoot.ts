@@ -6,6 +6,7 @@
  * launcher's path (bin/flow.js, `process.argv[1]`) tells the root instead; a stage worker is told
  * it by its pool (`workerData.projectRoot`).
  */
+import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import * as path from "node:path"
 import { isMainThread, workerData } from "node:worker_threads"
@@ -41,3 +42,7 @@ export const snapshotDir = (): string | undefined => {
  * and onnxruntime-node are loaded through this on first use.
  */
 export const requireNative = <A>(name: string): A => createRequire(path.join(projectRoot(), "package.json"))(name) as A
+
+/** logflow's own package.json: its version and dependencies. */
+export const ownPackage = (): { readonly version: string; readonly dependencies?: Readonly<Record<string, string>> } =>
+  JSON.parse(readFileSync(path.join(projectRoot(), "package.json"), "utf8")) as { version: string; dependencies?: Record<string, string> }

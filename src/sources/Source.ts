@@ -17,7 +17,7 @@ import { catalogEntry, loghubCatalog, type LoghubSystem, type SourceArchive } fr
 import type { DownloadProgress } from "./Download.ts"
 import type { ExtractLimits } from "./Extract.ts"
 import { type FetchedSource, fetchSource } from "./Fetch.ts"
-import { makeFolders } from "../runtime/Folders.ts"
+import { writeWhole } from "../runtime/Folders.ts"
 
 const Hex64 = Schema.String.check(Schema.isPattern(/^[0-9a-f]{64}$/, { message: "Expected 64 lowercase hex digits (sha256)" }))
 const Hex32 = Schema.String.check(Schema.isPattern(/^[0-9a-f]{32}$/, { message: "Expected 32 lowercase hex digits (md5)" }))
@@ -270,10 +270,7 @@ const remember = (absPath: string, st: fs.Stats, sha256: string, hashedAt: numbe
   }
   if (memo?.file !== undefined) {
     try {
-      makeFolders(path.dirname(memo.file))
-      const tmp = `${memo.file}.${process.pid}.tmp`
-      fs.writeFileSync(tmp, JSON.stringify(Object.fromEntries(memo.known)))
-      fs.renameSync(tmp, memo.file)
+      writeWhole(memo.file, JSON.stringify(Object.fromEntries(memo.known)))
     } catch {
       // a memo that cannot be written only costs the next run a re-read
     }

@@ -6,7 +6,7 @@
  */
 import { Console, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { writeWhole } from "../../flows/ResultsExport.ts"
+import { writeWhole } from "../../runtime/Folders.ts"
 import { ANOMALY_KINDS, generateSynth, synthLabelsCsv, synthProblems } from "../../presets/Synth.ts"
 import { fail, handleErrors } from "./shared.ts"
 

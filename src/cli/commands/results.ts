@@ -19,7 +19,8 @@ import { prepareFlow } from "../../flows/Flow.ts"
 import { compareSamples } from "../../eval/Compare.ts"
 import { type Analysis, analyzeRuns, diffFolders, readPlannedRuns, resolveRunFolder, scanResultsTree } from "../../flows/ReadResults.ts"
 import { compileCharts, reportCharts, reportHtml } from "../../flows/Report.ts"
-import { curvesTable, metricsTable, runsTable, writeTable, writeWhole } from "../../flows/ResultsExport.ts"
+import { curvesTable, metricsTable, runsTable, writeTable } from "../../flows/ResultsExport.ts"
+import { writeWhole } from "../../runtime/Folders.ts"
 import { formatResults, resultsCsv, resultsJson, resultsMarkdown } from "../view/ResultsView.ts"
 import { fail, flowOptions, handleErrors, json, resultsDir, selection, type SelectionArgs } from "./shared.ts"
 
@@ -62,6 +63,7 @@ const readTarget = (args: TargetArgs) =>
 
 const targetArg = Argument.String("target").pipe(Argument.withDescription("A registry TOML (its selected runs) or a results folder (every run in it)"))
 const whereFlag = Flag.String("where").pipe(Flag.withDescription("Keep runs whose KEY (a dotted config key, or run, dataset, model, detector) equals VALUE (repeatable)"), Flag.atLeast(0))
+const ignoreFlag = Flag.String("ignore").pipe(Flag.withDescription("Leave this varying key out of the grouping, like seeds (repeatable)"), Flag.atLeast(0))
 const verifyFlag = Flag.Boolean("verify").pipe(Flag.withDescription("Hash every file against its manifest (default: sizes only)"), Flag.withDefault(false))
 
 const resultsMain = Command.make(
@@ -70,7 +72,7 @@ const resultsMain = Command.make(
     target: targetArg,
     ...selectionFlags,
     where: whereFlag,
-    ignore: Flag.String("ignore").pipe(Flag.withDescription("Leave this varying key out of the grouping, like seeds (repeatable)"), Flag.atLeast(0)),
+    ignore: ignoreFlag,
     keepSeeds: Flag.Boolean("keep-seeds").pipe(Flag.withDescription("Group by seed too (one setting per seed)"), Flag.withDefault(false)),
     metric: Flag.String("metric").pipe(Flag.withDescription("The metric that ranks settings (default f1)"), Flag.withDefault("f1")),
     sort: Flag.String("sort").pipe(Flag.withDescription("Order settings by a metric (best first) or a varying key"), Flag.optional),
@@ -230,7 +232,7 @@ export const reportCommand = Command.make(
     out: Flag.String("out").pipe(Flag.withDescription("The HTML file to write")),
     svg: Flag.String("svg").pipe(Flag.withDescription("Also write each chart as DIR/<chart>.svg"), Flag.optional),
     where: whereFlag,
-    ignore: Flag.String("ignore").pipe(Flag.withDescription("Leave this varying key out of the grouping, like seeds (repeatable)"), Flag.atLeast(0)),
+    ignore: ignoreFlag,
     metric: Flag.String("metric").pipe(Flag.withDescription("The metric the charts show (default f1)"), Flag.withDefault("f1")),
     title: Flag.String("title").pipe(Flag.withDescription("The page's title"), Flag.optional),
     verify: verifyFlag
