@@ -13,6 +13,7 @@
  * Usage: npm run bench:parse [-- --lines N --repeat R --accuracy-only --peer NAME=DIR --drain3 DIR];
  * `--write` appends the tables to docs/BENCHMARKS.md.
  */
+import { positiveIntArg } from "./lib/args.ts"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -30,12 +31,6 @@ import { getPreset, PRESET_NAMES, type System } from "../src/presets/Presets.ts"
 
 const root = path.resolve(import.meta.dirname, "..")
 const dataRoot = process.env.FLOW_DATA_ROOT ?? path.resolve(root, "../shared/data")
-const argValue = (flag: string, fallback: number): number => {
-  const i = process.argv.indexOf(flag)
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback
-  if (!(Number.isInteger(v) && v > 0)) throw new Error(`${flag} needs a positive integer`)
-  return v
-}
 
 /** Drain's published GA per system (Zhu et al., ICSE-SEIP 2019, Table 3). */
 const DRAIN_PUBLISHED_GA: Readonly<Record<System, number>> = {
@@ -339,8 +334,8 @@ const flowParse = (system: System, file: string, threads: 1 | 2, repeat: number)
 
 // ---- main --------------------------------------------------------------------------------------
 
-const minLines = argValue("--lines", 1_000_000)
-const repeat = argValue("--repeat", 3)
+const minLines = positiveIntArg("--lines", 1_000_000)
+const repeat = positiveIntArg("--repeat", 3)
 
 const accuracyOnly = process.argv.includes("--accuracy-only")
 const thrRows: Array<string> = []

@@ -8,6 +8,7 @@
  * analysis alone, and `flow report` over a tree of 200 such runs. Usage: npm run bench:results [-- --runs N --repeat R]; `--write` appends to
  * docs/BENCHMARKS.md.
  */
+import { positiveIntArg } from "./lib/args.ts"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -17,14 +18,8 @@ import { writeFolder } from "../src/flows/Results.ts"
 
 const root = path.resolve(import.meta.dirname, "..")
 const dataRoot = process.env.FLOW_DATA_ROOT ?? path.resolve(root, "../shared/data")
-const arg = (flag: string, fallback: number): number => {
-  const i = process.argv.indexOf(flag)
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback
-  if (!(Number.isInteger(v) && v > 0)) throw new Error(`${flag} needs a positive integer`)
-  return v
-}
-const runs = arg("--runs", 1000)
-const repeat = arg("--repeat", 3)
+const runs = positiveIntArg("--runs", 1000)
+const repeat = positiveIntArg("--repeat", 3)
 const bin = path.join(root, "bin/flow")
 const median = (xs: ReadonlyArray<number>): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 

@@ -9,15 +9,15 @@
  * `manifest.json`, written last, every file's sha256 and size. Written to a temporary folder and
  * renamed into place: a bundle is whole or absent. `loadBundle` checks all of it before use.
  */
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect, Option, Predicate } from "effect"
-import { ArtifactStore } from "../cache/ArtifactStore.ts"
+import { Effect, Predicate } from "effect"
+import { sha256 } from "../cache/CacheKey.ts"
 import { decodeValue, encodeValue } from "../cache/Codec.ts"
 import { checkState, type MinerState } from "../mining/MinerState.ts"
-import { projectRoot } from "../runtime/ProjectRoot.ts"
-import { checkFolder } from "./Results.ts"
+import { writeFolderWhole } from "../runtime/Folders.ts"
+import { ownPackage } from "../runtime/ProjectRoot.ts"
+import { cachedFit, cachedStageOutput, chosenThreshold, field, readFinishedRun } from "./RunFolder.ts"
 
 export const BUNDLE_FORMAT = "logflow-bundle/1"
 const FILES = ["bundle.json", "miner.json", "model.bin"] as const
@@ -47,59 +47,28 @@ export interface Bundle {
   readonly model: unknown
 }
 
-const logflowVersion = (): string => {
-  try {
-    return String((JSON.parse(fs.readFileSync(path.join(projectRoot(), "package.json"), "utf8")) as { version?: unknown }).version ?? "unknown")
-  } catch {
-    return "unknown"
-  }
-}
-
-const field = (v: unknown, ...keys: ReadonlyArray<string>): unknown => {
-  let cur = v
-  for (const k of keys) cur = Predicate.isObject(cur) && k in cur ? (cur as Record<string, unknown>)[k] : undefined
-  return cur
-}
-
-const sha256 = (data: Uint8Array | string): string => createHash("sha256").update(data).digest("hex")
-
 /** Write the bundle of the finished run at `runDir` into `out` (replacing a bundle there); returns what it holds. */
 export const createBundle = (runDir: string, out: string) =>
   Effect.gen(function*() {
-    const store = yield* ArtifactStore
-    const fail = (message: string) => Effect.fail(new Error(message))
-    const check = checkFolder(runDir)
-    if (!check.ok) return yield* fail(`${runDir} is not a finished run folder (${check.reason})`)
-    if (check.manifest.kind !== "results") return yield* fail(`${runDir} records a failed run, not a fitted model`)
-    const read = (name: string) => JSON.parse(fs.readFileSync(path.join(runDir, name), "utf8")) as unknown
-    const runConfig = read("run_config.json")
-    const manifest = read("dataset_manifest.json")
-    const cached = (stage: string) =>
-      Effect.gen(function*() {
-        const key = field(manifest, "cache_keys", stage)
-        if (typeof key !== "string") return yield* fail(`${runDir}/dataset_manifest.json: cache_keys.${stage} is missing (a run on a pre-sequenced dataset has no miner to bundle)`)
-        const entry = yield* store.get(key)
-        if (Option.isNone(entry)) {
-          return yield* fail(`the ${stage} output of ${runDir} (cache key ${key.slice(0, 12)}) is not in the cache; rerun \`flow run\` for this run with the same --cache-dir, then bundle it`)
-        }
-        return decodeValue(entry.value.value)
-      })
-    const fit = yield* cached("fit")
-    if (field(fit, "status") !== "ok") return yield* fail(`the fit of ${runDir} is invalid: ${String(field(fit, "reason"))}`)
-    const mined = yield* cached("mine")
+    const run = yield* readFinishedRun(runDir)
+    const { runConfig } = run
+    const fit = yield* cachedFit(run)
+    if (field(run.manifest, "cache_keys", "mine") === undefined) {
+      return yield* Effect.fail(new Error(`${runDir} has no miner to bundle (a run on a pre-sequenced dataset)`))
+    }
+    const mined = yield* cachedStageOutput(run, "mine")
     const state = field(mined, "state")
-    if (state === undefined) return yield* fail(`the mine output of ${runDir} holds no miner state`)
+    if (state === undefined) return yield* Effect.fail(new Error(`the mine output of ${runDir} holds no miner state`))
     const templates = field(mined, "templates")
-    const chosen = field(fit, "threshold")
     const spec: BundleSpec = {
       format: BUNDLE_FORMAT,
-      logflow_version: logflowVersion(),
+      logflow_version: ownPackage().version,
       run: String(field(runConfig, "run")),
-      fingerprint: check.manifest.fingerprint,
+      fingerprint: run.fingerprint,
       parser: field(runConfig, "dataset", "parser"),
       grouping: field(runConfig, "dataset", "grouping"),
       detector: { tag: String(field(runConfig, "model", "detector")), version: String(field(runConfig, "model", "detector_version")), config: field(runConfig, "model", "config") },
-      threshold: Predicate.isObject(chosen) && typeof chosen.value === "number" ? { value: chosen.value, basis: String(chosen.basis ?? "calibrated") } : null,
+      threshold: chosenThreshold(fit) ?? null,
       vocabulary: Array.isArray(templates) ? templates.map((t) => ({ id: Number(field(t, "id")), text: String(field(t, "exact") ?? field(t, "text")) })) : [],
       training: { run_dir: path.resolve(runDir), sources: field(runConfig, "sources") }
     }
@@ -108,21 +77,9 @@ export const createBundle = (runDir: string, out: string) =>
       "miner.json": `${JSON.stringify(state)}\n`,
       "model.bin": encodeValue(field(fit, "model"))
     }
+    const files = Object.fromEntries(FILES.map((name) => [name, { sha256: sha256(contents[name]), bytes: Buffer.byteLength(contents[name]) }]))
     yield* Effect.try({
-      try: () => {
-        fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true })
-        const tmp = `${out}.tmp-${process.pid}-${Date.now()}`
-        fs.mkdirSync(tmp)
-        try {
-          for (const name of FILES) fs.writeFileSync(path.join(tmp, name), contents[name])
-          const files = Object.fromEntries(FILES.map((name) => [name, { sha256: sha256(contents[name]), bytes: Buffer.byteLength(contents[name]) }]))
-          fs.writeFileSync(path.join(tmp, "manifest.json"), `${JSON.stringify({ format: BUNDLE_FORMAT, files }, null, 2)}\n`)
-          fs.rmSync(out, { recursive: true, force: true })
-          fs.renameSync(tmp, out)
-        } finally {
-          fs.rmSync(tmp, { recursive: true, force: true })
-        }
-      },
+      try: () => writeFolderWhole(out, { ...contents, "manifest.json": `${JSON.stringify({ format: BUNDLE_FORMAT, files }, null, 2)}\n` }),
       catch: (e) => new Error(`cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`)
     })
     return { dir: out, spec }

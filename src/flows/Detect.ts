@@ -7,7 +7,7 @@
  * lines). The lines are grouped by the bundle's rule, scored with the bundle's detector and model,
  * and flagged with the threshold the training run used. Written to DIR, whole or not at all:
  * `scores.jsonl` (per sequence: id, score, prediction, events, first and last line), `alerts.jsonl`
- * (the flagged sequences, most anomalous first, with sample lines), `novel.jsonl` (the provisional
+ * (the flagged sequences, most anomalous first, with sample lines, those naming an error first), `novel.jsonl` (the provisional
  * templates, counts, first and last line), `summary.json` and a self-contained `report.html`.
  */
 import * as fs from "node:fs"
@@ -19,12 +19,14 @@ import type { Sequences } from "../artifacts/Sequences.ts"
 import { getDetector } from "../detectors/registry.ts"
 import { applyThreshold } from "../eval/Thresholds.ts"
 import { LogMasker } from "../mining/Masker.ts"
-import { TemplateMatcher } from "../mining/Match.ts"
+import { matchTemplates } from "../mining/Match.ts"
 import { compileFormat, parseLog } from "../parsing/LogFormat.ts"
+import { writeFolderWhole } from "../runtime/Folders.ts"
 import { GroupParams, groupStage } from "../tasks/GroupStage.ts"
 import type { StageContext } from "../tasks/Task.ts"
 import { ParseParams, parseSettings } from "../tasks/ParseStage.ts"
 import type { Bundle } from "./Bundle.ts"
+import { escapeHtml } from "./Report.ts"
 
 /** The group stage reads no files and reports no progress: the context it is given here. */
 const GROUP_CONTEXT: StageContext = { dataRoot: ".", sourcesDir: ".", progress: () => {} }
@@ -62,8 +64,6 @@ interface FileResult {
   readonly unparsed: number
 }
 
-const escapeHtml = (s: string): string => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
-
 /** Run the bundle on `files`; write the outputs into `out`; returns the summary. */
 export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, out: string): Promise<DetectSummary> => {
   const { spec } = bundle
@@ -79,7 +79,6 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
   const grouping = Schema.decodeUnknownSync(GroupParams)(spec.grouping)
   const { format, options } = parseSettings(parser)
   const compiled = compileFormat(format)
-  const matcher = new TemplateMatcher(bundle.state)
   const masker = new LogMasker(bundle.state.options)
   const vocabulary: Array<Template> = spec.vocabulary.map((v) => ({ id: v.id, text: v.text, count: 0 }))
   const nextId = vocabulary.reduce((m, t) => Math.max(m, t.id + 1), 0)
@@ -106,20 +105,18 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
       const sample = parsed.unparsed.samples[0]
       throw new DetectInputError(`${file}: none of its ${parsed.rawLines} lines reads with the bundle's parser (${format}); first line: ${JSON.stringify(sample?.text ?? "")}`)
     }
-    const templateIds = new Int32Array(rows)
-    for (let i = 0; i < rows; i++) {
-      const content = stringAt(parsed.content, i)
-      let id = matcher.match(content)
-      if (id < 0) {
-        const text = masker.tokens(content).join(" ")
+    // Match-only templates (the project's column matcher); a line none covers gets a provisional one.
+    const { templateIds, unseen } = matchTemplates(parsed.content, bundle.state)
+    for (let i = 0; unseen > 0 && i < rows; i++) {
+      if (templateIds[i]! < 0) {
+        const text = masker.tokens(stringAt(parsed.content, i)).join(" ")
         let n = novel.get(text)
         const where = `${path.basename(file)}:${parsed.lineNo[i]}`
         if (n === undefined) novel.set(text, (n = { id: nextId + novel.size, text, count: 0, first: where, last: where }))
         n.count++
         n.last = where
-        id = n.id
+        templateIds[i] = n.id
       }
-      templateIds[i] = id
     }
     const templates = [...vocabulary, ...[...novel.values()].map((n) => ({ id: n.id, text: n.text, count: n.count }))]
     const seqs: Sequences = (await groupStage.run(grouping, { parsed, templates: { templateIds, templates } }, GROUP_CONTEXT)).sequences
@@ -130,7 +127,9 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
     const threshold = spec.threshold?.value ?? scored.threshold
     usedThreshold = threshold
     const predictions = spec.threshold === null ? scored.predictions : applyThreshold(scored.scores, threshold)
-    const text = bytes.toString("utf8").split("\n")
+    // The file's lines, split once and only when a sequence is flagged (for its sample lines).
+    let split: Array<string> | undefined
+    const lineText = (n: number): string => ((split ??= bytes.toString("utf8").split("\n"))[n - 1] ?? "").replace(/\r$/, "")
     const lineOf = (row: number) => parsed.lineNo[seqs.rows[row]!]!
     const scores: Array<Record<string, unknown>> = []
     const alerts: Array<Record<string, unknown>> = []
@@ -148,12 +147,12 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
       }
       scores.push(row)
       if (predictions[s] === 1) {
-        // Sample lines: errors and novel events first, then the window's first lines.
+        // Sample lines: those naming an error first, then the sequence's first lines.
         const lines: Array<number> = []
         for (let e = from; e < to; e++) lines.push(lineOf(e))
-        const weight = (n: number) => (/error|fail|exception|fatal/i.test(text[n - 1] ?? "") ? 0 : 1)
+        const weight = (n: number) => (/error|fail|exception|fatal/i.test(lineText(n)) ? 0 : 1)
         const sample = [...lines].sort((a, b) => weight(a) - weight(b) || a - b).slice(0, SAMPLE_LINES).sort((a, b) => a - b)
-        alerts.push({ ...row, samples: sample.map((n) => ({ line: n, text: (text[n - 1] ?? "").replace(/\r$/, "") })) })
+        alerts.push({ ...row, samples: sample.map((n) => ({ line: n, text: lineText(n) })) })
       }
     }
     results.push({ file, scores, alerts, lines: parsed.rawLines, parsed: rows, unparsed: parsed.unparsed.count })
@@ -195,19 +194,12 @@ ${novelList.map((n) => `<tr><td>${escapeHtml(n.template)}</td><td>${n.count}</td
 </body></html>
 `
   // Whole or nothing: the files go to a temporary sibling folder, renamed onto `out` at the end.
-  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true })
-  const tmp = `${out}.tmp-${process.pid}-${Date.now()}`
-  fs.mkdirSync(tmp)
-  try {
-    fs.writeFileSync(path.join(tmp, "scores.jsonl"), jsonl(allScores))
-    fs.writeFileSync(path.join(tmp, "alerts.jsonl"), jsonl(allAlerts))
-    fs.writeFileSync(path.join(tmp, "novel.jsonl"), jsonl(novelList))
-    fs.writeFileSync(path.join(tmp, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`)
-    fs.writeFileSync(path.join(tmp, "report.html"), report)
-    fs.rmSync(out, { recursive: true, force: true })
-    fs.renameSync(tmp, out)
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true })
-  }
+  writeFolderWhole(out, {
+    "scores.jsonl": jsonl(allScores),
+    "alerts.jsonl": jsonl(allAlerts),
+    "novel.jsonl": jsonl(novelList),
+    "summary.json": `${JSON.stringify(summary, null, 2)}\n`,
+    "report.html": report
+  })
   return summary
 }

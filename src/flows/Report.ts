@@ -221,7 +221,8 @@ export const reportCharts = (a: Analysis): Array<ReportChart> => {
   return charts
 }
 
-const escapeHtml = (s: string): string => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll("\"", "&quot;")
+/** Text safe in HTML (element content and quoted attributes). */
+export const escapeHtml = (s: string): string => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll("\"", "&quot;")
 /** JSON safe inside a <script> element. */
 const scriptJson = (v: unknown): string => JSON.stringify(v).replaceAll("<", "\\u003c")
 

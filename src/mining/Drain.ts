@@ -201,33 +201,27 @@ export class Drain {
   addBytes(bytes: Uint8Array, start: number, end: number, decoded?: string): number {
     const cache = this.cache
     const shapes = this.shapes
-    if (shapes !== undefined) {
-      // One read of the bytes hashes the content (for the content cache) and writes its shape.
-      shapes.scan(bytes, start, end)
-      if (cache !== undefined) {
-        const hit = cache.getHashed(bytes, start, end, shapes.contentHash)
-        if (hit >= 0 && this.recount(hit)) return hit
-      }
-      const entry = shapes.find()
-      let g: number
-      if (entry === null) g = this.learn(decoded ?? decodeUtf8(bytes, start, end))
-      else if (entry !== undefined) g = this.learnEntry(entry)
-      else {
-        const spans = this.spans
-        const tokens = this.masker.spannedTokens(decoded ?? decodeUtf8(bytes, start, end), spans)
-        this.tokenisedCount++
-        g = this.learnTokens(tokens, shapes.add(tokens, spans))
-      }
-      cache?.set(bytes, start, end, g)
-      return g
-    }
+    // One read of the bytes hashes the content (for the content cache) and writes its shape.
+    shapes?.scan(bytes, start, end)
     if (cache !== undefined) {
-      const hit = cache.get(bytes, start, end)
+      const hit = shapes === undefined ? cache.get(bytes, start, end) : cache.getHashed(bytes, start, end, shapes.contentHash)
       if (hit >= 0 && this.recount(hit)) return hit
     }
-    const g = this.learn(decoded ?? decodeUtf8(bytes, start, end))
+    const g = this.learnBytes(bytes, start, end, decoded)
     cache?.set(bytes, start, end, g)
     return g
+  }
+
+  /** `learn` for the content just scanned: through its shape's tokens when the shape cache has them (or can keep them). */
+  private learnBytes(bytes: Uint8Array, start: number, end: number, decoded: string | undefined): number {
+    const shapes = this.shapes
+    const entry = shapes === undefined ? null : shapes.find()
+    if (entry === null) return this.learn(decoded ?? decodeUtf8(bytes, start, end))
+    if (entry !== undefined) return this.learnEntry(entry)
+    const spans = this.spans
+    const tokens = this.masker.spannedTokens(decoded ?? decodeUtf8(bytes, start, end), spans)
+    this.tokenisedCount++
+    return this.learnTokens(tokens, shapes!.add(tokens, spans))
   }
 
   /** Contents masked and tokenised so far (neither the content cache nor the shape cache knew them): the miner's costly case. */

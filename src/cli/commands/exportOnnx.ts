@@ -8,16 +8,15 @@
  */
 import { Console, Effect, Option, Predicate } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import * as fs from "node:fs"
 import * as path from "node:path"
-import { checkFolder } from "../../flows/Results.ts"
+import { cachedFit, chosenThreshold, field, readFinishedRun } from "../../flows/RunFolder.ts"
 import { ArtifactStore } from "../../cache/ArtifactStore.ts"
 import { decodeValue } from "../../cache/Codec.ts"
 import type { DeepLogModel } from "../../detectors/deeplog/DeepLog.ts"
 import { onnxNames } from "../../detectors/deeplog/Onnx.ts"
 import { formatSize } from "../view/CacheTable.ts"
 import { cacheDir, handleErrors, withCache } from "./shared.ts"
-import { makeFolders } from "../../runtime/Folders.ts"
+import { writeWhole } from "../../runtime/Folders.ts"
 
 export interface ExportedOnnx {
   readonly model: string
@@ -26,56 +25,21 @@ export interface ExportedOnnx {
   readonly keys: number
 }
 
-const readJson = (file: string): unknown => {
-  try {
-    return JSON.parse(fs.readFileSync(file, "utf8"))
-  } catch (e) {
-    throw new Error(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`)
-  }
-}
-
-const field = (v: unknown, ...keys: ReadonlyArray<string>): unknown => {
-  let cur = v
-  for (const k of keys) cur = Predicate.isObject(cur) && k in cur ? (cur as Record<string, unknown>)[k] : undefined
-  return cur
-}
-
 const isDeepLogModel = (m: unknown): m is DeepLogModel =>
   Predicate.isObject(m) && (m as { format?: unknown }).format === "deeplog/1" && (m as { onnx?: unknown }).onnx instanceof Uint8Array
-
-/** Write `path` atomically: a temporary sibling, then rename. */
-const writeAtomic = (file: string, data: Uint8Array | string) => {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`
-  fs.writeFileSync(tmp, data)
-  fs.renameSync(tmp, file)
-}
 
 export const exportRunOnnx = (runDir: string, out: string) =>
   Effect.gen(function*() {
     const store = yield* ArtifactStore
     const fail = (message: string) => Effect.fail(new Error(message))
-    const manifestFile = path.join(runDir, "dataset_manifest.json")
-    const configFile = path.join(runDir, "run_config.json")
-    if (!fs.existsSync(manifestFile)) return yield* fail(`${runDir} is not a finished run folder (no dataset_manifest.json)`)
-    // Only a folder whose files match its manifest is read: an edited or half-copied one is not trusted.
-    const check = checkFolder(runDir)
-    if (!check.ok) return yield* fail(`${runDir} is incomplete (${check.reason}); \`flow run\` rewrites it`)
-    if (check.manifest.kind !== "results") return yield* fail(`${runDir} records a failed run, not a fitted model`)
-    const manifest = yield* Effect.try({ try: () => readJson(manifestFile), catch: (e) => e as Error })
-    const runConfig = yield* Effect.try({ try: () => readJson(configFile), catch: (e) => e as Error })
+    const run = yield* readFinishedRun(runDir)
+    const { runConfig, manifest } = run
     const detector = field(runConfig, "model", "detector")
-    if (detector !== "deeplog") return yield* fail(`${configFile}: model.detector is ${JSON.stringify(detector)}; only deeplog models export to ONNX`)
-    const fitKey = field(manifest, "cache_keys", "fit")
-    if (typeof fitKey !== "string") return yield* fail(`${manifestFile}: cache_keys.fit is missing`)
-    const entry = yield* store.get(fitKey)
-    if (Option.isNone(entry)) {
-      return yield* fail(`the fitted model of ${runDir} (cache key ${fitKey.slice(0, 12)}) is not in the cache; rerun \`flow run\` for this run with the same --cache-dir to rebuild it`)
-    }
-    const fit = decodeValue(entry.value.value)
-    if (field(fit, "status") !== "ok") return yield* fail(`the fit of ${runDir} is invalid: ${String(field(fit, "reason"))}`)
+    if (detector !== "deeplog") return yield* fail(`${path.join(runDir, "run_config.json")}: model.detector is ${JSON.stringify(detector)}; only deeplog models export to ONNX`)
+    const fit = yield* cachedFit(run)
+    const fitKey = String(field(manifest, "cache_keys", "fit"))
     const model = field(fit, "model")
-    const chosen = field(fit, "threshold")
-    const calibrated = Predicate.isObject(chosen) && typeof chosen.value === "number" ? { value: chosen.value, basis: typeof chosen.basis === "string" ? chosen.basis : "calibrated" } : undefined
+    const calibrated = chosenThreshold(fit)
     if (!isDeepLogModel(model)) return yield* fail(`the cached fit output ${fitKey.slice(0, 12)} is not a DeepLog model`)
     // Template texts (parameter-exact where the miner wrote them), when the dataset was mined
     // from a raw log and the mine output is cached.
@@ -114,9 +78,8 @@ export const exportRunOnnx = (runDir: string, out: string) =>
     const sidecarFile = `${out}.json`
     yield* Effect.try({
       try: () => {
-        makeFolders(path.dirname(path.resolve(out)))
-        writeAtomic(out, model.onnx)
-        writeAtomic(sidecarFile, `${JSON.stringify(sidecar, null, 2)}\n`)
+        writeWhole(out, model.onnx)
+        writeWhole(sidecarFile, `${JSON.stringify(sidecar, null, 2)}\n`)
       },
       catch: (e) => new Error(`cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`)
     })
