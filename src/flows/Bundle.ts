@@ -14,6 +14,8 @@ import * as path from "node:path"
 import { Effect, Predicate } from "effect"
 import { sha256 } from "../cache/CacheKey.ts"
 import { decodeValue, encodeValue } from "../cache/Codec.ts"
+import { getDetector } from "../detectors/registry.ts"
+import { type AlertPolicy, defaultPolicy } from "../eval/Alerting.ts"
 import { checkState, type MinerState } from "../mining/MinerState.ts"
 import { writeFolderWhole } from "../runtime/Folders.ts"
 import { ownPackage } from "../runtime/ProjectRoot.ts"
@@ -37,6 +39,21 @@ export interface BundleSpec {
   readonly threshold: { readonly value: number; readonly basis: string } | null
   readonly vocabulary: ReadonlyArray<{ readonly id: number; readonly text: string }>
   readonly training: { readonly run_dir: string; readonly sources: unknown }
+  /** The alerting policy `flow detect` applies (flags override it); absent in bundles written before it existed: `bundlePolicy` gives the default. */
+  readonly alerting?: AlertPolicy
+}
+
+/**
+ * The alerting policy of a bundle: its own, else the default for its detector. A predictive
+ * detector (one with `predictEvents`: DeepLog) is judged per event, top-k with the model's own k
+ * (`top_g`), 7 failures of the last 10 raising an alert; any other per scored sequence, each
+ * flagged one an alert (1 of 1). Sessions, cooldown and novelty as `defaultPolicy`.
+ */
+export const bundlePolicy = (spec: Pick<BundleSpec, "alerting" | "detector">): AlertPolicy => {
+  if (spec.alerting !== undefined) return spec.alerting
+  const predictive = getDetector(spec.detector.tag).predictEvents !== undefined
+  const topG = field(spec.detector.config, "top_g")
+  return predictive ? defaultPolicy(typeof topG === "number" ? topG : 9) : defaultPolicy(1, { k: 1, n: 1 })
 }
 
 /** A loaded bundle. */
@@ -72,8 +89,9 @@ export const createBundle = (runDir: string, out: string) =>
       vocabulary: Array.isArray(templates) ? templates.map((t) => ({ id: Number(field(t, "id")), text: String(field(t, "exact") ?? field(t, "text")) })) : [],
       training: { run_dir: path.resolve(runDir), sources: field(runConfig, "sources") }
     }
+    const withPolicy: BundleSpec = { ...spec, alerting: bundlePolicy(spec) }
     const contents: Record<(typeof FILES)[number], Uint8Array | string> = {
-      "bundle.json": `${JSON.stringify(spec, null, 2)}\n`,
+      "bundle.json": `${JSON.stringify(withPolicy, null, 2)}\n`,
       "miner.json": `${JSON.stringify(state)}\n`,
       "model.bin": encodeValue(field(fit, "model"))
     }
@@ -82,7 +100,7 @@ export const createBundle = (runDir: string, out: string) =>
       try: () => writeFolderWhole(out, { ...contents, "manifest.json": `${JSON.stringify({ format: BUNDLE_FORMAT, files }, null, 2)}\n` }),
       catch: (e) => new Error(`cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`)
     })
-    return { dir: out, spec }
+    return { dir: out, spec: withPolicy }
   })
 
 /** Read and check the bundle at `dir`: its manifest, every file's digest, its format; a message naming what is wrong otherwise. */

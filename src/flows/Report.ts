@@ -257,9 +257,33 @@ export const compileCharts = (charts: ReadonlyArray<ReportChart>, svg: boolean):
     })
   })
 
+/**
+ * The scripts that draw compiled Vega `specs` into the page's `#chart-<i>` elements with the Vega
+ * runtime inlined (no network): `head` goes in <head>, `body` at the end of <body> (it needs an
+ * element `#report-errors` for failures, and sets `data-rendered` on <body> when drawn).
+ */
+export const vegaCharts = (specs: ReadonlyArray<unknown>): { readonly head: string; readonly body: string } => {
+  const vegaJs = fs.readFileSync(path.join(projectRoot(), "node_modules/vega/build/vega.min.js"), "utf8").replaceAll("</script", "<\\/script")
+  return {
+    head: `<script>${vegaJs}</script>`,
+    body: `<script id="report-specs" type="application/json">${scriptJson(specs)}</script>
+<script>
+(function () {
+  var errors = document.getElementById("report-errors");
+  var fail = function (m) { var p = document.createElement("p"); p.textContent = m; errors.appendChild(p); };
+  window.addEventListener("error", function (e) { fail("error: " + e.message); });
+  var specs = JSON.parse(document.getElementById("report-specs").textContent);
+  Promise.all(specs.map(function (spec, i) {
+    var view = new vega.View(vega.parse(spec), { renderer: "svg", container: "#chart-" + i, hover: true });
+    return view.runAsync().catch(function (e) { fail("chart " + i + ": " + e); });
+  })).then(function () { document.body.setAttribute("data-rendered", String(specs.length)); });
+})();
+</script>`
+  }
+}
+
 /** The report page: everything inline, charts drawn by the inlined Vega runtime. */
 export const reportHtml = (a: Analysis, compiled: ReadonlyArray<{ chart: ReportChart; vega: unknown }>, title: string): string => {
-  const vegaJs = fs.readFileSync(path.join(projectRoot(), "node_modules/vega/build/vega.min.js"), "utf8").replaceAll("</script", "<\\/script")
   const grouping = a.varying.filter((k) => !a.ignored.includes(k))
   const f3 = (v: number | null | undefined) => (v === null || v === undefined ? "-" : v.toFixed(3))
   const sections: Array<string> = []
@@ -283,28 +307,16 @@ Varying: ${escapeHtml(grouping.map((k) => displayName(a, k)).join(", ") || "noth
       ? ["run_config.json", "dataset_manifest.json", "environment.json", "manifest.json"].map((f) => `<h3>${f}</h3><pre>${escapeHtml(readOr(path.join(r.dir, f)))}</pre>`).join("")
       : ""
   }</details>`).join("")}`)
-  const specs = compiled.map((x) => x.vega)
+  const charts = vegaCharts(compiled.map((x) => x.vega))
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:300px}figure{margin:1em 0}#report-errors:empty{display:none}#report-errors{color:#b00}</style>
-<script>${vegaJs}</script>
+${charts.head}
 </head><body>
 <h1>${escapeHtml(title)}</h1>
 <div id="report-errors"></div>
 ${sections.join("\n")}
-<script id="report-specs" type="application/json">${scriptJson(specs)}</script>
-<script>
-(function () {
-  var errors = document.getElementById("report-errors");
-  var fail = function (m) { var p = document.createElement("p"); p.textContent = m; errors.appendChild(p); };
-  window.addEventListener("error", function (e) { fail("error: " + e.message); });
-  var specs = JSON.parse(document.getElementById("report-specs").textContent);
-  Promise.all(specs.map(function (spec, i) {
-    var view = new vega.View(vega.parse(spec), { renderer: "svg", container: "#chart-" + i, hover: true });
-    return view.runAsync().catch(function (e) { fail("chart " + i + ": " + e); });
-  })).then(function () { document.body.setAttribute("data-rendered", String(specs.length)); });
-})();
-</script>
+${charts.body}
 </body></html>
 `
 }

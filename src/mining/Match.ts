@@ -5,6 +5,11 @@
  * constant tokens, then lowest id). With "param-runs" merging, a line no pattern covers token for
  * token may still match a pattern whose collapsed `<*>` stands for one or more tokens. A line no
  * template covers is unseen (-1). The state is only read, never changed.
+ *
+ * When the masker cannot tell digits apart (`LogMasker.digitUniform`: numbers are parameters and
+ * no mask or split names a digit), a content's tokens depend only on its shape (every ASCII digit
+ * made `0`), and so does its template: the cache is keyed by shape, so a line whose numbers
+ * changed is matched without masking or tokenising it (tested against the content-keyed cache).
  */
 import { Buffer, isAscii } from "node:buffer"
 import type { StringColumn } from "../artifacts/Columns.ts"
@@ -27,10 +32,15 @@ export class TemplateMatcher {
   /** With "param-runs": collapsed patterns by first token, where `<*>` stands for 1+ tokens. */
   private readonly runs: Map<string, Array<Pattern>> | undefined
   private readonly cache = new ContentCache(1 << 16)
+  /** Shape-keyed lookups (digit-uniform maskers), and the scratch a shape is written into. */
+  private readonly byShape: boolean
+  private readonly shape = new Uint8Array(MAX_SHAPE_BYTES)
 
-  constructor(state: MinerState) {
+  /** `internal.shapes: false` keys the cache by content only (tests: the results are the same). */
+  constructor(state: MinerState, internal: { readonly shapes?: boolean } = {}) {
     const s = checkState(state)
     this.masker = new LogMasker(s.options)
+    this.byShape = this.masker.digitUniform && internal.shapes !== false
     this.runs = s.options.templateMerge === "param-runs" ? new Map() : undefined
     const seen = new Set<string>()
     for (const p of s.patterns) {
@@ -56,6 +66,27 @@ export class TemplateMatcher {
 
   /** `match` for `bytes[start, end)` of a column blob; `decode` gives the content on a cache miss. */
   matchBytes(bytes: Uint8Array, start: number, end: number, decode: () => string): number {
+    if (this.byShape && end - start <= MAX_SHAPE_BYTES) {
+      const shape = this.shape
+      let ascii = true
+      for (let i = start, j = 0; i < end; i++, j++) {
+        const b = bytes[i]!
+        if (b >= 0x80) {
+          ascii = false
+          break
+        }
+        shape[j] = b >= 48 && b <= 57 ? 48 : b
+      }
+      if (ascii) {
+        // ASCII contents are looked up by shape only, the others by content: a key holding a
+        // byte >= 0x80 is never a shape, so the two kinds of key cannot be confused.
+        const hit = this.cache.get(shape, 0, end - start)
+        if (hit >= 0) return hit - 1
+        const id = this.matchTokens(decode())
+        this.cache.set(shape, 0, end - start, id + 1)
+        return id
+      }
+    }
     const cached = this.cache.get(bytes, start, end)
     if (cached >= 0) return cached - 1
     const id = this.matchTokens(decode())
@@ -79,9 +110,14 @@ export class TemplateMatcher {
   }
 }
 
-/** Match every content of a column against a state's templates, without learning. */
-export const matchTemplates = (contents: StringColumn, state: MinerState): MatchResult => {
-  const matcher = new TemplateMatcher(state)
+/** Contents longer than this are matched by content, not by shape. */
+const MAX_SHAPE_BYTES = 1024
+
+/**
+ * Match every content of a column against a state's templates, without learning; give `matcher`
+ * (over the same state) to keep its cache across calls (a log matched chunk by chunk).
+ */
+export const matchTemplates = (contents: StringColumn, state: MinerState, matcher: TemplateMatcher = new TemplateMatcher(state)): MatchResult => {
   const n = contents.offsets.length - 1
   const templateIds = new Int32Array(n)
   const { blob, offsets } = contents

@@ -67,3 +67,73 @@ export const writeFolderWhole = (dir: string, files: Readonly<Record<string, str
   }
   return dir
 }
+
+/**
+ * A folder written over time and made visible whole: files are appended into a temporary sibling
+ * (`dir.tmp-…`), and `commit` replaces `dir` with it; `abort` (or a failure before `commit`)
+ * removes the temporary folder and leaves `dir` as it was. For outputs too large to hold in memory.
+ */
+export class FolderWriter {
+  readonly dir: string
+  readonly tmp: string
+  private readonly fds = new Map<string, number>()
+  private readonly pending = new Map<string, Array<string>>()
+  private readonly pendingBytes = new Map<string, number>()
+  private done = false
+
+  constructor(dir: string) {
+    this.dir = dir
+    makeFolders(path.dirname(path.resolve(dir)))
+    this.tmp = `${dir}.tmp-${process.pid}-${Date.now()}`
+    fs.mkdirSync(this.tmp)
+  }
+
+  /** Append `text` to file `name` (buffered; created on first use). */
+  append(name: string, text: string): void {
+    let parts = this.pending.get(name)
+    if (parts === undefined) {
+      this.pending.set(name, (parts = []))
+      this.fds.set(name, fs.openSync(path.join(this.tmp, name), "w"))
+    }
+    parts.push(text)
+    const bytes = (this.pendingBytes.get(name) ?? 0) + text.length
+    this.pendingBytes.set(name, bytes)
+    if (bytes >= 1 << 16) this.flush(name)
+  }
+
+  private flush(name: string): void {
+    const parts = this.pending.get(name)
+    if (parts === undefined || parts.length === 0) return
+    fs.writeSync(this.fds.get(name)!, parts.join(""))
+    parts.length = 0
+    this.pendingBytes.set(name, 0)
+  }
+
+  /** Make every appended file (`names` too, empty, when never appended to), write `files` whole, and swap the folder into place. */
+  commit(files: Readonly<Record<string, string | Uint8Array>> = {}, names: ReadonlyArray<string> = []): string {
+    try {
+      for (const name of names) if (!this.fds.has(name)) this.append(name, "")
+      for (const name of this.fds.keys()) this.flush(name)
+      this.closeAll()
+      for (const [name, data] of Object.entries(files)) fs.writeFileSync(path.join(this.tmp, name), data)
+      fs.rmSync(this.dir, { recursive: true, force: true })
+      fs.renameSync(this.tmp, this.dir)
+      this.done = true
+      return this.dir
+    } finally {
+      this.abort()
+    }
+  }
+
+  /** Drop the temporary folder (nothing of it becomes visible); a no-op after `commit`. */
+  abort(): void {
+    this.closeAll()
+    if (!this.done) fs.rmSync(this.tmp, { recursive: true, force: true })
+    this.done = true
+  }
+
+  private closeAll(): void {
+    for (const fd of this.fds.values()) fs.closeSync(fd)
+    this.fds.clear()
+  }
+}

@@ -52,6 +52,24 @@ export interface NextEventRequest {
   readonly ks: ReadonlyArray<number>
 }
 
+/**
+ * A predictive detector's verdict material per predicted event (`Detector.predictEvents`): what an
+ * alerting policy needs to judge each event by top-k or top-p and to show what was expected.
+ */
+export interface EventPredictions {
+  /** The number of output classes (a rank >= it means the event's template was never seen in training). */
+  readonly classes: number
+  /** Index in `data.events` of each predicted event. */
+  readonly event: Int32Array
+  /** Rank of the event's true template among the predictions (0 = most likely). */
+  readonly rank: Int32Array
+  /** Probability mass of the classes ranked strictly above the true template (1 for an unseen one). */
+  readonly massAbove: Float32Array
+  /** The `k` most likely template ids per predicted event, row-major (−1 for a class that is not a template, e.g. an end marker). */
+  readonly top: Int32Array
+  readonly k: number
+}
+
 /** Representations a detector can read besides the sequences (built by the represent stage). */
 export type DetectorNeed = "parameters" | "elapsed_time"
 
@@ -118,6 +136,11 @@ export interface Detector<Config, Model> {
    * event is among the model's k most likely, for each k in `ks`.
    */
   predictNext?(model: Model, data: SequenceView, which: Int32Array, ks: ReadonlyArray<number>): NextEventHits
+  /**
+   * Predictive detectors only: per event of the `which` sequences it predicts, the rank and mass
+   * above of its true template and the `k` most likely templates (for `flow detect`'s alerting).
+   */
+  predictEvents?(model: Model, data: SequenceView, which: Int32Array, k: number): Promise<EventPredictions>
   /** The same as `predictNext` on a faster asynchronous scorer; the score stage prefers it. */
   predictNextAsync?(model: Model, data: SequenceView, which: Int32Array, ks: ReadonlyArray<number>): Promise<NextEventHits>
 }

@@ -16,7 +16,7 @@
 import { Effect, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { closedStruct } from "../../artifacts/ClosedStruct.ts"
-import type { Detector, DetectorInputs, DetectorScores, FitContext, NextEventRequest, SequenceView } from "../base/Detector.ts"
+import type { Detector, DetectorInputs, DetectorScores, EventPredictions, FitContext, NextEventRequest, SequenceView } from "../base/Detector.ts"
 import type { FitResult } from "../../artifacts/Model.ts"
 import type { NextEventHits } from "../../artifacts/Scores.ts"
 import { trainingRows, trainOnField } from "../base/Features.ts"
@@ -410,6 +410,78 @@ export const deepLog: Detector<DeepLogConfig, DeepLogModel> = {
   async predictNextAsync(model: DeepLogModel, data: SequenceView, which: Int32Array, ks: ReadonlyArray<number>): Promise<NextEventHits> {
     const windows = windowsOf(data, which, vocabularyOfModel(model), model.history, model.padStart)
     return topKHits(windows, await onnxRanks(model, windows), ks)
+  },
+
+  /** Every event's rank, mass above and top k, on ONNX Runtime (each distinct history once); end-marker windows left out. */
+  async predictEvents(model: DeepLogModel, data: SequenceView, which: Int32Array, k: number): Promise<EventPredictions> {
+    const windows = windowsOf(data, which, vocabularyOfModel(model), model.history, model.padStart)
+    const K = model.shape.outputSize
+    const kk = Math.min(k, K)
+    const d = distinctHistories(windows)
+    const logits = await onnxLogits(model, d)
+    // Per distinct history: softmax probabilities and the k most likely classes.
+    const prob = new Float32Array(d.count * K)
+    const topClass = new Int32Array(d.count * kk)
+    for (let u = 0; u < d.count; u++) {
+      const row = u * K
+      let max = Number.NEGATIVE_INFINITY
+      for (let c = 0; c < K; c++) max = Math.max(max, logits[row + c]!)
+      let sum = 0
+      for (let c = 0; c < K; c++) sum += (prob[row + c] = Math.exp(logits[row + c]! - max))
+      for (let c = 0; c < K; c++) prob[row + c] = prob[row + c]! / sum
+      topK(logits, row, K, kk, topClass, u * kk)
+    }
+    let count = 0
+    for (let w = 0; w < windows.count; w++) if (windows.event[w]! >= 0) count++
+    const event = new Int32Array(count)
+    const rank = new Int32Array(count)
+    const massAbove = new Float32Array(count)
+    const top = new Int32Array(count * kk)
+    const templateOf = (c: number) => (c < model.keys.length ? model.keys[c]! : -1)
+    for (let w = 0, j = 0; w < windows.count; w++) {
+      if (windows.event[w]! < 0) continue
+      const u = d.of[w]!
+      const row = u * K
+      const y = windows.targets[w]!
+      event[j] = windows.event[w]!
+      if (y >= K) {
+        rank[j] = K
+        massAbove[j] = 1
+      } else {
+        const own = logits[row + y]!
+        let r = 0
+        let mass = 0
+        for (let c = 0; c < K; c++) {
+          const z = logits[row + c]!
+          if (z > own || (z === own && c < y)) {
+            r++
+            mass += prob[row + c]!
+          }
+        }
+        rank[j] = r
+        massAbove[j] = mass
+      }
+      for (let i = 0; i < kk; i++) top[j * kk + i] = templateOf(topClass[u * kk + i]!)
+      j++
+    }
+    return { classes: K, event, rank, massAbove, top, k: kk }
+  }
+}
+
+/** The `k` classes of largest logit in `logits[row, row + K)`, ties by class index, into `out[at, at + k)`. */
+const topK = (logits: Float32Array, row: number, K: number, k: number, out: Int32Array, at: number): void => {
+  let n = 0
+  for (let c = 0; c < K; c++) {
+    const z = logits[row + c]!
+    // insertion into the sorted prefix out[at, at + n)
+    let i = n < k ? n : k
+    if (i === k && !(z > logits[row + out[at + k - 1]!]!)) continue
+    if (n < k) n++
+    while (i > 0 && z > logits[row + out[at + i - 1]!]!) {
+      if (i < k) out[at + i] = out[at + i - 1]!
+      i--
+    }
+    out[at + i] = c
   }
 }
 
@@ -434,16 +506,14 @@ const topKHits = (windows: Windows, rank: Int32Array, ks: ReadonlyArray<number>,
   return { ks, events, hits }
 }
 
-/** Per-window ranks of the true next key, computed by ONNX Runtime from the model's graph (each distinct history once). */
-export const onnxRanks = async (model: DeepLogModel, windows: Windows, options: { readonly threads?: number } = {}): Promise<Int32Array> => {
+/** Logits [distinct history, class] of the model's graph on ONNX Runtime. */
+const onnxLogits = async (model: DeepLogModel, d: ReturnType<typeof distinctHistories>, options: { readonly threads?: number } = {}): Promise<Float32Array> => {
   const K = model.shape.outputSize
-  const rank = new Int32Array(windows.count)
-  if (windows.count === 0) return rank
-  const d = distinctHistories(windows)
+  const h = model.history
   const logits = new Float32Array(d.count * K)
+  if (d.count === 0) return logits
   const scorer = await OnnxScorer.create(model.onnx, { intraOpThreads: options.threads ?? 1 })
   try {
-    const h = windows.history
     for (let from = 0; from < d.count; from += SCORE_CHUNK) {
       const b = Math.min(SCORE_CHUNK, d.count - from)
       logits.set(await scorer.run(d.inputs.subarray(from * h, (from + b) * h), b, h), from * K)
@@ -451,6 +521,15 @@ export const onnxRanks = async (model: DeepLogModel, windows: Windows, options: 
   } finally {
     await scorer.release()
   }
-  rankFromLogits(logits, K, windows.targets, rank, new Float64Array(windows.count), d.of)
+  return logits
+}
+
+/** Per-window ranks of the true next key, computed by ONNX Runtime from the model's graph (each distinct history once). */
+export const onnxRanks = async (model: DeepLogModel, windows: Windows, options: { readonly threads?: number } = {}): Promise<Int32Array> => {
+  const rank = new Int32Array(windows.count)
+  if (windows.count === 0) return rank
+  const d = distinctHistories(windows)
+  const logits = await onnxLogits(model, d, options)
+  rankFromLogits(logits, model.shape.outputSize, windows.targets, rank, new Float64Array(windows.count), d.of)
   return rank
 }

@@ -51,6 +51,8 @@ export interface Windows {
   readonly sequence: Int32Array
   /** [count]: 1 for a window whose target is the end marker (only with an end marker). */
   readonly isEnd?: Uint8Array
+  /** [count]: the index in `data.events` of the window's target event (−1 for the end marker). */
+  readonly event: Int32Array
 }
 
 /**
@@ -68,6 +70,7 @@ export const windowsOf = (data: SequenceView, rows: Int32Array, vocab: Vocabular
   const inputs = new Int32Array(count * history)
   const targets = new Int32Array(count)
   const sequence = new Int32Array(count)
+  const event = new Int32Array(count)
   const isEnd = withEnd === 1 ? new Uint8Array(count) : undefined
   let w = 0
   for (const s of rows) {
@@ -80,9 +83,10 @@ export const windowsOf = (data: SequenceView, rows: Int32Array, vocab: Vocabular
       }
       targets[w] = t === end ? vocab.end! : (index.get(data.events[t]!) ?? vocab.unseen)
       if (t === end) isEnd![w] = 1
+      event[w] = t === end ? -1 : t
       sequence[w] = s
       w++
     }
   }
-  return { history, count, inputs, targets, sequence, ...(isEnd === undefined ? {} : { isEnd }) }
+  return { history, count, inputs, targets, sequence, event, ...(isEnd === undefined ? {} : { isEnd }) }
 }

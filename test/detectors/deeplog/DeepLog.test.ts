@@ -181,6 +181,28 @@ describe("deeplog on HDFS_100k sessions (real data)", () => {
     expect(a.hits[2]).toBeGreaterThanOrEqual(a.hits[0]!)
   })
 
+  it("per-event predictions: one per event in order, ranks as the scorer's, mass above from the softmax, top k by logit", async () => {
+    const which = test.subarray(0, 200)
+    const p = await deepLog.predictEvents!(model, data, which, 3)
+    const windows = windowsOf(data, which, vocabularyOfModel(model), model.history, model.padStart)
+    expect(p.event.length).toBe(windows.count) // pad_start: every event predicted, none dropped
+    expect([...p.event]).toEqual([...windows.event])
+    expect([...p.rank]).toEqual([...(await onnxRanks(model, windows))])
+    // Independent check of mass above and top k on a few events from the native forward pass.
+    const logits = forward(model.shape, unflattenWeights(model.shape, model.weights), windows.inputs, windows.count, model.history)
+    const K = p.classes
+    for (const w of [0, 7, 99, windows.count - 1]) {
+      const z = [...logits.subarray(w * K, w * K + K)]
+      const e = z.map((v) => Math.exp(v - Math.max(...z)))
+      const prob = e.map((v) => v / e.reduce((a, b) => a + b, 0))
+      const order = z.map((v, c) => [v, c] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map(([, c]) => c)
+      expect([...p.top.subarray(w * 3, w * 3 + 3)]).toEqual(order.slice(0, 3).map((c) => model.keys[c]))
+      const y = windows.targets[w]!
+      const expected = y >= K ? 1 : order.slice(0, order.indexOf(y)).reduce((m, c) => m + prob[c]!, 0)
+      expect(p.massAbove[w]).toBeCloseTo(expected, 5)
+    }
+  })
+
   it("next-event hits asked of score come from the same pass and equal predictNext over the subset", async () => {
     const c = decodeConfig(deepLog, config)
     const which = test.subarray(0, 600)
