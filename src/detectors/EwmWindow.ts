@@ -112,15 +112,29 @@ export const ewmWindow: Detector<EwmWindowConfig, EwmWindowModel> = {
   },
 
   score(model: EwmWindowModel, data: SequenceView, which: Int32Array, config: EwmWindowConfig) {
-    const state: State = { mean: new Map(model.templates.map((t, i) => [t, model.mean[i]!])), variance: new Map(model.templates.map((t, i) => [t, model.variance[i]!])) }
-    // In time order, the results put back in `which`'s order.
-    const order = Array.from(which, (s, j) => [s, j] as const).sort((x, y) => x[0] - y[0])
-    const scores = new Float64Array(which.length)
-    for (const [s, j] of order) {
-      const p = step(state, data, s, config)
-      scores[j] = combine(p.freqZ, p.unseen, model.p95, config)
-    }
-    const predictions = Uint8Array.from(scores, (x) => (x > model.threshold ? 1 : 0))
-    return { scores, predictions, threshold: model.threshold }
+    return scoreFrom(startState(model), model, data, which, config)
+  },
+
+  /** The walk continued across batches: the state after one batch is where the next starts. */
+  streamScorer(model: EwmWindowModel, config: EwmWindowConfig) {
+    const state = startState(model)
+    return { score: (data: SequenceView, which: Int32Array) => scoreFrom(state, model, data, which, config) }
   }
+}
+
+const startState = (model: EwmWindowModel): State => ({
+  mean: new Map(model.templates.map((t, i) => [t, model.mean[i]!])),
+  variance: new Map(model.templates.map((t, i) => [t, model.variance[i]!]))
+})
+
+/** Score the `which` windows in time order from `state` (which the walk advances), the results in `which`'s order. */
+const scoreFrom = (state: State, model: EwmWindowModel, data: SequenceView, which: Int32Array, config: EwmWindowConfig) => {
+  const order = Array.from(which, (s, j) => [s, j] as const).sort((x, y) => x[0] - y[0])
+  const scores = new Float64Array(which.length)
+  for (const [s, j] of order) {
+    const p = step(state, data, s, config)
+    scores[j] = combine(p.freqZ, p.unseen, model.p95, config)
+  }
+  const predictions = Uint8Array.from(scores, (x) => (x > model.threshold ? 1 : 0))
+  return { scores, predictions, threshold: model.threshold }
 }

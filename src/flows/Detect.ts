@@ -1,71 +1,141 @@
 /**
- * `flow detect BUNDLE LOG... --out DIR`: new logs through a bundle (Bundle.ts). Each log is parsed
- * with the bundle's parser settings; every parsed line gets its template from the bundle's miner
- * state by match-only inference (nothing is learned); a line no template covers is a novel event:
- * it gets a provisional template (a new id per distinct token text, after the vocabulary's), is
- * counted and listed, and keeps its place (never dropped, so predictions stay aligned with their
- * lines). The lines are grouped by the bundle's rule, scored with the bundle's detector and model,
- * and flagged with the threshold the training run used. Written to DIR, whole or not at all:
- * `scores.jsonl` (per sequence: id, score, prediction, events, first and last line), `alerts.jsonl`
- * (the flagged sequences, most anomalous first, with sample lines, those naming an error first), `novel.jsonl` (the provisional
- * templates, counts, first and last line), `summary.json` and a self-contained `report.html`.
+ * `flow detect BUNDLE LOG... --out DIR [--follow]`: new logs through a bundle (Bundle.ts), as a
+ * stream, so memory stays flat whatever the log's size and a followed log alerts as it grows.
+ *
+ * Each log is read in chunks of whole lines (LogReader.ts) and parsed with the bundle's parser
+ * settings; every parsed line gets its template from the bundle's miner state by match-only
+ * inference (nothing is learned). A line no template covers is a novel event: it gets a
+ * provisional template (a new id per distinct token text, after the vocabulary's), is counted,
+ * listed and sent to the alerting policy, and keeps its place (never dropped or shifted, so
+ * predictions stay aligned with their lines). Lines are grouped by the bundle's rule as they come
+ * (StreamGroup.ts: an entity's sequence closes after `closeAfterS` of log time without an event,
+ * or at the end of the input; windows as soon as they are full), each batch of closed sequences is
+ * scored with the bundle's detector and flagged with the threshold the training run used, and the
+ * alerting policy (eval/Alerting.ts) turns predictions into alerts: per event for a predictive
+ * detector (DeepLog: top-k or top-p), per sequence for the others.
+ *
+ * Written to DIR whole or not at all (FolderWriter): `scores.jsonl` (per sequence: id, score,
+ * prediction, events, first and last line), `alerts.jsonl` (in the order raised), `misses.jsonl`
+ * (a predictive detector's failed predictions: actual template vs the expected top k),
+ * `novel.jsonl` (provisional templates: count, first and last line and time), `summary.json`,
+ * `report.md` and a self-contained `report.html` (rates, the most anomalous sequences with sample
+ * lines, errors first, and context lines around them, the first misses, the novel templates, and
+ * an alert timeline chart).
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Schema } from "effect"
 import { stringAt } from "../artifacts/Columns.ts"
+import type { DictColumn } from "../artifacts/Columns.ts"
 import type { Template } from "../artifacts/Log.ts"
-import type { Sequences } from "../artifacts/Sequences.ts"
+import { LABEL_UNKNOWN } from "../artifacts/Sequences.ts"
+import type { SequenceView } from "../detectors/base/Detector.ts"
 import { getDetector } from "../detectors/registry.ts"
+import { type Alert, AlertEngine, type AlertPolicy, judgeEvent, policyProblems } from "../eval/Alerting.ts"
 import { applyThreshold } from "../eval/Thresholds.ts"
 import { LogMasker } from "../mining/Masker.ts"
-import { matchTemplates } from "../mining/Match.ts"
+import { matchTemplates, TemplateMatcher } from "../mining/Match.ts"
 import { compileFormat, parseLog } from "../parsing/LogFormat.ts"
-import { writeFolderWhole } from "../runtime/Folders.ts"
-import { GroupParams, groupStage } from "../tasks/GroupStage.ts"
-import type { StageContext } from "../tasks/Task.ts"
+import { FolderWriter } from "../runtime/Folders.ts"
+import { type ClosedSequences, StreamGrouper } from "../sequences/StreamGroup.ts"
+import { GroupParams } from "../tasks/GroupStage.ts"
 import { ParseParams, parseSettings } from "../tasks/ParseStage.ts"
-import type { Bundle } from "./Bundle.ts"
-import { escapeHtml } from "./Report.ts"
+import { type Bundle, bundlePolicy } from "./Bundle.ts"
+import { type LogChunk, type ReadEnd, readLog } from "./LogReader.ts"
+import { compileCharts, escapeHtml, vegaCharts } from "./Report.ts"
 
-/** The group stage reads no files and reports no progress: the context it is given here. */
-const GROUP_CONTEXT: StageContext = { dataRoot: ".", sourcesDir: ".", progress: () => {} }
-
-/** Sample lines kept per alert. */
+/** Sample lines shown per anomalous sequence, sequences and misses kept for the report. */
 const SAMPLE_LINES = 5
+const TOP_SEQUENCES = 20
+const FIRST_MISSES = 20
+const REPORT_ALERTS = 50
+/** Lines of a sequence remembered for its samples. */
+const SEQUENCE_LINES = 400
+/** Closed events gathered before they are scored together (a followed log scores after every chunk). */
+const SCORE_BATCH = 1 << 16
+/** Novel templates listed one by one; beyond, counted together. */
+const NOVEL_LIMIT = 10_000
+const ERROR_LINE = /error|fail|exception|fatal|panic|refused|denied|timed? ?out/i
+
+export interface DetectOptions {
+  /** Follow the logs like `tail -F` until `signal` aborts. */
+  readonly follow?: boolean
+  readonly signal?: AbortSignal
+  /** Overrides of the bundle's alerting policy. */
+  readonly policy?: Partial<AlertPolicy>
+  /** Entity grouping: close an entity's sequence after this many seconds of log time without an event (0: only at the end of the input). Default: the policy's session gap. */
+  readonly closeAfterS?: number
+  /** Context lines before and after a sample line in the report (default 3). */
+  readonly context?: number
+  readonly chunkBytes?: number
+  readonly pollMs?: number
+  /** Called with every alert as it is raised (a followed log's live output). */
+  readonly onAlert?: (alert: DetectAlert) => void
+  /** Called once the logs are open and being read (tests of `--follow` wait for it). */
+  readonly onReady?: () => void
+}
+
+/** An alert as written: the policy's alert and the log time as an ISO date when the log has times. */
+export type DetectAlert = Alert & { readonly at?: string }
 
 export interface DetectSummary {
   readonly bundle: string
   readonly run: string
   readonly detector: string
-  readonly files: ReadonlyArray<{ readonly file: string; readonly lines: number; readonly parsed: number; readonly unparsed: number }>
+  readonly files: ReadonlyArray<{ readonly file: string; readonly lines: number; readonly parsed: number; readonly unparsed: number; readonly rotations: number }>
   readonly lines: number
   readonly parsed: number
   readonly unparsed: number
   readonly novel_lines: number
   readonly novel_templates: number
   readonly sequences: number
-  readonly alerts: number
+  /** Sequences the detector flagged with the run's threshold. */
+  readonly flagged: number
   readonly threshold: number
   readonly threshold_basis: string
-  /** What a person should know about the input (an empty file, unparsed lines). */
+  /** What the policy judged: events (a predictive detector) or sequences. */
+  readonly predictions_of: "events" | "sequences"
+  readonly predictions: number
+  readonly failed_predictions: number
+  readonly alerts: number
+  readonly alerts_by_kind: { readonly sequence: number; readonly novelty: number }
+  readonly suppressed_alerts: number
+  readonly policy: AlertPolicy
+  readonly close_after_s: number
+  readonly seconds: number
+  /** This process's peak resident memory (VmHWM), where /proc tells it. */
+  readonly peak_rss_mib: number | null
+  /** What a person should know about the input (an empty file, unparsed lines, an unfinished last line). */
   readonly warnings: ReadonlyArray<string>
 }
 
-/** Bad input to `detect` (a log no line of which parses, an unsupported detector): the command exits 2. */
+/** Bad input to `detect` (a log no line of which parses, an unsupported detector, a bad policy): the command exits 2. */
 export class DetectInputError extends Error {}
 
-interface FileResult {
+/** A sequence kept for the report (the most anomalous ones). */
+interface TopSequence {
   readonly file: string
-  readonly scores: Array<Record<string, unknown>>
-  readonly alerts: Array<Record<string, unknown>>
-  readonly lines: number
-  readonly parsed: number
-  readonly unparsed: number
+  readonly id: string
+  readonly score: number
+  readonly events: number
+  readonly lines: ReadonlyArray<number>
 }
 
+interface Miss {
+  readonly file: string
+  readonly line: number
+  readonly entity: string
+  readonly actual: string
+  readonly expected: ReadonlyArray<string>
+  readonly rank: number
+}
+
+/** The value of a header field at a row. */
+const fieldValue = (column: DictColumn, row: number): string => stringAt(column.values, column.codes[row]!)
+
 /** Run the bundle on `files`; write the outputs into `out`; returns the summary. */
-export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, out: string): Promise<DetectSummary> => {
+export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, out: string, options: DetectOptions = {}): Promise<DetectSummary> => {
+  const started = performance.now()
   const { spec } = bundle
   const detector = getDetector(spec.detector.tag)
   if (detector.version !== spec.detector.version) {
@@ -75,131 +145,563 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
   if ((detector.needs?.(config) ?? []).length > 0) {
     throw new DetectInputError(`${spec.detector.tag} with this config reads representations beside the events (${detector.needs!(config).join(", ")}), which flow detect does not build yet`)
   }
+  const policy: AlertPolicy = { ...bundlePolicy(spec), ...options.policy }
+  const problems = policyProblems(policy)
+  if (problems.length > 0) throw new DetectInputError(`alerting policy: ${problems.join("; ")}`)
+  const closeAfterS = options.closeAfterS ?? policy.session_gap_s
+  if (!(closeAfterS >= 0)) throw new DetectInputError(`--close-after must be >= 0 seconds, got ${closeAfterS}`)
+  const contextLines = options.context ?? 3
   const parser = Schema.decodeUnknownSync(ParseParams)(spec.parser)
   const grouping = Schema.decodeUnknownSync(GroupParams)(spec.grouping)
-  const { format, options } = parseSettings(parser)
+  const { format, options: parseOptions } = parseSettings(parser)
   const compiled = compileFormat(format)
   const masker = new LogMasker(bundle.state.options)
+  const matcher = new TemplateMatcher(bundle.state)
+  const predictive = detector.predictEvents !== undefined
+  const engine = new AlertEngine(policy)
+
+  // Template texts by id: the vocabulary's, then the provisional ones.
   const vocabulary: Array<Template> = spec.vocabulary.map((v) => ({ id: v.id, text: v.text, count: 0 }))
-  const nextId = vocabulary.reduce((m, t) => Math.max(m, t.id + 1), 0)
-  const novel = new Map<string, { id: number; text: string; count: number; first: string; last: string }>()
-  const results: Array<FileResult> = []
+  const textOf = new Map<number, string>(spec.vocabulary.map((v) => [v.id, v.text]))
+  let nextId = vocabulary.reduce((m, t) => Math.max(m, t.id + 1), 0)
+  const novel = new Map<string, { id: number; text: string; count: number; first: string; last: string; first_time: number; last_time: number }>()
+  let novelBeyond = 0
+  let novelLines = 0
+
+  // Entity of a line for novelty (and for the sequences of an entity grouping, their id).
+  const entityPattern = grouping.type === "entity" && grouping.pattern !== undefined ? new RegExp(grouping.pattern) : undefined
+  const entityOfRow = (parsed: ReturnType<typeof parseLog>, row: number): string => {
+    if (grouping.type !== "entity") return "*"
+    if (grouping.field !== undefined) {
+      const f = parsed.fields.find((x) => x.name === grouping.field)
+      return f === undefined ? "*" : fieldValue(f.column, row)
+    }
+    const m = entityPattern!.exec(stringAt(parsed.content, row))
+    return m === null ? "*" : (m[1] ?? m[0])
+  }
+
+  const writer = new FolderWriter(out)
   const warnings: Array<string> = []
+  const fileStats: Array<{ file: string; lines: number; parsed: number; unparsed: number; rotations: number }> = []
+  const top: Array<TopSequence> = []
+  const misses: Array<Miss> = []
+  const reportAlerts: Array<DetectAlert> = []
+  const timeline = new Map<string, number>()
+  let sequences = 0
+  let flagged = 0
   let usedThreshold = spec.threshold?.value ?? Number.NaN
+  let hasTimes = false
+  /** Lines of every file before the current one (the clock of a log without times). */
+  let linesBefore = 0
 
-  for (const file of files) {
-    let bytes: Buffer
+  const emit = (a: Alert | undefined) => {
+    if (a === undefined) return
+    const alert: DetectAlert = hasTimes ? { ...a, at: new Date(a.time * 1000).toISOString() } : a
+    writer.append("alerts.jsonl", `${JSON.stringify(alert)}\n`)
+    if (reportAlerts.length < REPORT_ALERTS) reportAlerts.push(alert)
+    const bucket = hasTimes ? new Date(Math.floor(a.time / 60) * 60_000).toISOString() : String(Math.floor(a.time / 1000) * 1000)
+    const key = `${bucket}\u0000${a.kind}`
+    timeline.set(key, (timeline.get(key) ?? 0) + 1)
+    options.onAlert?.(alert)
+  }
+
+  const runFile = async (file: string) => {
+    const label = path.basename(file)
+    const newGrouper = () => new StreamGrouper(grouping, grouping.type === "entity" && closeAfterS > 0 ? { idleCloseMs: closeAfterS * 1000 } : {})
+    let grouper = newGrouper()
+    let rowsWithEntity = 0
+    const stats = { file, lines: 0, parsed: 0, unparsed: 0, rotations: 0 }
+    fileStats.push(stats)
+    let firstUnparsed: { line: number; text: string } | undefined
+    let generation = 0
+    /** Lines of the file's generations before the current one (a rotated file's). */
+    let earlierGenerations = 0
+    const base = linesBefore
+    let clock = 0
+    /** A moving-baseline detector's scorer, its state carried from batch to batch (one per file). */
+    const streamScorer = detector.streamScorer?.(bundle.model, config)
+    /** Closed sequences waiting to be scored. */
+    const pending: Array<ClosedSequences> = []
+    let pendingEvents = 0
+
+    const scorePending = async () => {
+      if (pending.length === 0) return
+      const batch = concatClosed(pending)
+      pending.length = 0
+      pendingEvents = 0
+      const n = batch.ids.length
+      if (n === 0) return
+      const view: SequenceView = {
+        offsets: batch.offsets,
+        events: batch.events,
+        labels: new Int8Array(n).fill(LABEL_UNKNOWN),
+        ...(batch.context === undefined ? {} : { context: batch.context })
+      }
+      const which = Int32Array.from({ length: n }, (_, i) => i)
+      const scored = streamScorer !== undefined
+        ? streamScorer.score(view, which)
+        : detector.scoreAsync === undefined
+        ? detector.score(bundle.model, view, which, config)
+        : await detector.scoreAsync(bundle.model, view, which, config)
+      const threshold = spec.threshold?.value ?? scored.threshold
+      usedThreshold = threshold
+      const predictions = spec.threshold === null ? scored.predictions : applyThreshold(scored.scores, threshold)
+      // The clock of an event: its time, else the clock before it.
+      const times = batch.times
+      const eventClock = new Float64Array(batch.events.length)
+      for (let s = 0; s < n; s++) {
+        let c = clock
+        for (let e = batch.offsets[s]!; e < batch.offsets[s + 1]!; e++) {
+          const t = times[e]!
+          c = hasTimes ? (Number.isFinite(t) ? t / 1000 : c) : base + earlierGenerations + batch.lineNo[e]!
+          eventClock[e] = c
+        }
+      }
+      const entityOf = (s: number) => (grouping.type === "entity" ? batch.ids[s]! : "*")
+      for (let s = 0; s < n; s++) {
+        const from = batch.offsets[s]!
+        const to = batch.offsets[s + 1]!
+        const own = from + (batch.context?.[s] ?? 0)
+        sequences++
+        if (predictions[s] === 1) flagged++
+        const row = {
+          file,
+          id: batch.ids[s]!,
+          score: scored.scores[s]!,
+          prediction: predictions[s]!,
+          events: to - own,
+          first_line: to > own ? batch.lineNo[own]! : null,
+          last_line: to > own ? batch.lineNo[to - 1]! : null
+        }
+        writer.append("scores.jsonl", `${JSON.stringify(row)}\n`)
+        if (predictions[s] === 1) keepTop(top, { file, id: row.id, score: row.score, events: row.events, lines: Array.from(batch.lineNo.subarray(own, Math.min(to, own + SEQUENCE_LINES))) })
+        if (!predictive) {
+          emit(engine.prediction({
+            entity: entityOf(s),
+            time: to > own ? eventClock[to - 1]! : clock,
+            file,
+            line: row.last_line ?? 0,
+            failed: predictions[s] === 1,
+            detail: { sequence: row.id, score: row.score, first_line: row.first_line }
+          }))
+        }
+      }
+      if (predictive) {
+        const k = Math.max(policy.top_k, 3)
+        const ev = await detector.predictEvents!(bundle.model, view, which, k)
+        let s = 0
+        for (let j = 0; j < ev.event.length; j++) {
+          const e = ev.event[j]!
+          while (batch.offsets[s + 1]! <= e) s++
+          const failed = !judgeEvent(policy, ev.rank[j]!, ev.massAbove[j]!, ev.classes)
+          const actual = textOf.get(batch.events[e]!) ?? `<template ${batch.events[e]!}>`
+          const line = batch.lineNo[e]!
+          let detail: Record<string, unknown> | undefined
+          if (failed) {
+            const expected = Array.from(ev.top.subarray(j * ev.k, j * ev.k + Math.min(ev.k, policy.rule === "top_k" ? policy.top_k : ev.k)), (id) => (id < 0 ? "<end>" : textOf.get(id) ?? String(id)))
+            const miss: Miss = { file, line, entity: entityOf(s), actual, expected, rank: ev.rank[j]! }
+            writer.append("misses.jsonl", `${JSON.stringify({ ...miss, unseen: ev.rank[j]! >= ev.classes, mass_above: Number(ev.massAbove[j]!.toFixed(6)) })}\n`)
+            if (misses.length < FIRST_MISSES) misses.push(miss)
+            detail = { actual, expected: expected.slice(0, 3), rank: ev.rank[j]! }
+          }
+          emit(engine.prediction({ entity: entityOf(s), time: eventClock[e]!, file, line, failed, ...(detail === undefined ? {} : { detail }) }))
+        }
+      }
+    }
+
+    const onChunk = async (chunk: LogChunk) => {
+      if (chunk.generation !== generation) {
+        generation = chunk.generation
+        stats.rotations = generation
+        earlierGenerations = stats.lines
+        // A rotated file is a new log: its sequences start over.
+        const closed = grouper.finish()
+        if (closed.ids.length > 0) pending.push(closed)
+        rowsWithEntity += grouper.rowsWithEntity
+        grouper = newGrouper()
+        await scorePending()
+      }
+      const parsed = parseLog(chunk.bytes, compiled, parseOptions)
+      const rows = parsed.lineNo.length
+      const lineNo = parsed.lineNo
+      for (let i = 0; i < rows; i++) lineNo[i] = lineNo[i]! + chunk.lineBase
+      stats.lines = Math.max(stats.lines, earlierGenerations + chunk.lineBase + parsed.rawLines)
+      stats.parsed += rows
+      stats.unparsed += parsed.unparsed.count
+      if (firstUnparsed === undefined && parsed.unparsed.samples.length > 0) {
+        const s = parsed.unparsed.samples[0]!
+        firstUnparsed = { line: s.line + chunk.lineBase, text: s.text }
+      }
+      if (parsed.timestamps !== undefined) hasTimes = true
+      // Match-only templates; a line none covers gets a provisional one (by its token text).
+      const { templateIds, unseen } = matchTemplates(parsed.content, bundle.state, matcher)
+      const ts = parsed.timestamps
+      const where = (row: number) => `${generation === 0 ? label : `${label}#${generation}`}:${lineNo[row]}`
+      for (let i = 0; i < rows; i++) {
+        if (ts !== undefined) {
+          const t = ts[i]!
+          if (Number.isFinite(t)) clock = t / 1000
+        } else clock = base + earlierGenerations + lineNo[i]!
+        if (unseen > 0 && templateIds[i]! < 0) {
+          const text = masker.tokens(stringAt(parsed.content, i)).join(" ")
+          let n = novel.get(text)
+          if (n === undefined && novel.size < NOVEL_LIMIT) {
+            novel.set(text, (n = { id: nextId++, text, count: 0, first: where(i), last: where(i), first_time: clock, last_time: clock }))
+            textOf.set(n.id, text)
+          }
+          novelLines++
+          if (n === undefined) {
+            novelBeyond++
+            templateIds[i] = nextId // one shared provisional id past the listed ones
+          } else {
+            n.count++
+            n.last = where(i)
+            n.last_time = clock
+            templateIds[i] = n.id
+          }
+          for (const a of engine.novel({ entity: entityOfRow(parsed, i), time: clock, file, line: lineNo[i]!, template: text })) emit(a)
+        }
+      }
+      for (const a of engine.advance(clock)) emit(a)
+      engine.sweep(clock)
+      const templates = vocabulary // grouping reads ids only
+      const closed = grouper.push(parsed, { templateIds, templates })
+      if (closed.ids.length > 0) {
+        pending.push(closed)
+        pendingEvents += closed.events.length
+      }
+      if (pendingEvents >= SCORE_BATCH || options.follow === true) await scorePending()
+    }
+
+    const end: { value?: ReadEnd } = {}
     try {
-      bytes = fs.readFileSync(file)
+      for await (const chunk of readLog(file, { follow: options.follow === true, ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }), ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }) }, end)) {
+        if (options.signal?.aborted === true && options.follow !== true) throw new DetectInputError(`interrupted while reading ${file}: nothing written`)
+        await onChunk(chunk)
+      }
     } catch (e) {
-      throw new DetectInputError(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`)
+      if (e instanceof DetectInputError) throw e
+      throw new DetectInputError(e instanceof Error ? e.message : String(e))
     }
-    const parsed = parseLog(bytes, compiled, options)
-    const rows = parsed.lineNo.length
-    if (parsed.rawLines === 0) warnings.push(`${file} is empty`)
-    else if (parsed.unparsed.count > 0) {
-      const first = parsed.unparsed.samples[0]
-      warnings.push(`${file}: ${parsed.unparsed.count} of ${parsed.rawLines} lines (${((100 * parsed.unparsed.count) / parsed.rawLines).toFixed(1)}%) do not read with the bundle's parser${first === undefined ? "" : `; first, line ${first.line}: ${JSON.stringify(first.text)}`}`)
+    const last = grouper.finish()
+    if (last.ids.length > 0) pending.push(last)
+    await scorePending()
+    linesBefore += stats.lines
+    if (end.value?.incomplete !== undefined) {
+      const inc = end.value.incomplete
+      warnings.push(`${file}: line ${inc.line}${inc.generation > 0 ? ` (after rotation ${inc.generation})` : ""} has no line break yet (${inc.bytes} bytes): not read`)
     }
-    if (parsed.rawLines > 0 && rows === 0) {
-      const sample = parsed.unparsed.samples[0]
-      throw new DetectInputError(`${file}: none of its ${parsed.rawLines} lines reads with the bundle's parser (${format}); first line: ${JSON.stringify(sample?.text ?? "")}`)
+    if (stats.lines === 0) warnings.push(`${file} is empty`)
+    else if (stats.unparsed > 0) {
+      warnings.push(`${file}: ${stats.unparsed} of ${stats.lines} lines (${((100 * stats.unparsed) / stats.lines).toFixed(1)}%) do not read with the bundle's parser${firstUnparsed === undefined ? "" : `; first, line ${firstUnparsed.line}: ${JSON.stringify(firstUnparsed.text)}`}`)
     }
-    // Match-only templates (the project's column matcher); a line none covers gets a provisional one.
-    const { templateIds, unseen } = matchTemplates(parsed.content, bundle.state)
-    for (let i = 0; unseen > 0 && i < rows; i++) {
-      if (templateIds[i]! < 0) {
-        const text = masker.tokens(stringAt(parsed.content, i)).join(" ")
-        let n = novel.get(text)
-        const where = `${path.basename(file)}:${parsed.lineNo[i]}`
-        if (n === undefined) novel.set(text, (n = { id: nextId + novel.size, text, count: 0, first: where, last: where }))
-        n.count++
-        n.last = where
-        templateIds[i] = n.id
-      }
+    if (stats.lines > 0 && stats.parsed === 0 && options.follow !== true) {
+      throw new DetectInputError(`${file}: none of its ${stats.lines} lines reads with the bundle's parser (${format}); first line: ${JSON.stringify(firstUnparsed?.text ?? "")}`)
     }
-    const templates = [...vocabulary, ...[...novel.values()].map((n) => ({ id: n.id, text: n.text, count: n.count }))]
-    const seqs: Sequences = (await groupStage.run(grouping, { parsed, templates: { templateIds, templates } }, GROUP_CONTEXT)).sequences
-    const which = Int32Array.from({ length: seqs.labels.length }, (_, i) => i)
-    const scored = detector.scoreAsync === undefined
-      ? detector.score(bundle.model, seqs, which, config)
-      : await detector.scoreAsync(bundle.model, seqs, which, config)
-    const threshold = spec.threshold?.value ?? scored.threshold
-    usedThreshold = threshold
-    const predictions = spec.threshold === null ? scored.predictions : applyThreshold(scored.scores, threshold)
-    // The file's lines, split once and only when a sequence is flagged (for its sample lines).
-    let split: Array<string> | undefined
-    const lineText = (n: number): string => ((split ??= bytes.toString("utf8").split("\n"))[n - 1] ?? "").replace(/\r$/, "")
-    const lineOf = (row: number) => parsed.lineNo[seqs.rows[row]!]!
-    const scores: Array<Record<string, unknown>> = []
-    const alerts: Array<Record<string, unknown>> = []
-    for (let s = 0; s < which.length; s++) {
-      const from = seqs.offsets[s]!
-      const to = seqs.offsets[s + 1]!
-      const row = {
-        file,
-        id: stringAt(seqs.ids, s),
-        score: scored.scores[s]!,
-        prediction: predictions[s]!,
-        events: to - from,
-        first_line: to > from ? lineOf(from) : null,
-        last_line: to > from ? lineOf(to - 1) : null
-      }
-      scores.push(row)
-      if (predictions[s] === 1) {
-        // Sample lines: those naming an error first, then the sequence's first lines.
-        const lines: Array<number> = []
-        for (let e = from; e < to; e++) lines.push(lineOf(e))
-        const weight = (n: number) => (/error|fail|exception|fatal/i.test(lineText(n)) ? 0 : 1)
-        const sample = [...lines].sort((a, b) => weight(a) - weight(b) || a - b).slice(0, SAMPLE_LINES).sort((a, b) => a - b)
-        alerts.push({ ...row, samples: sample.map((n) => ({ line: n, text: lineText(n) })) })
-      }
+    if (grouping.type === "entity" && grouping.pattern !== undefined && stats.parsed > 0 && rowsWithEntity + grouper.rowsWithEntity === 0 && options.follow !== true) {
+      throw new DetectInputError(`grouping.pattern: ${JSON.stringify(grouping.pattern)} names no entity in any of the ${stats.parsed} parsed lines of ${file}`)
     }
-    results.push({ file, scores, alerts, lines: parsed.rawLines, parsed: rows, unparsed: parsed.unparsed.count })
   }
 
-  const allScores = results.flatMap((r) => r.scores)
-  const allAlerts = results.flatMap((r) => r.alerts).sort((a, b) => (b.score as number) - (a.score as number))
-  const novelList = [...novel.values()].map((n) => ({ template_id: n.id, template: n.text, count: n.count, first: n.first, last: n.last }))
-  const summary: DetectSummary = {
-    bundle: path.resolve(bundle.dir),
-    run: spec.run,
-    detector: spec.detector.tag,
-    files: results.map((r) => ({ file: r.file, lines: r.lines, parsed: r.parsed, unparsed: r.unparsed })),
-    lines: results.reduce((s, r) => s + r.lines, 0),
-    parsed: results.reduce((s, r) => s + r.parsed, 0),
-    unparsed: results.reduce((s, r) => s + r.unparsed, 0),
-    novel_lines: novelList.reduce((s, n) => s + n.count, 0),
-    novel_templates: novelList.length,
-    sequences: allScores.length,
-    alerts: allAlerts.length,
-    threshold: usedThreshold,
-    threshold_basis: spec.threshold?.basis ?? "detector",
-    warnings
+  try {
+    options.onReady?.()
+    if (options.follow === true) await Promise.all(files.map(runFile))
+    else for (const file of files) await runFile(file)
+    for (const a of engine.finish()) emit(a)
+
+    const novelList = [...novel.values()].map((n) => ({
+      template_id: n.id,
+      template: n.text,
+      count: n.count,
+      first: n.first,
+      last: n.last,
+      ...(hasTimes ? { first_time: new Date(n.first_time * 1000).toISOString(), last_time: new Date(n.last_time * 1000).toISOString() } : {})
+    }))
+    if (novelBeyond > 0) warnings.push(`more than ${NOVEL_LIMIT} novel templates: ${novelBeyond} lines of further ones are counted, not listed`)
+    const st = engine.stats
+    const summary: DetectSummary = {
+      bundle: path.resolve(bundle.dir),
+      run: spec.run,
+      detector: spec.detector.tag,
+      files: fileStats,
+      lines: fileStats.reduce((s, r) => s + r.lines, 0),
+      parsed: fileStats.reduce((s, r) => s + r.parsed, 0),
+      unparsed: fileStats.reduce((s, r) => s + r.unparsed, 0),
+      novel_lines: novelLines,
+      novel_templates: novel.size,
+      sequences,
+      flagged,
+      threshold: usedThreshold,
+      threshold_basis: spec.threshold?.basis ?? "detector",
+      predictions_of: predictive ? "events" : "sequences",
+      predictions: st.predictions,
+      failed_predictions: st.failed,
+      alerts: st.alerts,
+      alerts_by_kind: { sequence: st.sequence_alerts, novelty: st.novelty_alerts },
+      suppressed_alerts: st.suppressed,
+      policy,
+      close_after_s: closeAfterS,
+      seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+      peak_rss_mib: peakRssMiB(),
+      warnings
+    }
+    // The report's lines: each top sequence's samples and context, each miss and alert line.
+    const wanted = new Map<string, Set<number>>()
+    const want = (file: string, line: number) => {
+      let set = wanted.get(file)
+      if (set === undefined) wanted.set(file, (set = new Set()))
+      set.add(line)
+    }
+    for (const t of top) for (const l of t.lines) want(t.file, l)
+    for (const m of misses) for (let l = m.line - contextLines; l <= m.line + contextLines; l++) want(m.file, l)
+    const texts = new Map<string, Map<number, string>>()
+    for (const [file, lines] of wanted) texts.set(file, readLines(file, lines))
+    const textAt = (file: string, line: number) => texts.get(file)?.get(line)
+    // Samples (errors first) with context, now that their texts are known; their context lines read too.
+    const samples = top.map((t) => {
+      const weight = (n: number) => (ERROR_LINE.test(textAt(t.file, n) ?? "") ? 0 : 1)
+      const chosen = [...t.lines].sort((a, b) => weight(a) - weight(b) || a - b).slice(0, SAMPLE_LINES).sort((a, b) => a - b)
+      return { t, chosen }
+    })
+    const contextWanted = new Map<string, Set<number>>()
+    for (const { t, chosen } of samples) {
+      for (const l of chosen) {
+        for (let c = l - contextLines; c <= l + contextLines; c++) if (textAt(t.file, c) === undefined && c >= 1) {
+          let set = contextWanted.get(t.file)
+          if (set === undefined) contextWanted.set(t.file, (set = new Set()))
+          set.add(c)
+        }
+      }
+    }
+    for (const [file, lines] of contextWanted) for (const [l, text] of readLines(file, lines)) texts.get(file)!.set(l, text)
+    const report = {
+      summary,
+      top: samples.map(({ t, chosen }) => ({
+        ...t,
+        samples: chosen.map((l) => ({
+          line: l,
+          text: textAt(t.file, l) ?? "",
+          before: range(l - contextLines, l).filter((c) => c >= 1).map((c) => ({ line: c, text: textAt(t.file, c) })).filter((x) => x.text !== undefined),
+          after: range(l + 1, l + contextLines + 1).map((c) => ({ line: c, text: textAt(t.file, c) })).filter((x) => x.text !== undefined)
+        }))
+      })),
+      misses: misses.map((m) => ({ ...m, text: textAt(m.file, m.line) ?? "" })),
+      novel: novelList,
+      alerts: reportAlerts,
+      timeline: [...timeline].map(([key, count]) => {
+        const [bucket, kind] = key.split("\u0000")
+        return { bucket: hasTimes ? bucket! : Number(bucket), kind: kind!, count }
+      })
+    }
+    const html = await detectReportHtml(report, spec.run, hasTimes)
+    writer.commit(
+      {
+        "novel.jsonl": novelList.map((n) => `${JSON.stringify(n)}\n`).join(""),
+        "summary.json": `${JSON.stringify(summary, null, 2)}\n`,
+        "report.md": detectReportMarkdown(report, spec.run),
+        "report.html": html
+      },
+      ["scores.jsonl", "alerts.jsonl", ...(predictive ? ["misses.jsonl"] : [])]
+    )
+    return summary
+  } catch (e) {
+    writer.abort()
+    throw e
   }
-  const jsonl = (rows: ReadonlyArray<unknown>) => rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length > 0 ? "\n" : "")
-  const report = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>logflow detect: ${escapeHtml(spec.run)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;vertical-align:top}pre{margin:0;white-space:pre-wrap}</style></head><body>
-<h1>logflow detect with ${escapeHtml(spec.run)} (${escapeHtml(spec.detector.tag)})</h1>
-<p>${summary.lines} lines read in ${results.length} file(s), ${summary.parsed} parsed, ${summary.unparsed} unparsed; ${summary.novel_lines} lines of ${summary.novel_templates} novel templates; ${summary.sequences} sequences scored, ${summary.alerts} alerts (threshold ${summary.threshold}, ${escapeHtml(summary.threshold_basis)}).</p>
-<h2>Top alerts</h2>
-<table><thead><tr><th>sequence</th><th>score</th><th>lines</th><th>sample lines</th></tr></thead><tbody>
-${allAlerts.slice(0, 50).map((a) => `<tr><td>${escapeHtml(String(a.id))}</td><td>${(a.score as number).toFixed(4)}</td><td>${escapeHtml(`${path.basename(String(a.file))}:${String(a.first_line)}-${String(a.last_line)}`)}</td><td><pre>${(a.samples as Array<{ line: number; text: string }>).map((x) => escapeHtml(`${x.line}: ${x.text}`)).join("\n")}</pre></td></tr>`).join("\n")}
-</tbody></table>
+}
+
+/** Peak resident memory of this process in MiB (/proc's VmHWM), or null where there is no /proc. */
+const peakRssMiB = (): number | null => {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync("/proc/self/status", "utf8"))
+    return m === null ? null : Number((Number(m[1]) / 1024).toFixed(1))
+  } catch {
+    return null
+  }
+}
+
+const range = (from: number, to: number): Array<number> => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i)
+
+/** Keep the TOP_SEQUENCES highest-scoring sequences. */
+const keepTop = (top: Array<TopSequence>, s: TopSequence) => {
+  if (top.length === TOP_SEQUENCES && s.score <= top[top.length - 1]!.score) return
+  let i = top.length
+  while (i > 0 && top[i - 1]!.score < s.score) i--
+  top.splice(i, 0, s)
+  if (top.length > TOP_SEQUENCES) top.pop()
+}
+
+/** Several batches of closed sequences as one. */
+const concatClosed = (parts: ReadonlyArray<ClosedSequences>): ClosedSequences => {
+  if (parts.length === 1) return parts[0]!
+  const n = parts.reduce((s, p) => s + p.ids.length, 0)
+  const events = parts.reduce((s, p) => s + p.events.length, 0)
+  const ids: Array<string> = []
+  const offsets = new Int32Array(n + 1)
+  const ev = new Int32Array(events)
+  const lineNo = new Int32Array(events)
+  const times = new Float64Array(events)
+  const withContext = parts.some((p) => p.context !== undefined)
+  const context = withContext ? new Int32Array(n) : undefined
+  let s = 0
+  let e = 0
+  for (const p of parts) {
+    for (let i = 0; i < p.ids.length; i++) {
+      ids.push(p.ids[i]!)
+      if (context !== undefined) context[s] = p.context?.[i] ?? 0
+      offsets[++s] = e + p.offsets[i + 1]!
+    }
+    ev.set(p.events, e)
+    lineNo.set(p.lineNo, e)
+    times.set(p.times, e)
+    e += p.events.length
+  }
+  return { ids, offsets, events: ev, lineNo, times, ...(context === undefined ? {} : { context }) }
+}
+
+/** The texts of `lines` (1-based) of `file`, read in one pass (lines no longer there are left out). */
+const readLines = (file: string, lines: ReadonlySet<number>): Map<number, string> => {
+  const out = new Map<number, string>()
+  if (lines.size === 0) return out
+  const last = Math.max(...lines)
+  let fd: number
+  try {
+    fd = fs.openSync(file, "r")
+  } catch {
+    return out
+  }
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20)
+    let carry = Buffer.alloc(0)
+    let line = 1
+    let pos = 0
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, pos)
+      if (n === 0) break
+      pos += n
+      const data = carry.length === 0 ? buf.subarray(0, n) : Buffer.concat([carry, buf.subarray(0, n)])
+      let start = 0
+      for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
+        if (lines.has(line)) out.set(line, data.toString("utf8", start, nl).replace(/\r$/, ""))
+        line++
+        start = nl + 1
+        if (line > last) return out
+      }
+      carry = Buffer.from(data.subarray(start))
+    }
+    if (carry.length > 0 && lines.has(line)) out.set(line, carry.toString("utf8").replace(/\r$/, ""))
+    return out
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+interface DetectReport {
+  readonly summary: DetectSummary
+  readonly top: ReadonlyArray<TopSequence & { readonly samples: ReadonlyArray<{ line: number; text: string; before: ReadonlyArray<{ line: number; text: string | undefined }>; after: ReadonlyArray<{ line: number; text: string | undefined }> }> }>
+  readonly misses: ReadonlyArray<Miss & { readonly text: string }>
+  readonly novel: ReadonlyArray<{ template: string; count: number; first: string; last: string; first_time?: string; last_time?: string }>
+  readonly alerts: ReadonlyArray<DetectAlert>
+  readonly timeline: ReadonlyArray<{ bucket: string | number; kind: string; count: number }>
+}
+
+const pct = (a: number, b: number) => (b === 0 ? "-" : `${((100 * a) / b).toFixed(2)}%`)
+
+/** The rates of a detect run, as label/value pairs (both reports). */
+const rates = (s: DetectSummary): Array<[string, string]> => [
+  ["lines read", `${s.lines} in ${s.files.length} file(s)`],
+  ["parsed", `${s.parsed} (${pct(s.parsed, s.lines)}); unparsed ${s.unparsed}`],
+  ["novel lines", `${s.novel_lines} (${pct(s.novel_lines, s.parsed)}) of ${s.novel_templates} novel templates`],
+  ["sequences scored", `${s.sequences}; flagged by ${s.detector} at threshold ${s.threshold} (${s.threshold_basis}): ${s.flagged} (${pct(s.flagged, s.sequences)})`],
+  [`predictions (${s.predictions_of})`, `${s.predictions}; failed ${s.failed_predictions} (${pct(s.failed_predictions, s.predictions)})`],
+  ["alerts", `${s.alerts} (${s.alerts_by_kind.sequence} sequence, ${s.alerts_by_kind.novelty} novelty); ${s.suppressed_alerts} suppressed by cooldown; ${s.lines === 0 ? "-" : ((1000 * s.alerts) / s.lines).toFixed(3)} per 1,000 lines`],
+  ["policy", `${s.policy.rule === "top_k" ? `top-${s.policy.top_k}` : `top-p ${s.policy.top_p}`}, ${s.policy.k_of_n.k} of ${s.policy.k_of_n.n}, sessions reset after ${s.policy.session_gap_s} s, cooldown ${s.policy.cooldown_s} s, novelty ${s.policy.novelty ? `over ${s.policy.novelty_window_s} s` : "off"}`]
+]
+
+const alertWhat = (a: DetectAlert): string =>
+  a.kind === "sequence"
+    ? `${a.failures} of ${a.of} failed (lines ${a.from_line}-${a.line})${a.detail?.actual === undefined ? "" : `: ${String(a.detail.actual)}`}`
+    : `novel "${a.template}" ×${a.count} (lines ${a.line}-${a.last_line})`
+
+export const detectReportMarkdown = (r: DetectReport, run: string): string => {
+  const s = r.summary
+  const cell = (x: string) => x.replaceAll("|", "\\|").replaceAll("\n", " ")
+  const out: Array<string> = [`# logflow detect with ${run} (${s.detector})`, "", "| | |", "| --- | --- |", ...rates(s).map(([k, v]) => `| ${k} | ${cell(v)} |`), ""]
+  if (s.warnings.length > 0) out.push("## Warnings", "", ...s.warnings.map((w) => `- ${w}`), "")
+  out.push("## Most anomalous sequences", "")
+  if (r.top.length === 0) out.push("None flagged.", "")
+  for (const t of r.top) {
+    out.push(`### ${t.id} (score ${t.score.toFixed(4)}, ${t.events} events, ${path.basename(t.file)})`, "", "```")
+    for (const x of t.samples) {
+      for (const b of x.before) out.push(`  ${b.line}: ${b.text}`)
+      out.push(`> ${x.line}: ${x.text}`)
+      for (const a of x.after) out.push(`  ${a.line}: ${a.text}`)
+      out.push("  ...")
+    }
+    out.push("```", "")
+  }
+  if (s.predictions_of === "events") {
+    out.push("## First misses (actual event vs expected)", "", "| line | entity | actual | expected (most likely first) | rank |", "| --- | --- | --- | --- | --- |")
+    for (const m of r.misses) out.push(`| ${path.basename(m.file)}:${m.line} | ${cell(m.entity)} | ${cell(m.actual)} | ${cell(m.expected.join(" / "))} | ${m.rank} |`)
+    out.push("")
+  }
+  out.push("## Novel templates", "", "| template | count | first | last |", "| --- | --- | --- | --- |")
+  for (const n of r.novel) out.push(`| ${cell(n.template)} | ${n.count} | ${n.first}${n.first_time === undefined ? "" : ` ${n.first_time}`} | ${n.last}${n.last_time === undefined ? "" : ` ${n.last_time}`} |`)
+  out.push("", `## First ${r.alerts.length} alerts of ${s.alerts}`, "", "| kind | entity | where | what | suppressed before |", "| --- | --- | --- | --- | --- |")
+  for (const a of r.alerts) out.push(`| ${a.kind} | ${cell(a.entity)} | ${path.basename(a.file)}:${a.line}${a.at === undefined ? "" : ` ${a.at}`} | ${cell(alertWhat(a))} | ${a.suppressed_before} |`)
+  return `${out.join("\n")}\n`
+}
+
+const detectReportHtml = async (r: DetectReport, run: string, hasTimes: boolean): Promise<string> => {
+  const s = r.summary
+  const e = escapeHtml
+  const chart = {
+    id: "alert-timeline",
+    section: "Alert timeline",
+    title: "Alerts over log time",
+    spec: {
+      width: 900,
+      height: 200,
+      data: { values: r.timeline },
+      mark: "bar",
+      encoding: {
+        x: hasTimes ? { field: "bucket", type: "temporal", timeUnit: "yearmonthdatehoursminutes", title: "log time (per minute)" } : { field: "bucket", type: "quantitative", bin: { maxbins: 60 }, title: "line" },
+        y: { aggregate: "sum", field: "count", type: "quantitative", title: "alerts" },
+        color: { field: "kind", type: "nominal" }
+      }
+    }
+  }
+  const compiled = r.timeline.length === 0 ? [] : await compileCharts([chart], false)
+  const charts = vegaCharts(compiled.map((c) => c.vega))
+  const lineHtml = (line: number, text: string | undefined, mark: boolean) => `<span class="${mark ? "hit" : "ctx"}">${line}: ${e(text ?? "")}</span>`
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>logflow detect: ${e(run)}</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1300px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;vertical-align:top}pre{margin:0;white-space:pre-wrap}.ctx{color:#777}.hit{font-weight:bold}#report-errors:empty{display:none}#report-errors{color:#b00}</style>
+${compiled.length === 0 ? "" : charts.head}
+</head><body>
+<h1>logflow detect with ${e(run)} (${e(s.detector)})</h1>
+<div id="report-errors"></div>
+<table class="rates">${rates(s).map(([k, v]) => `<tr><th>${e(k)}</th><td>${e(v)}</td></tr>`).join("")}</table>
+${s.warnings.length === 0 ? "" : `<h2>Warnings</h2><ul>${s.warnings.map((w) => `<li>${e(w)}</li>`).join("")}</ul>`}
+<h2>Alert timeline</h2>
+${compiled.length === 0 ? "<p>No alerts.</p>" : `<figure><div class="chart" id="chart-0" data-chart="alert-timeline"></div></figure>`}
+<h2>Most anomalous sequences</h2>
+${r.top.length === 0 ? "<p>None flagged.</p>" : `<table><thead><tr><th>sequence</th><th>score</th><th>events</th><th>sample lines (errors first) with context</th></tr></thead><tbody>
+${r.top.map((t) => `<tr><td>${e(t.id)}<br><small>${e(path.basename(t.file))}</small></td><td>${t.score.toFixed(4)}</td><td>${t.events}</td><td><pre>${t.samples.map((x) => [...x.before.map((b) => lineHtml(b.line, b.text, false)), lineHtml(x.line, x.text, true), ...x.after.map((a) => lineHtml(a.line, a.text, false))].join("\n")).join("\n…\n")}</pre></td></tr>`).join("\n")}
+</tbody></table>`}
+${s.predictions_of === "events" ? `<h2>First misses</h2><table><thead><tr><th>line</th><th>entity</th><th>actual</th><th>expected (most likely first)</th><th>rank</th></tr></thead><tbody>
+${r.misses.map((m) => `<tr><td>${e(`${path.basename(m.file)}:${m.line}`)}</td><td>${e(m.entity)}</td><td>${e(m.actual)}<br><small>${e(m.text)}</small></td><td>${m.expected.map((x) => e(x)).join("<br>")}</td><td>${m.rank}</td></tr>`).join("\n")}
+</tbody></table>` : ""}
 <h2>Novel templates</h2>
 <table><thead><tr><th>template</th><th>count</th><th>first</th><th>last</th></tr></thead><tbody>
-${novelList.map((n) => `<tr><td>${escapeHtml(n.template)}</td><td>${n.count}</td><td>${escapeHtml(n.first)}</td><td>${escapeHtml(n.last)}</td></tr>`).join("\n")}
+${r.novel.map((n) => `<tr><td>${e(n.template)}</td><td>${n.count}</td><td>${e(`${n.first}${n.first_time === undefined ? "" : ` ${n.first_time}`}`)}</td><td>${e(`${n.last}${n.last_time === undefined ? "" : ` ${n.last_time}`}`)}</td></tr>`).join("\n")}
 </tbody></table>
+<h2>Alerts</h2>
+<p>The first ${r.alerts.length} of ${s.alerts} (all in alerts.jsonl).</p>
+<table><thead><tr><th>kind</th><th>entity</th><th>where</th><th>what</th><th>suppressed before</th></tr></thead><tbody>
+${r.alerts.map((a) => `<tr><td>${a.kind}</td><td>${e(a.entity)}</td><td>${e(`${path.basename(a.file)}:${a.line}${a.at === undefined ? "" : ` ${a.at}`}`)}</td><td>${e(alertWhat(a))}</td><td>${a.suppressed_before}</td></tr>`).join("\n")}
+</tbody></table>
+${compiled.length === 0 ? "" : charts.body}
 </body></html>
 `
-  // Whole or nothing: the files go to a temporary sibling folder, renamed onto `out` at the end.
-  writeFolderWhole(out, {
-    "scores.jsonl": jsonl(allScores),
-    "alerts.jsonl": jsonl(allAlerts),
-    "novel.jsonl": jsonl(novelList),
-    "summary.json": `${JSON.stringify(summary, null, 2)}\n`,
-    "report.html": report
-  })
-  return summary
 }

@@ -34,14 +34,22 @@ describe("flow bundle, then flow detect with the cache gone", () => {
     const out = path.join(work, "detect")
     const d = flow(["detect", bundle, hdfs(), "--out", out, "--json"])
     expect(d.code, d.stderr).toBe(0)
-    expect(fs.readdirSync(out).sort()).toEqual(["alerts.jsonl", "novel.jsonl", "report.html", "scores.jsonl", "summary.json"])
+    expect(fs.readdirSync(out).sort()).toEqual(["alerts.jsonl", "novel.jsonl", "report.html", "report.md", "scores.jsonl", "summary.json"])
     const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"))
-    expect(summary).toMatchObject({ lines: 20_000, parsed: 20_000, unparsed: 0, novel_lines: 0, sequences: 1782 })
+    expect(summary).toMatchObject({ lines: 20_000, parsed: 20_000, unparsed: 0, novel_lines: 0, sequences: 1782, predictions_of: "sequences" })
     expect(JSON.parse(d.stdout)).toEqual(summary)
+    // A sequence detector's policy: each flagged block is a prediction that failed, 1 of 1 raises an alert for its block.
     const alerts = fs.readFileSync(path.join(out, "alerts.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l))
+    expect(summary.flagged).toBeGreaterThan(0)
     expect(alerts.length).toBe(summary.alerts)
-    expect(alerts[0].samples[0].text).toContain(alerts[0].id)
-    expect(fs.readFileSync(path.join(out, "report.html"), "utf8")).toContain("Top alerts")
+    expect(summary.alerts).toBe(summary.flagged)
+    expect(alerts[0]).toMatchObject({ kind: "sequence", failures: 1, of: 1 })
+    expect(alerts[0].entity).toBe(alerts[0].detail.sequence)
+    const html = fs.readFileSync(path.join(out, "report.html"), "utf8")
+    expect(html).toContain("Most anomalous sequences")
+    // The most anomalous block's sample lines name it (read back from the log for the report).
+    const best = fs.readFileSync(path.join(out, "scores.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((s) => s.prediction === 1).sort((a, b) => b.score - a.score)[0]
+    expect(fs.readFileSync(path.join(out, "report.md"), "utf8")).toMatch(new RegExp(`> \\d+: .*${best.id}`))
     // The run scored its test blocks from the same lines: match-only inference with the bundle gives the same scores and predictions.
     expectRunScores(runDir, out)
   })
@@ -97,6 +105,14 @@ describe("flow bundle, then flow detect with the cache gone", () => {
     expect(warned.code, warned.stderr).toBe(0)
     expect(warned.stderr).toContain(`warning: ${empty} is empty`)
     expect(warned.stderr).toMatch(/warning: .*mixed\.log: 1 of 21 lines \(4\.8%\) do not read with the bundle's parser; first, line 21: "not a log line"/)
+    // Invalid UTF-8 and NUL bytes: those lines are unparsed (never half-read), named in the warning; the rest is scored.
+    const bytes = path.join(work, "bytes.log")
+    const good = fs.readFileSync(hdfs(), "utf8").split("\n").slice(0, 10).join("\n")
+    fs.writeFileSync(bytes, Buffer.concat([Buffer.from(`${good}\n081109 203615 148 INFO dfs.DataNode: bad \xff\xfe bytes\n`, "latin1"), Buffer.from("081109 203615 148 INFO dfs.DataNode: nul \u0000 here\n")]))
+    const b = flow(["detect", bundle, bytes, "--out", path.join(work, "bytes-out"), "--json"])
+    expect(b.code, b.stderr).toBe(0)
+    expect(b.stderr).toMatch(/warning: .*bytes\.log: 2 of 12 lines \(16\.7%\) do not read with the bundle's parser; first, line 11: /)
+    expect(JSON.parse(b.stdout)).toMatchObject({ lines: 12, parsed: 10, unparsed: 2 })
 
     const notRun = flow(["bundle", results, "--out", path.join(work, "b2"), "--cache-dir", tmpDir()])
     expect(notRun.code).toBe(2)

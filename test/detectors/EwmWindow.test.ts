@@ -53,6 +53,22 @@ describe("ewm_window", () => {
     expect(ewmWindow.score(model, twice, Int32Array.from([5, 7]), cfg).scores[1]).toBeGreaterThan(0)
   })
 
+  it("a stream scorer carries the baseline from batch to batch: batches in order score as one call over all", () => {
+    const model = fitOk(ewmWindow, data, train, config)
+    const cfg = decodeConfig(ewmWindow, config)
+    const all = ewmWindow.score(model, data, range(4, 7), cfg).scores
+    const stream = ewmWindow.streamScorer!(model, cfg)
+    // Batches as flow detect gives them: each its own sequences, numbered from 0.
+    const parts = [view([windows[4]!]), view([windows[5]!, windows[6]!])]
+    const got = parts.flatMap((p) => [...stream.score(p, range(0, p.labels.length)).scores])
+    expect(got).toEqual([...all])
+    // A fresh scorer per batch would start over: the new template C counts as unseen again after a reset, not after carrying on.
+    const fresh = ewmWindow.score(model, parts[1]!, range(0, 2), cfg).scores
+    expect([...fresh]).toEqual([...all.subarray(1)]) // here the same, since the steady window 4 moved nothing
+    const again = [...stream.score(view([windows[6]!]), range(0, 1)).scores]
+    expect(again[0]).toBeLessThan(all[2]!) // C was seen in the stream before: no longer unseen
+  })
+
   it("is deterministic and scores the same after a JSON round trip of its model", () => {
     const cfg = decodeConfig(ewmWindow, {})
     const fit = ewmWindow.fit(data, train, cfg)

@@ -6,11 +6,12 @@
  * that another logflow version wrote, a log the bundle's parser cannot read) is one `error:` line
  * and exit 2, with nothing written.
  */
-import { Console, Effect } from "effect"
+import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as path from "node:path"
 import { createBundle, loadBundle } from "../../flows/Bundle.ts"
-import { DetectInputError, detectLogs } from "../../flows/Detect.ts"
+import { type DetectAlert, type DetectOptions, type DetectSummary, detectLogs } from "../../flows/Detect.ts"
+import type { AlertPolicy } from "../../eval/Alerting.ts"
 import { cacheDir, fail, handleErrors, json, withCache } from "./shared.ts"
 
 export const bundleCommand = Command.make(
@@ -26,26 +27,75 @@ export const bundleCommand = Command.make(
   }, handleErrors)
 ).pipe(Command.withDescription("Write a finished run's model as a bundle that `flow detect` applies to new logs"))
 
+/** "K/N" (e.g. 7/10) as the policy's K-of-N. */
+const kOfN = (text: string): { k: number; n: number } | undefined => {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text)
+  return m === null ? undefined : { k: Number(m[1]), n: Number(m[2]) }
+}
+
 export const detectCommand = Command.make(
   "detect",
   {
     bundle: Argument.String("bundle").pipe(Argument.withDescription("A bundle folder (flow bundle)")),
     logs: Argument.String("log").pipe(Argument.withDescription("Log files to score"), Argument.atLeast(1)),
-    out: Flag.String("out").pipe(Flag.withDescription("Folder for scores.jsonl, alerts.jsonl, novel.jsonl, summary.json and report.html"), Flag.withDefault("detect")),
+    out: Flag.String("out").pipe(Flag.withDescription("Folder for scores.jsonl, alerts.jsonl, misses.jsonl, novel.jsonl, summary.json, report.md and report.html"), Flag.withDefault("detect")),
+    follow: Flag.Boolean("follow").pipe(Flag.withDescription("Follow the logs as they grow (rotation included, like tail -F), printing alerts as they are raised, until interrupted; the outputs are written then"), Flag.withDefault(false)),
+    topK: Flag.Int("top-k").pipe(Flag.withDescription("Judge a predictive detector's events by top-k (OK iff the true next template is among the k most likely)"), Flag.optional),
+    topP: Flag.Finite("top-p").pipe(Flag.withDescription("Judge them by top-p instead (OK iff the probability mass ranked above the true template is below p)"), Flag.optional),
+    kOfN: Flag.String("k-of-n").pipe(Flag.withDescription("K/N: alert when K of an entity's last N predictions failed (default 7/10 for events, 1/1 for sequences)"), Flag.optional),
+    sessionGap: Flag.Finite("session-gap").pipe(Flag.withDescription("Seconds of log time after which an entity's session starts over (default 300)"), Flag.optional),
+    cooldown: Flag.Finite("cooldown").pipe(Flag.withDescription("Seconds of log time during which a repeated alert of one signature is suppressed (default 60)"), Flag.optional),
+    noveltyWindow: Flag.Finite("novelty-window").pipe(Flag.withDescription("Seconds of log time over which a novel template's lines of one entity make one alert (default 60)"), Flag.optional),
+    noNovelty: Flag.Boolean("no-novelty").pipe(Flag.withDescription("No novelty alerts"), Flag.withDefault(false)),
+    closeAfter: Flag.Finite("close-after").pipe(Flag.withDescription("Close an entity's sequence after this many seconds of log time without an event (default: the session gap; 0: only at the end)"), Flag.optional),
+    context: Flag.Int("context").pipe(Flag.withDescription("Context lines before and after each sample line in the report (default 3)"), Flag.withDefault(3)),
     json
   },
   Effect.fn("cli.detect")(function*(args) {
     const bundle = loadBundle(path.resolve(args.bundle))
     if ("error" in bundle) return yield* fail(bundle.error)
-    const summary = yield* Effect.tryPromise({
-      try: () => detectLogs(bundle, args.logs, path.resolve(args.out)),
-      catch: (e) => (e instanceof DetectInputError ? e : e instanceof Error ? e : new Error(String(e)))
+    const kn = Option.getOrUndefined(args.kOfN)
+    const parsedKn = kn === undefined ? undefined : kOfN(kn)
+    if (kn !== undefined && parsedKn === undefined) return yield* fail(`--k-of-n must be K/N, e.g. 7/10; got ${JSON.stringify(kn)}`)
+    if (Option.isSome(args.topK) && Option.isSome(args.topP)) return yield* fail("give --top-k or --top-p, not both")
+    const policy: Partial<AlertPolicy> = {
+      ...(Option.isSome(args.topK) ? { rule: "top_k" as const, top_k: args.topK.value } : {}),
+      ...(Option.isSome(args.topP) ? { rule: "top_p" as const, top_p: args.topP.value } : {}),
+      ...(parsedKn === undefined ? {} : { k_of_n: parsedKn }),
+      ...(Option.isSome(args.sessionGap) ? { session_gap_s: args.sessionGap.value } : {}),
+      ...(Option.isSome(args.cooldown) ? { cooldown_s: args.cooldown.value } : {}),
+      ...(Option.isSome(args.noveltyWindow) ? { novelty_window_s: args.noveltyWindow.value } : {}),
+      ...(args.noNovelty ? { novelty: false } : {})
+    }
+    const context = yield* Effect.context<never>()
+    const say = (line: string) => Effect.runSyncWith(context)(Console.log(line))
+    const options: DetectOptions = {
+      follow: args.follow,
+      policy,
+      context: args.context,
+      ...(Option.isSome(args.closeAfter) ? { closeAfterS: args.closeAfter.value } : {}),
+      ...(args.follow ? { onAlert: (a: DetectAlert) => say(args.json ? JSON.stringify(a) : `alert ${a.kind} ${a.entity} ${path.basename(a.file)}:${a.line}${a.at === undefined ? "" : ` ${a.at}`}${a.kind === "novelty" ? ` "${a.template}" x${a.count}` : ` ${a.failures} of ${a.of} failed`}`) } : {})
+    }
+    const report = (summary: DetectSummary) =>
+      Effect.gen(function*() {
+        for (const w of summary.warnings) yield* Console.error(`warning: ${w}`)
+        if (args.json && !args.follow) return yield* Console.log(JSON.stringify(summary, null, 2))
+        yield* Console.log(
+          `${summary.lines} lines read (${summary.parsed} parsed, ${summary.unparsed} unparsed), ${summary.novel_lines} lines of ${summary.novel_templates} novel templates; ` +
+            `${summary.sequences} sequences scored (${summary.flagged} flagged), ${summary.alerts} alerts; wrote ${path.resolve(args.out)}`
+        )
+      })
+    // Interrupted (Ctrl-C): a followed log stops reading and writes its outputs; a file read once writes nothing.
+    const summary = yield* Effect.callback<DetectSummary, Error>((resume, signal) => {
+      const stop = new AbortController()
+      const done = detectLogs(bundle, args.logs, path.resolve(args.out), { ...options, signal: stop.signal })
+      done.then((s) => resume(Effect.succeed(s)), (e: unknown) => resume(Effect.fail(e instanceof Error ? e : new Error(String(e)))))
+      void signal
+      return Effect.promise(() => {
+        stop.abort()
+        return done.then((s) => Effect.runPromiseWith(context)(report(s)), () => undefined)
+      })
     })
-    for (const w of summary.warnings) yield* Console.error(`warning: ${w}`)
-    if (args.json) return yield* Console.log(JSON.stringify(summary, null, 2))
-    yield* Console.log(
-      `${summary.lines} lines read (${summary.parsed} parsed, ${summary.unparsed} unparsed), ${summary.novel_lines} lines of ${summary.novel_templates} novel templates; ` +
-        `${summary.sequences} sequences scored, ${summary.alerts} alerts; wrote ${path.resolve(args.out)}`
-    )
+    yield* report(summary)
   }, handleErrors)
-).pipe(Command.withDescription("Score new logs with a bundle: scores, alerts, novel templates, a summary and an HTML report"))
+).pipe(Command.withDescription("Score new logs with a bundle: alerts by the bundle's policy, scores, misses, novel templates, a summary and reports; --follow tails growing logs"))

@@ -137,6 +137,12 @@ export interface Detector<Config, Model> {
    */
   predictNext?(model: Model, data: SequenceView, which: Int32Array, ks: ReadonlyArray<number>): NextEventHits
   /**
+   * Detectors whose scores depend on the sequences scored before (a moving baseline): a scorer
+   * for a stream scored batch by batch, its state carried from one call to the next, so batches
+   * in order score as one call over all of them would. `flow detect` prefers it to `score`.
+   */
+  streamScorer?(model: Model, config: Config): { score(data: SequenceView, which: Int32Array): DetectorScores }
+  /**
    * Predictive detectors only: per event of the `which` sequences it predicts, the rank and mass
    * above of its true template and the `k` most likely templates (for `flow detect`'s alerting).
    */
