@@ -148,3 +148,45 @@ overrides = { "model.epochs" = 1, "model.hidden_size" = 8, "model.num_layers" = 
     expectRunScores(runDir, out)
   })
 })
+
+describe("every detector of the registry in a bundle", () => {
+  it("each model of configs/models, trained on HDFS_20000 by block, bundled, gives the run's own scores for its test blocks with the cache gone", () => {
+    const configs = copyConfigs()
+    const models = fs.readdirSync(path.join(configs, "models")).filter((f) => f.endsWith(".toml")).map((f) => f.replace(/\.toml$/, ""))
+    expect(models.length).toBeGreaterThanOrEqual(13)
+    const neural = models.filter((m) => m.startsWith("deeplog"))
+    fs.appendFileSync(path.join(configs, "registry.toml"), `
+[experiments.every]
+dataset = "hdfs"
+models = ${JSON.stringify(models.filter((m) => !neural.includes(m)))}
+groups = ["every"]
+
+[experiments.every-neural]
+dataset = "hdfs"
+models = ${JSON.stringify(neural)}
+groups = ["every"]
+overrides = { "model.epochs" = 1, "model.hidden_size" = 8, "model.num_layers" = 1 }
+`)
+    const cache = tmpDir()
+    const results = tmpDir()
+    const run = flow(["run", path.join(configs, "registry.toml"), "--group", "every", "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", results])
+    expect(run.code, run.stderr).toBe(0)
+    const work = tmpDir()
+    const bundles = new Map<string, string>()
+    for (const [name, runDir] of resultFolders(results)) {
+      const dir = path.join(work, name)
+      const b = flow(["bundle", runDir, "--out", dir, "--cache-dir", cache])
+      expect(b.code, `${name}: ${b.stderr}`).toBe(0)
+      bundles.set(name, runDir)
+    }
+    expect(bundles.size).toBe(models.length)
+    fs.rmSync(cache, { recursive: true, force: true })
+    for (const [name, runDir] of bundles) {
+      const out = path.join(work, `${name}.detect`)
+      const d = flow(["detect", path.join(work, name), path.join(dataRoot(), "hdfs/raw/HDFS_20000.log"), "--out", out])
+      expect(d.code, `${name}: ${d.stderr}`).toBe(0)
+      expectRunScores(runDir, out)
+    }
+  }, 600_000)
+})
+
