@@ -33,14 +33,13 @@ import type { SequenceView } from "../detectors/base/Detector.ts"
 import { getDetector } from "../detectors/registry.ts"
 import { type Alert, AlertEngine, type AlertPolicy, judgeEvent, policyProblems } from "../eval/Alerting.ts"
 import { applyThreshold } from "../eval/Thresholds.ts"
-import { LogMasker } from "../mining/Masker.ts"
-import { matchTemplates, TemplateMatcher } from "../mining/Match.ts"
 import { compileFormat, parseLog } from "../parsing/LogFormat.ts"
 import { FolderWriter } from "../runtime/Folders.ts"
 import { type ClosedSequences, StreamGrouper } from "../sequences/StreamGroup.ts"
 import { GroupParams } from "../tasks/GroupStage.ts"
 import { ParseParams, parseSettings } from "../tasks/ParseStage.ts"
 import { type Bundle, bundlePolicy } from "./Bundle.ts"
+import { BundleTemplates, NOVEL_LIMIT } from "./BundleTemplates.ts"
 import { type LogChunk, type ReadEnd, readLog } from "./LogReader.ts"
 import { compileCharts, escapeHtml, vegaCharts } from "./Report.ts"
 
@@ -53,8 +52,6 @@ const REPORT_ALERTS = 50
 const SEQUENCE_LINES = 400
 /** Closed events gathered before they are scored together (a followed log scores after every chunk). */
 const SCORE_BATCH = 1 << 16
-/** Novel templates listed one by one; beyond, counted together. */
-const NOVEL_LIMIT = 10_000
 const ERROR_LINE = /error|fail|exception|fatal|panic|refused|denied|timed? ?out/i
 
 export interface DetectOptions {
@@ -155,17 +152,14 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
   const grouping = Schema.decodeUnknownSync(GroupParams)(spec.grouping)
   const { format, options: parseOptions } = parseSettings(parser)
   const compiled = compileFormat(format)
-  const masker = new LogMasker(bundle.state.options)
-  const matcher = new TemplateMatcher(bundle.state)
   const predictive = detector.predictEvents !== undefined
   const engine = new AlertEngine(policy)
 
-  // Template texts by id: the vocabulary's, then the provisional ones.
+  // Templates of new lines (match-only, provisional ones for the rest) and their texts by id.
+  const templates = new BundleTemplates(bundle)
+  const textOf = templates.textOf
   const vocabulary: Array<Template> = spec.vocabulary.map((v) => ({ id: v.id, text: v.text, count: 0 }))
-  const textOf = new Map<number, string>(spec.vocabulary.map((v) => [v.id, v.text]))
-  let nextId = vocabulary.reduce((m, t) => Math.max(m, t.id + 1), 0)
-  const novel = new Map<string, { id: number; text: string; count: number; first: string; last: string; first_time: number; last_time: number }>()
-  let novelBeyond = 0
+  const novel = new Map<number, { id: number; text: string; count: number; first: string; last: string; first_time: number; last_time: number }>()
   let novelLines = 0
 
   // Entity of a line for novelty (and for the sequences of an entity grouping, their id).
@@ -333,39 +327,36 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
         firstUnparsed = { line: s.line + chunk.lineBase, text: s.text }
       }
       if (parsed.timestamps !== undefined) hasTimes = true
-      // Match-only templates; a line none covers gets a provisional one (by its token text).
-      const { templateIds, unseen } = matchTemplates(parsed.content, bundle.state, matcher)
       const ts = parsed.timestamps
       const where = (row: number) => `${generation === 0 ? label : `${label}#${generation}`}:${lineNo[row]}`
+      const clockAt = (row: number) => {
+        if (ts === undefined) return base + earlierGenerations + lineNo[row]!
+        const t = ts[row]!
+        return Number.isFinite(t) ? t / 1000 : Number.NaN
+      }
+      // Match-only templates; a line none covers is novel: a provisional template by its token text.
+      const novelRows: Array<[row: number, id: number, text: string]> = []
+      const templateIds = templates.assign(parsed, (row, id, text) => novelRows.push([row, id, text]))
+      let next = 0
       for (let i = 0; i < rows; i++) {
-        if (ts !== undefined) {
-          const t = ts[i]!
-          if (Number.isFinite(t)) clock = t / 1000
-        } else clock = base + earlierGenerations + lineNo[i]!
-        if (unseen > 0 && templateIds[i]! < 0) {
-          const text = masker.tokens(stringAt(parsed.content, i)).join(" ")
-          let n = novel.get(text)
-          if (n === undefined && novel.size < NOVEL_LIMIT) {
-            novel.set(text, (n = { id: nextId++, text, count: 0, first: where(i), last: where(i), first_time: clock, last_time: clock }))
-            textOf.set(n.id, text)
-          }
+        const c = clockAt(i)
+        if (!Number.isNaN(c)) clock = c
+        if (next < novelRows.length && novelRows[next]![0] === i) {
+          const [, id, text] = novelRows[next++]!
           novelLines++
-          if (n === undefined) {
-            novelBeyond++
-            templateIds[i] = nextId // one shared provisional id past the listed ones
-          } else {
+          if (id !== templates.overflowId) {
+            let n = novel.get(id)
+            if (n === undefined) novel.set(id, (n = { id, text, count: 0, first: where(i), last: where(i), first_time: clock, last_time: clock }))
             n.count++
             n.last = where(i)
             n.last_time = clock
-            templateIds[i] = n.id
           }
           for (const a of engine.novel({ entity: entityOfRow(parsed, i), time: clock, file, line: lineNo[i]!, template: text })) emit(a)
         }
       }
       for (const a of engine.advance(clock)) emit(a)
       engine.sweep(clock)
-      const templates = vocabulary // grouping reads ids only
-      const closed = grouper.push(parsed, { templateIds, templates })
+      const closed = grouper.push(parsed, { templateIds, templates: vocabulary }) // grouping reads ids only
       if (closed.ids.length > 0) {
         pending.push(closed)
         pendingEvents += closed.events.length
@@ -417,7 +408,7 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
       last: n.last,
       ...(hasTimes ? { first_time: new Date(n.first_time * 1000).toISOString(), last_time: new Date(n.last_time * 1000).toISOString() } : {})
     }))
-    if (novelBeyond > 0) warnings.push(`more than ${NOVEL_LIMIT} novel templates: ${novelBeyond} lines of further ones are counted, not listed`)
+    if (templates.overflow > 0) warnings.push(`more than ${NOVEL_LIMIT} novel templates: ${templates.overflow} lines of further ones are counted, not listed`)
     const st = engine.stats
     const summary: DetectSummary = {
       bundle: path.resolve(bundle.dir),
