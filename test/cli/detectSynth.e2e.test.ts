@@ -60,8 +60,11 @@ train_on = "all"
   return { dir, log, lines, labels, bundle }
 }
 
+/** One bundle for every test of this file (training takes seconds). */
+const shared = synthBundle()
+
 describe("a DeepLog bundle trained on the normal part of a gen-synth log", () => {
-  const s = synthBundle()
+  const s = shared
   const out = path.join(s.dir, "detect")
   const d = flow(["detect", s.bundle, s.log, "--out", out])
   const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"))
@@ -121,7 +124,7 @@ describe("a DeepLog bundle trained on the normal part of a gen-synth log", () =>
 
 describe("flow detect --follow", () => {
   it("tails a growing log through a rotation, prints alerts as they come, and on Ctrl-C writes its outputs and names the unfinished last line", async () => {
-    const s = synthBundle()
+    const s = shared
     const log = path.join(s.dir, "live.log")
     const out = path.join(s.dir, "live")
     // Normal lines first, then the rest arrives while following.
@@ -162,3 +165,52 @@ describe("flow detect --follow", () => {
     expect(printed.map((a) => a.signature)).toEqual(written.map((a) => a.signature))
   }, 180_000)
 })
+
+describe("flow analyze through the bundle's templates", () => {
+  const s = shared
+  const baseline = path.join(s.dir, "base.log")
+  expect(flow(["gen-synth", "--out", baseline, "--lines", "20000", "--seed", "7", "--anomaly-rate", "0"]).code).toBe(0)
+
+  it("compare: the anomalous log's new templates are the injected ones (unseen and error lines), none vanished; the mix stays close", () => {
+    const out = path.join(s.dir, "compare")
+    const r = flow(["analyze", "compare", s.log, "--baseline", baseline, "--bundle", s.bundle, "--out", out, "--json"])
+    expect(r.code, r.stderr).toBe(0)
+    const c = JSON.parse(r.stdout).comparison
+    expect(c).toMatchObject({ target_lines: 5000, baseline_lines: 20000, vanished_templates: [] })
+    // Every line of a new template is an injected unseen_template or error_burst line, and the other way round.
+    const injected = s.labels.filter((l) => l[2] === "unseen_template" || l[2] === "error_burst").length
+    expect(c.new_templates.reduce((n: number, t: { count: number }) => n + t.count, 0)).toBe(injected)
+    expect(c.cosine).toBeGreaterThan(0.95)
+    expect(c.kl).toBeGreaterThan(0)
+    expect(fs.readFileSync(path.join(out, "report.md"), "utf8")).toContain("## New templates")
+  })
+
+  it("temporal: against the baseline only the new templates stand out; without one, an injected burst in one clock hour is found", () => {
+    const withBase = flow(["analyze", "temporal", s.log, "--baseline", baseline, "--bundle", s.bundle, "--out", path.join(s.dir, "t1"), "--json"])
+    expect(withBase.code, withBase.stderr).toBe(0)
+    const t1 = JSON.parse(withBase.stdout)
+    expect(t1.against).toBe("baseline")
+    expect(new Set(t1.flags.map((f: { kind: string }) => f.kind))).toEqual(new Set(["new_template"]))
+    expect(t1.profiles.reduce((n: number, p: { lines: number }) => n + p.lines, 0)).toBe(5000)
+    // 200 more "link up" lines inside the second clock hour of the log.
+    const hour = s.lines.findIndex((l, i) => i > 0 && l.slice(7, 9) !== s.lines[0]!.slice(7, 9))
+    const line = s.lines.slice(hour).find((l) => / eth\d: link up$/.test(l))!
+    const burst = path.join(s.dir, "burst.log")
+    fs.writeFileSync(burst, [...s.lines, ...Array.from({ length: 200 }, () => line)].join("\n") + "\n")
+    const own = flow(["analyze", "temporal", burst, "--bundle", s.bundle, "--out", path.join(s.dir, "t2"), "--json"])
+    expect(own.code, own.stderr).toBe(0)
+    const t2 = JSON.parse(own.stdout)
+    expect(t2.flags.map((f: { template: string; kind: string }) => `${f.kind} ${f.template}`)).toEqual(["burst <*>: link up"])
+  })
+
+  it("bad input: a log the bundle's parser cannot read is exit 2 with nothing written", () => {
+    const prose = path.join(s.dir, "prose.log")
+    fs.writeFileSync(prose, "not a log\n")
+    const out = path.join(s.dir, "bad-analysis")
+    const r = flow(["analyze", "compare", prose, "--baseline", baseline, "--bundle", s.bundle, "--out", out])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/^error: .*prose\.log: none of its 1 lines reads with the bundle's parser/m)
+    expect(fs.existsSync(out)).toBe(false)
+  })
+})
+
