@@ -14,6 +14,7 @@
  * `--write` appends the tables to docs/BENCHMARKS.md.
  */
 import { positiveIntArg } from "./lib/args.ts"
+import { peakRssMiB } from "../src/runtime/Memory.ts"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -61,21 +62,6 @@ interface Measurement {
 }
 
 // ---- child: one streamed measurement, printed as JSON ----------------------------------------
-
-/**
- * This process image's peak RSS: /proc's VmHWM where there is one. `resourceUsage().maxRSS` can
- * carry the parent's peak over the fork and exec that started the child (on Linux it read 117 MiB
- * for every child of a bench parent that size), hiding any child smaller than its parent.
- */
-const peakRssMiB = (): number => {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync("/proc/self/status", "utf8"))
-    if (m !== null) return Number(m[1]) / 1024
-  } catch {
-    // not Linux
-  }
-  return process.resourceUsage().maxRSS / 1024
-}
 
 const child = async (mode: Mode, system: System, file: string): Promise<Measurement> => {
   const t0 = performance.now()

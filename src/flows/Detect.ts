@@ -35,6 +35,7 @@ import { type Alert, AlertEngine, type AlertPolicy, judgeEvent, policyProblems }
 import { applyThreshold } from "../eval/Thresholds.ts"
 import { compileFormat, parseLog } from "../parsing/LogFormat.ts"
 import { FolderWriter } from "../runtime/Folders.ts"
+import { peakRssMiB } from "../runtime/Memory.ts"
 import { type ClosedSequences, StreamGrouper } from "../sequences/StreamGroup.ts"
 import { GroupParams } from "../tasks/GroupStage.ts"
 import { ParseParams, parseSettings } from "../tasks/ParseStage.ts"
@@ -100,8 +101,8 @@ export interface DetectSummary {
   readonly policy: AlertPolicy
   readonly close_after_s: number
   readonly seconds: number
-  /** This process's peak resident memory (VmHWM), where /proc tells it. */
-  readonly peak_rss_mib: number | null
+  /** This process's peak resident memory (runtime/Memory.ts). */
+  readonly peak_rss_mib: number
   /** What a person should know about the input (an empty file, unparsed lines, an unfinished last line). */
   readonly warnings: ReadonlyArray<string>
 }
@@ -433,7 +434,7 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
       policy,
       close_after_s: closeAfterS,
       seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
-      peak_rss_mib: peakRssMiB(),
+      peak_rss_mib: Number(peakRssMiB().toFixed(1)),
       warnings
     }
     // The report's lines: each top sequence's samples and context, each miss and alert line.
@@ -498,16 +499,6 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
   } catch (e) {
     writer.abort()
     throw e
-  }
-}
-
-/** Peak resident memory of this process in MiB (/proc's VmHWM), or null where there is no /proc. */
-const peakRssMiB = (): number | null => {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync("/proc/self/status", "utf8"))
-    return m === null ? null : Number((Number(m[1]) / 1024).toFixed(1))
-  } catch {
-    return null
   }
 }
 

@@ -48,7 +48,8 @@ learning_rate = 0.01
 validation_fraction = 0
 train_on = "all"
 `)
-  fs.writeFileSync(path.join(dir, "configs/registry.toml"), `[experiments.synth]\ndataset = "synth"\nmodels = ["deeplog"]\n`)
+  fs.writeFileSync(path.join(dir, "configs/models/ewm_window.toml"), `detector = "ewm_window"\n`)
+  fs.writeFileSync(path.join(dir, "configs/registry.toml"), `[experiments.synth]\ndataset = "synth"\nmodels = ["deeplog", "ewm_window"]\n`)
   const cache = path.join(dir, "cache")
   const results = path.join(dir, "results")
   const run = flow(["run", path.join(dir, "configs/registry.toml"), "--data-root", dir, "--cache-dir", cache, "--results-dir", results])
@@ -56,8 +57,10 @@ train_on = "all"
   const bundle = path.join(dir, "bundle")
   const b = flow(["bundle", resultFolders(results).get("synth.deeplog")!, "--out", bundle, "--cache-dir", cache])
   expect(b.code, b.stderr).toBe(0)
+  const ewm = path.join(dir, "bundle-ewm")
+  expect(flow(["bundle", resultFolders(results).get("synth.ewm_window")!, "--out", ewm, "--cache-dir", cache]).code).toBe(0)
   fs.rmSync(cache, { recursive: true, force: true })
-  return { dir, log, lines, labels, bundle }
+  return { dir, log, lines, labels, bundle, ewm }
 }
 
 /** One bundle for every test of this file (training takes seconds). */
@@ -211,6 +214,44 @@ describe("flow analyze through the bundle's templates", () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/^error: .*prose\.log: none of its 1 lines reads with the bundle's parser/m)
     expect(fs.existsSync(out)).toBe(false)
+  })
+})
+
+describe("bundle lifecycle: validate and compare", () => {
+  const s = shared
+
+  it("validate: a score out of 100 with its parts; accuracy on the labelled log is the event-level F1; a tampered bundle scores 0 and exits 2", () => {
+    const plain = flow(["bundle", "validate", s.bundle, "--json"])
+    expect(plain.code, plain.stderr).toBe(0)
+    const v = JSON.parse(plain.stdout)
+    expect(v.parts.map((p: { part: string }) => p.part)).toEqual(["integrity", "loading", "stability", "accuracy", "memory"])
+    expect(v.parts.find((p: { part: string }) => p.part === "accuracy").points).toBeNull()
+    expect(v.score).toBeGreaterThan(90)
+    const labelled = JSON.parse(flow(["bundle", "validate", s.bundle, "--log", s.log, "--json"]).stdout)
+    expect(labelled.accuracy).toMatchObject({ of: "lines", evaluated: 5000 })
+    expect(labelled.accuracy.f1).toBeGreaterThan(0.9)
+    expect(labelled.parts.find((p: { part: string }) => p.part === "accuracy").points).toBeCloseTo(20 * labelled.accuracy.f1, 2)
+    const bad = path.join(s.dir, "tampered")
+    fs.cpSync(s.bundle, bad, { recursive: true })
+    fs.appendFileSync(path.join(bad, "miner.json"), " ")
+    const t = flow(["bundle", "validate", bad])
+    expect(t.code).toBe(2)
+    expect(t.stdout).toMatch(/quality 0 \/ 100/)
+    expect(t.stdout).toMatch(/integrity +0 \/ 30 .*miner\.json does not match the bundle's checksum manifest/)
+  })
+
+  it("compare: two bundles on one log side by side, with F1 from the log's labels and their agreement", () => {
+    const r = flow(["bundle", "compare", s.bundle, s.ewm, "--log", s.log, "--json"])
+    expect(r.code, r.stderr).toBe(0)
+    const c = JSON.parse(r.stdout)
+    expect(c.bundles.map((b: { detector: string }) => b.detector)).toEqual(["deeplog", "ewm_window"])
+    expect(c.bundles[0].accuracy.of).toBe("lines")
+    expect(c.bundles[1].accuracy.of).toBe("sequences") // EWM scores the 200-line chunks
+    expect(c.bundles.every((b: { summary: { lines: number } }) => b.summary.lines === 5000)).toBe(true)
+    expect(c.agreement.sequences).toBe(25)
+    const table = flow(["bundle", "compare", s.bundle, s.ewm, "--log", s.log])
+    expect(table.stdout).toMatch(/^bundle +sequences +flagged/m)
+    expect(table.stdout).toMatch(/same prediction on [\d.]+% of the 25 sequences both scored/)
   })
 })
 

@@ -10,11 +10,12 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as path from "node:path"
 import { createBundle, loadBundle } from "../../flows/Bundle.ts"
+import { compareBundles, validateBundle } from "../../flows/BundleCheck.ts"
 import { type DetectAlert, type DetectOptions, type DetectSummary, detectLogs } from "../../flows/Detect.ts"
 import type { AlertPolicy } from "../../eval/Alerting.ts"
 import { cacheDir, fail, handleErrors, json, withCache } from "./shared.ts"
 
-export const bundleCommand = Command.make(
+const bundleMain = Command.make(
   "bundle",
   {
     runDir: Argument.String("run-dir").pipe(Argument.withDescription("A finished run's result folder, results/<run>/<fingerprint>")),
@@ -25,7 +26,56 @@ export const bundleCommand = Command.make(
     const r = yield* withCache(args.cacheDir, createBundle(path.resolve(args.runDir), path.resolve(args.out)))
     yield* Console.log(`wrote ${r.dir}: ${r.spec.detector.tag} of ${r.spec.run}, ${r.spec.vocabulary.length} templates, threshold ${r.spec.threshold === null ? "the detector's own" : `${r.spec.threshold.value} (${r.spec.threshold.basis})`}`)
   }, handleErrors)
-).pipe(Command.withDescription("Write a finished run's model as a bundle that `flow detect` applies to new logs"))
+).pipe(Command.withDescription("Write a finished run's model as a bundle that `flow detect` applies to new logs; validate or compare bundles"))
+
+const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)))
+
+const bundleValidate = Command.make(
+  "validate",
+  {
+    bundle: Argument.String("bundle").pipe(Argument.withDescription("A bundle folder")),
+    log: Flag.String("log").pipe(Flag.withDescription("A labelled log to measure accuracy on (labels in LOG.labels.csv or --labels)"), Flag.optional),
+    labels: Flag.String("labels").pipe(Flag.withDescription("Labels: LineId,Label per line (- normal) or Id,Label per sequence id"), Flag.optional),
+    json
+  },
+  Effect.fn("cli.bundleValidate")(function*(args) {
+    const v = yield* Effect.tryPromise({ try: () => validateBundle(path.resolve(args.bundle), Option.getOrUndefined(args.log), Option.getOrUndefined(args.labels)), catch: asError })
+    if (args.json) yield* Console.log(JSON.stringify(v, null, 2))
+    else yield* Console.log([`${v.bundle}: quality ${v.score} / 100`, ...v.parts.map((p) => `  ${p.part.padEnd(10)} ${p.points === null ? "   -" : String(p.points).padStart(4)} / ${p.max}  ${p.detail}`)].join("\n"))
+    // A bundle that does not check out is bad input: the report, then exit 2.
+    if (v.parts.find((p) => p.part === "integrity")?.points === 0) process.exitCode = 2
+  }, handleErrors)
+).pipe(Command.withDescription("A bundle's quality out of 100: integrity, loading, stability over reloads, memory, and accuracy on a labelled log"))
+
+const bundleCompare = Command.make(
+  "compare",
+  {
+    a: Argument.String("a").pipe(Argument.withDescription("A bundle folder")),
+    b: Argument.String("b").pipe(Argument.withDescription("Another bundle folder")),
+    log: Flag.String("log").pipe(Flag.withDescription("The log both score")),
+    labels: Flag.String("labels").pipe(Flag.withDescription("Labels for F1 (default LOG.labels.csv when there is one)"), Flag.optional),
+    json
+  },
+  Effect.fn("cli.bundleCompare")(function*(args) {
+    const c = yield* Effect.tryPromise({ try: () => compareBundles(path.resolve(args.a), path.resolve(args.b), args.log, Option.getOrUndefined(args.labels)), catch: asError })
+    if (args.json) return yield* Console.log(JSON.stringify(c, null, 2))
+    const rows = c.bundles.map((x) => [
+      `${x.run} (${x.detector})`,
+      String(x.summary.sequences),
+      String(x.summary.flagged),
+      `${x.summary.alerts} (${x.summary.alerts_by_kind.sequence}/${x.summary.alerts_by_kind.novelty})`,
+      String(x.summary.novel_lines),
+      x.summary.seconds.toFixed(2),
+      x.accuracy === undefined ? "-" : x.accuracy.f1.toFixed(4)
+    ])
+    const head = ["bundle", "sequences", "flagged", "alerts (seq/novelty)", "novel lines", "seconds", "F1"]
+    const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+    const line = (r: ReadonlyArray<string>) => r.map((x, i) => x.padEnd(width[i]!)).join("  ").trimEnd()
+    yield* Console.log([line(head), ...rows.map(line), `same prediction on ${(100 * c.agreement.same_prediction).toFixed(1)}% of the ${c.agreement.sequences} sequences both scored`].join("\n"))
+  }, handleErrors)
+).pipe(Command.withDescription("Two bundles on one log side by side: sequences, flags, alerts, novel lines, time, F1, agreement"))
+
+export const bundleCommand = bundleMain.pipe(Command.withSubcommands([bundleValidate, bundleCompare]))
 
 /** "K/N" (e.g. 7/10) as the policy's K-of-N. */
 const kOfN = (text: string): { k: number; n: number } | undefined => {
