@@ -159,26 +159,22 @@ interface Grouper {
 // ---------------------------------------------------------------------------------------------
 // Entity
 
-/** One entity's open sequence. */
+/** One entity's open sequence (plain arrays: most hold a few events, and small typed arrays cost more to make than to fill). */
 class OpenEntity {
-  events = new Int32Array(4)
-  lineNo = new Int32Array(4)
-  times = new Float64Array(4)
-  length = 0
+  readonly events: Array<number> = []
+  readonly lineNo: Array<number> = []
+  readonly times: Array<number> = []
   /** The latest time of its events (for an untimed event: the clock when it came); -Infinity: none yet. */
   lastTime = Number.NEGATIVE_INFINITY
 
+  get length(): number {
+    return this.events.length
+  }
+
   add(event: number, line: number, time: number): void {
-    if (this.length === this.events.length) {
-      const cap = this.length * 2
-      this.events = grownInt32(this.events, cap)
-      this.lineNo = grownInt32(this.lineNo, cap)
-      this.times = grownF64(this.times, cap)
-    }
-    this.events[this.length] = event
-    this.lineNo[this.length] = line
-    this.times[this.length] = time
-    this.length++
+    this.events.push(event)
+    this.lineNo.push(line)
+    this.times.push(time)
   }
 }
 
@@ -287,7 +283,7 @@ class EntityGrouper implements Grouper {
 
   private close(id: string, open: OpenEntity, out: Emitter): void {
     out.begin(id)
-    out.addMany(open.events, open.lineNo, open.times, 0, open.length)
+    out.addArrays(open.events, open.lineNo, open.times)
     out.end(0)
     this.openEvents -= open.length
     this.open.delete(id)
@@ -686,6 +682,18 @@ class Emitter {
       this.events.set(events.subarray(from, to), this.length)
       this.lineNo.set(lineNo.subarray(from, to), this.length)
       this.times.set(times.subarray(from, to), this.length)
+    }
+    this.length += count
+  }
+
+  /** Events from plain arrays (an open entity's). */
+  addArrays(events: ReadonlyArray<number>, lineNo: ReadonlyArray<number>, times: ReadonlyArray<number>): void {
+    const count = events.length
+    if (this.length + count > this.events.length) this.grow(this.length + count)
+    for (let i = 0, j = this.length; i < count; i++, j++) {
+      this.events[j] = events[i]!
+      this.lineNo[j] = lineNo[i]!
+      this.times[j] = times[i]!
     }
     this.length += count
   }
