@@ -18,12 +18,13 @@ import { runCommand } from "./commands/run.ts"
 import { bundleCommand, detectCommand } from "./commands/bundle.ts"
 import { genSynthCommand } from "./commands/genSynth.ts"
 import { analyzeCommand } from "./commands/analyze.ts"
+import { trainCommand } from "./commands/train.ts"
 import { reportCommand, resultsCommand } from "./commands/results.ts"
 import { statusCommand } from "./commands/status.ts"
 
 const flow = Command.make("flow").pipe(
   Command.withDescription("logflow: reproducible log anomaly detection experiments as cached, parallel DAGs"),
-  Command.withSubcommands([runCommand, listCommand, planCommand, statusCommand, resultsCommand, reportCommand, genSynthCommand, bundleCommand, detectCommand, analyzeCommand, inspectCommand, parseCommand, exportOnnxCommand, cacheCommand, daemonCommand])
+  Command.withSubcommands([runCommand, listCommand, planCommand, statusCommand, resultsCommand, reportCommand, genSynthCommand, bundleCommand, detectCommand, trainCommand, analyzeCommand, inspectCommand, parseCommand, exportOnnxCommand, cacheCommand, daemonCommand])
 )
 
 /** An invalid invocation: what is wrong and one usage line, on stderr (the full help is one `--help` away). */

@@ -115,6 +115,18 @@ export const ewmWindow: Detector<EwmWindowConfig, EwmWindowModel> = {
     return scoreFrom(startState(model), model, data, which, config)
   },
 
+  /** One more pass: the baseline walks on over the `train` windows in time order; p95 and the threshold stay the run's. */
+  async continueFit(model: EwmWindowModel, data: SequenceView, train: Int32Array, config: EwmWindowConfig) {
+    const state = startState(model)
+    for (const s of Int32Array.from(train).sort()) step(state, data, s, config)
+    const templates = [...state.mean.keys()].sort((x, y) => x - y)
+    return {
+      status: "ok" as const,
+      model: { ...model, templates, mean: templates.map((t) => state.mean.get(t)!), variance: templates.map((t) => state.variance.get(t)!) },
+      report: { windows: train.length, templates: templates.length }
+    }
+  },
+
   /** The walk continued across batches: the state after one batch is where the next starts. */
   streamScorer(model: EwmWindowModel, config: EwmWindowConfig) {
     const state = startState(model)

@@ -38,7 +38,12 @@ export interface BundleSpec {
   /** The threshold the run used: its threshold rule's choice, or null for the detector's own (in the model). */
   readonly threshold: { readonly value: number; readonly basis: string } | null
   readonly vocabulary: ReadonlyArray<{ readonly id: number; readonly text: string }>
-  readonly training: { readonly run_dir: string; readonly sources: unknown }
+  readonly training: {
+    readonly run_dir: string
+    readonly sources: unknown
+    /** Each `flow train --from` this bundle went through: the bundle it came from, the logs, the epochs. */
+    readonly continued?: ReadonlyArray<unknown>
+  }
   /** The alerting policy `flow detect` applies (flags override it); absent in bundles written before it existed: `bundlePolicy` gives the default. */
   readonly alerting?: AlertPolicy
 }
@@ -90,18 +95,23 @@ export const createBundle = (runDir: string, out: string) =>
       training: { run_dir: path.resolve(runDir), sources: field(runConfig, "sources") }
     }
     const withPolicy: BundleSpec = { ...spec, alerting: bundlePolicy(spec) }
-    const contents: Record<(typeof FILES)[number], Uint8Array | string> = {
-      "bundle.json": `${JSON.stringify(withPolicy, null, 2)}\n`,
-      "miner.json": `${JSON.stringify(state)}\n`,
-      "model.bin": encodeValue(field(fit, "model"))
-    }
-    const files = Object.fromEntries(FILES.map((name) => [name, { sha256: sha256(contents[name]), bytes: Buffer.byteLength(contents[name]) }]))
     yield* Effect.try({
-      try: () => writeFolderWhole(out, { ...contents, "manifest.json": `${JSON.stringify({ format: BUNDLE_FORMAT, files }, null, 2)}\n` }),
+      try: () => writeBundle(out, withPolicy, state, field(fit, "model")),
       catch: (e) => new Error(`cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`)
     })
     return { dir: out, spec: withPolicy }
   })
+
+/** Write a bundle's files and, last, its checksum manifest into `out`, whole (replacing a bundle there). */
+export const writeBundle = (out: string, spec: BundleSpec, state: unknown, model: unknown): string => {
+  const contents: Record<(typeof FILES)[number], Uint8Array | string> = {
+    "bundle.json": `${JSON.stringify(spec, null, 2)}\n`,
+    "miner.json": `${JSON.stringify(state)}\n`,
+    "model.bin": encodeValue(model)
+  }
+  const files = Object.fromEntries(FILES.map((name) => [name, { sha256: sha256(contents[name]), bytes: Buffer.byteLength(contents[name]) }]))
+  return writeFolderWhole(out, { ...contents, "manifest.json": `${JSON.stringify({ format: BUNDLE_FORMAT, files }, null, 2)}\n` })
+}
 
 /** Read and check the bundle at `dir`: its manifest, every file's digest, its format; a message naming what is wrong otherwise. */
 export const loadBundle = (dir: string): Bundle | { readonly error: string } => {

@@ -187,6 +187,11 @@ overrides = { "model.epochs" = 1, "model.hidden_size" = 8, "model.num_layers" = 
       expect(d.code, `${name}: ${d.stderr}`).toBe(0)
       expectRunScores(runDir, out)
     }
+    // A detector that cannot go on learning from its model is refused by flow train --from, nothing written.
+    const refused = flow(["train", "--from", path.join(work, "every.template_frequency"), path.join(dataRoot(), "hdfs/raw/HDFS_20000.log"), "--out", path.join(work, "tf2"), "--cache-dir", tmpDir()])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/^error: template_frequency cannot continue training from a bundle/m)
+    expect(fs.existsSync(path.join(work, "tf2"))).toBe(false)
   }, 600_000)
 })
 

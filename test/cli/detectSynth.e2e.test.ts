@@ -255,3 +255,45 @@ describe("bundle lifecycle: validate and compare", () => {
   })
 })
 
+describe("flow train --from: a bundle goes on learning from new normal logs", () => {
+  const s = shared
+
+  it("DeepLog: new templates get new ids, old ids and texts stay, the weights move; the new bundle knows the new templates; the same call again is a cache hit", () => {
+    const out = path.join(s.dir, "continued")
+    const cache = path.join(s.dir, "retrain-cache")
+    const r = flow(["train", "--from", s.bundle, s.log, "--out", out, "--epochs", "1", "--cache-dir", cache])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^trained: deeplog of synth\.deeplog continued on 5000 lines \(25 sequences, \d+ new templates/)
+    const before = JSON.parse(fs.readFileSync(path.join(s.bundle, "bundle.json"), "utf8"))
+    const after = JSON.parse(fs.readFileSync(path.join(out, "bundle.json"), "utf8"))
+    const old = new Map(before.vocabulary.map((v: { id: number; text: string }) => [v.id, v.text]))
+    const added = after.vocabulary.filter((v: { id: number }) => !old.has(v.id))
+    expect(added.length).toBeGreaterThan(0)
+    expect(Math.min(...added.map((v: { id: number }) => v.id))).toBeGreaterThan(Math.max(...old.keys() as Iterable<number>))
+    for (const v of before.vocabulary) expect(after.vocabulary).toContainEqual(v)
+    expect(after.training.continued).toHaveLength(1)
+    expect(after.training.continued[0]).toMatchObject({ epochs: 1, sequences: 25, logs: [{ lines: 5000 }] })
+    expect(fs.readFileSync(path.join(out, "model.bin")).equals(fs.readFileSync(path.join(s.bundle, "model.bin")))).toBe(false)
+    // The normal lines still read as the same templates (ids stable): nothing flagged; the anomalous log's new templates are no longer novel.
+    const normal = path.join(s.dir, "train.log")
+    expect(JSON.parse(flow(["detect", out, normal, "--out", path.join(s.dir, "c1"), "--json"]).stdout)).toMatchObject({ novel_lines: 0, flagged: 0 })
+    expect(JSON.parse(flow(["detect", out, s.log, "--out", path.join(s.dir, "c2"), "--json"]).stdout).novel_lines).toBe(0)
+    const again = flow(["train", "--from", s.bundle, s.log, "--out", path.join(s.dir, "continued2"), "--epochs", "1", "--cache-dir", cache])
+    expect(again.stdout).toMatch(/^cached: /)
+    expect(fs.readFileSync(path.join(s.dir, "continued2", "model.bin")).equals(fs.readFileSync(path.join(out, "model.bin")))).toBe(true)
+  })
+
+  it("EWM: the baseline walks on over the new windows; bad input writes nothing", () => {
+    const out = path.join(s.dir, "ewm-continued")
+    const r = flow(["train", "--from", s.ewm, path.join(s.dir, "train.log"), "--out", out, "--cache-dir", path.join(s.dir, "rc2")])
+    expect(r.code, r.stderr).toBe(0)
+    expect(flow(["bundle", "validate", out]).code).toBe(0)
+    const prose = path.join(s.dir, "prose2.log")
+    fs.writeFileSync(prose, "not a log\n")
+    const bad = flow(["train", "--from", s.ewm, prose, "--out", path.join(s.dir, "nothing"), "--cache-dir", path.join(s.dir, "rc2")])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/prose2\.log: none of its 1 lines reads with the bundle's parser/)
+    expect(fs.existsSync(path.join(s.dir, "nothing"))).toBe(false)
+  })
+})
+

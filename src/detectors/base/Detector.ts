@@ -137,6 +137,12 @@ export interface Detector<Config, Model> {
    */
   predictNext?(model: Model, data: SequenceView, which: Int32Array, ks: ReadonlyArray<number>): NextEventHits
   /**
+   * Detectors that can go on learning from a fitted model (`flow train --from`): the model after
+   * `epochs` more epochs (or one more pass) over the `train` sequences, same output classes and
+   * threshold. Absent: the detector must be trained anew.
+   */
+  continueFit?(model: Model, data: SequenceView, train: Int32Array, config: Config, options: { readonly epochs: number }): Promise<FitResult<Model>>
+  /**
    * Detectors whose scores depend on the sequences scored before (a moving baseline): a scorer
    * for a stream scored batch by batch, its state carried from one call to the next, so batches
    * in order score as one call over all of them would. `flow detect` prefers it to `score`.

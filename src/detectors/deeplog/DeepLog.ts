@@ -21,7 +21,7 @@ import type { FitResult } from "../../artifacts/Model.ts"
 import type { NextEventHits } from "../../artifacts/Scores.ts"
 import { trainingRows, trainOnField } from "../base/Features.ts"
 import type { LstmShape } from "./LstmTypes.ts"
-import { flattenWeights, unflattenWeights } from "./NativeLstm.ts"
+import { flattenWeights, unflattenWeights, zerosLike } from "./NativeLstm.ts"
 import { exportOnnx, OnnxScorer } from "./Onnx.ts"
 import {
   fitParameterModel,
@@ -410,6 +410,54 @@ export const deepLog: Detector<DeepLogConfig, DeepLogModel> = {
   async predictNextAsync(model: DeepLogModel, data: SequenceView, which: Int32Array, ks: ReadonlyArray<number>): Promise<NextEventHits> {
     const windows = windowsOf(data, which, vocabularyOfModel(model), model.history, model.padStart)
     return topKHits(windows, await onnxRanks(model, windows), ks)
+  },
+
+  /**
+   * More epochs from the model's weights over the `train` sequences (a fresh Adam state: the
+   * bundle keeps no optimiser moments), with the model's vocabulary: keys first seen in them stay
+   * unseen (the input and output layers keep their size). Same threshold (top g).
+   */
+  async continueFit(model: DeepLogModel, data: SequenceView, train: Int32Array, config: DeepLogConfig, options: { readonly epochs: number }): Promise<FitResult<DeepLogModel>> {
+    if (model.parameters !== undefined) return { status: "invalid", reason: "deeplog: a model with the parameter-value model cannot continue training from a bundle yet" }
+    const all = windowsOf(data, train, vocabularyOfModel(model), model.history, model.padStart)
+    // A target the model has no class for (a key first seen now) cannot be learnt: those windows are left out (their keys still appear as unseen inputs).
+    const keep: Array<number> = []
+    for (let w = 0; w < all.count; w++) if (all.targets[w]! < model.shape.outputSize) keep.push(w)
+    const h = all.history
+    const windows: Windows = {
+      history: h,
+      count: keep.length,
+      inputs: Int32Array.from({ length: keep.length * h }, (_, i) => all.inputs[keep[Math.floor(i / h)]! * h + (i % h)]!),
+      targets: Int32Array.from(keep, (w) => all.targets[w]!),
+      sequence: Int32Array.from(keep, (w) => all.sequence[w]!),
+      event: Int32Array.from(keep, (w) => all.event[w]!),
+      ...(all.isEnd === undefined ? {} : { isEnd: Uint8Array.from(keep, (w) => all.isEnd![w]!) })
+    }
+    if (windows.count === 0) return { status: "invalid", reason: `deeplog: the ${train.length} new sequences give no training window with a key the model knows` }
+    const weights = unflattenWeights(model.shape, model.weights)
+    const t0 = performance.now()
+    const state = await trainNextKey(
+      model.shape,
+      windows,
+      undefined,
+      { ...trainOptions(config), epochs: options.epochs },
+      { resume: { epoch: 0, weights, adam: { t: 0, m: zerosLike(weights), v: zerosLike(weights) }, curves: [] } },
+      { yielding: true }
+    )
+    const flat = flattenWeights(state.weights)
+    const unseen = all.count - windows.count
+    return {
+      status: "ok",
+      model: { ...model, weights: flat, onnx: exportOnnx(model.shape, state.weights, { steps: model.history, producer: "logflow deeplog", docString: `DeepLog next-key model, ${model.keys.length} keys` }) },
+      report: {
+        continued_epochs: options.epochs,
+        windows: windows.count,
+        unseen_key_windows: unseen,
+        training_seconds: Number(((performance.now() - t0) / 1000).toFixed(3)),
+        weights_sha256: createHash("sha256").update(flat).digest("hex"),
+        curves: state.curves
+      }
+    }
   },
 
   /** Every event's rank, mass above and top k, on ONNX Runtime (each distinct history once); end-marker windows left out. */
