@@ -41,6 +41,7 @@ import { GroupParams } from "../tasks/GroupStage.ts"
 import { ParseParams, parseSettings } from "../tasks/ParseStage.ts"
 import { type Bundle, bundlePolicy } from "./Bundle.ts"
 import { BundleTemplates, NOVEL_LIMIT } from "./BundleTemplates.ts"
+import { DetectInputs } from "./DetectInputs.ts"
 import { type LogChunk, type ReadEnd, readLog } from "./LogReader.ts"
 import { compileCharts, escapeHtml, vegaCharts } from "./Report.ts"
 
@@ -140,9 +141,8 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
     throw new DetectInputError(`${bundle.dir}: the bundle's ${spec.detector.tag} model is version ${spec.detector.version}, this logflow's detector is version ${detector.version}; bundle the run again`)
   }
   const config = Schema.decodeUnknownSync(detector.configSchema)(spec.detector.config)
-  if ((detector.needs?.(config) ?? []).length > 0) {
-    throw new DetectInputError(`${spec.detector.tag} with this config reads representations beside the events (${detector.needs!(config).join(", ")}), which flow detect does not build yet`)
-  }
+  /** Representations the detector reads beside the events (DeepLog's parameter-value model). */
+  const needs = detector.needs?.(config) ?? []
   const policy: AlertPolicy = { ...bundlePolicy(spec), ...options.policy }
   const problems = policyProblems(policy)
   if (problems.length > 0) throw new DetectInputError(`alerting policy: ${problems.join("; ")}`)
@@ -213,6 +213,8 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
     let earlierGenerations = 0
     const base = linesBefore
     let clock = 0
+    /** Parameter values and elapsed times for a detector that reads them, kept while their sequences are open. */
+    let detectInputs = needs.length > 0 ? new DetectInputs(needs, bundle.state) : undefined
     /** A moving-baseline detector's scorer, its state carried from batch to batch (one per file). */
     const streamScorer = detector.streamScorer?.(bundle.model, config)
     /** Closed sequences waiting to be scored. */
@@ -233,11 +235,12 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
         ...(batch.context === undefined ? {} : { context: batch.context })
       }
       const which = Int32Array.from({ length: n }, (_, i) => i)
+      const inputs = detectInputs?.inputs(batch, templates.textOf)
       const scored = streamScorer !== undefined
         ? streamScorer.score(view, which)
         : detector.scoreAsync === undefined
-        ? detector.score(bundle.model, view, which, config)
-        : await detector.scoreAsync(bundle.model, view, which, config)
+        ? detector.score(bundle.model, view, which, config, inputs)
+        : await detector.scoreAsync(bundle.model, view, which, config, inputs)
       const threshold = spec.threshold?.value ?? scored.threshold
       usedThreshold = threshold
       const predictions = spec.threshold === null ? scored.predictions : applyThreshold(scored.scores, threshold)
@@ -315,6 +318,8 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
         rowsWithEntity += grouper.rowsWithEntity
         grouper = newGrouper()
         await scorePending()
+        // Line numbers start over in the new file.
+        if (detectInputs !== undefined) detectInputs = new DetectInputs(needs, bundle.state)
       }
       const parsed = parseLog(chunk.bytes, compiled, parseOptions)
       const rows = parsed.lineNo.length
@@ -338,6 +343,7 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
       // Match-only templates; a line none covers is novel: a provisional template by its token text.
       const novelRows: Array<[row: number, id: number, text: string]> = []
       const templateIds = templates.assign(parsed, (row, id, text) => novelRows.push([row, id, text]))
+      detectInputs?.keep(parsed, templateIds, templates.textOf)
       let next = 0
       for (let i = 0; i < rows; i++) {
         const c = clockAt(i)
@@ -362,7 +368,11 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
         pending.push(closed)
         pendingEvents += closed.events.length
       }
-      if (pendingEvents >= SCORE_BATCH || options.follow === true) await scorePending()
+      if (pendingEvents >= SCORE_BATCH || options.follow === true) {
+        await scorePending()
+        // Nothing waits to be scored: lines before every open sequence are needed no more.
+        detectInputs?.forget(grouper.oldestLine())
+      }
     }
 
     const end: { value?: ReadEnd } = {}

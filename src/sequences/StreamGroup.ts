@@ -143,6 +143,11 @@ export class StreamGrouper {
   get openEvents(): number {
     return this.impl.openEvents
   }
+
+  /** The smallest line number an open sequence holds, Infinity when none: no later sequence holds an earlier line. */
+  oldestLine(): number {
+    return this.impl.oldestLine()
+  }
 }
 
 /** What each grouping does with a chunk and at the end. */
@@ -152,6 +157,8 @@ interface Grouper {
   readonly untimed: number
   readonly late: number
   readonly openEvents: number
+  /** The smallest line number an open sequence holds (Infinity when none). */
+  oldestLine(): number
   push(parsed: ParsedLog, templated: TemplatedLog, out: Emitter): void
   finish(out: Emitter): void
 }
@@ -186,6 +193,12 @@ class EntityGrouper implements Grouper {
   openEvents = 0
   /** Open sequences by entity id, in order of their first row (Map keeps insertion order). */
   private readonly open = new Map<string, OpenEntity>()
+
+  oldestLine(): number {
+    // The first open entity (insertion order) opened first, and its first event is its oldest line.
+    for (const open of this.open.values()) return open.lineNo[0] ?? Number.POSITIVE_INFINITY
+    return Number.POSITIVE_INFINITY
+  }
   /** The largest timestamp seen (the log's clock), and the first one (when the clock started). */
   private clock = Number.NEGATIVE_INFINITY
   private firstTime = Number.NaN
@@ -336,6 +349,10 @@ class FixedGrouper implements Grouper {
     return this.held.length
   }
 
+  oldestLine(): number {
+    return this.held.minLine()
+  }
+
   private start(k: number): number {
     return this.offset + k * this.step
   }
@@ -422,6 +439,10 @@ class TimeGrouper implements Grouper {
 
   get openEvents(): number {
     return this.held.length
+  }
+
+  oldestLine(): number {
+    return this.held.minLine()
   }
 
   /** Start of window k, computed as `timeWindows` does. */
@@ -534,6 +555,10 @@ class ChunkGrouper implements Grouper {
     return this.held.length
   }
 
+  oldestLine(): number {
+    return this.held.minLine()
+  }
+
   push(parsed: ParsedLog, templated: TemplatedLog, out: Emitter): void {
     const n = parsed.lineNo.length
     const ts = parsed.timestamps
@@ -579,6 +604,12 @@ class RowBuffer {
 
   keyAt(i: number): number {
     return this.keys[this.head + i]!
+  }
+
+  minLine(): number {
+    let m = Number.POSITIVE_INFINITY
+    for (let i = this.head; i < this.tail; i++) if (this.lineNo[i]! < m) m = this.lineNo[i]!
+    return m
   }
 
   minKey(): number {

@@ -149,6 +149,32 @@ overrides = { "model.epochs" = 1, "model.hidden_size" = 8, "model.num_layers" = 
   })
 })
 
+describe("a DeepLog bundle with its parameter-value model", () => {
+  it("detect builds the parameter values and elapsed times of each batch as the run did: the run's own scores for its test blocks", () => {
+    const configs = copyConfigs()
+    fs.appendFileSync(path.join(configs, "registry.toml"), `
+[experiments.dlp]
+dataset = "hdfs"
+models = ["deeplog"]
+overrides = { "model.epochs" = 1, "model.hidden_size" = 8, "model.num_layers" = 1, "model.history_size" = 5, "model.top_g" = 5, "model.parameter_detection_enabled" = true, "model.parameter_epochs" = 2, "model.parameter_min_windows" = 5 }
+`)
+    const cache = tmpDir()
+    const results = tmpDir()
+    const run = flow(["run", path.join(configs, "registry.toml"), "--experiment", "dlp", "--data-root", dataRoot(), "--cache-dir", cache, "--results-dir", results])
+    expect(run.code, run.stderr).toBe(0)
+    const runDir = resultFolders(results).get("dlp.deeplog")!
+    const metrics = JSON.parse(fs.readFileSync(path.join(runDir, "metrics.json"), "utf8"))
+    expect(JSON.stringify(metrics)).toMatch(/parameter_vectors_scored/)
+    const bundle = path.join(tmpDir(), "bundle")
+    expect(flow(["bundle", runDir, "--out", bundle, "--cache-dir", cache]).code).toBe(0)
+    fs.rmSync(cache, { recursive: true, force: true })
+    const out = path.join(tmpDir(), "detect")
+    const d = flow(["detect", bundle, path.join(dataRoot(), "hdfs/raw/HDFS_20000.log"), "--out", out])
+    expect(d.code, d.stderr).toBe(0)
+    expectRunScores(runDir, out)
+  }, 300_000)
+})
+
 describe("every detector of the registry in a bundle", () => {
   it("each model of configs/models, trained on HDFS_20000 by block, bundled, gives the run's own scores for its test blocks with the cache gone", () => {
     const configs = copyConfigs()
