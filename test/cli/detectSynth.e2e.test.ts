@@ -5,7 +5,7 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { flow, mainTs, repoRoot, resultFolders, tmpDir } from "./helpers.ts"
+import { chromium, flow, mainTs, needChromium, renderedDom, repoRoot, resultFolders, tmpDir } from "./helpers.ts"
 
 const jsonl = (file: string): Array<Record<string, any>> =>
   fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l))
@@ -95,6 +95,20 @@ describe("a DeepLog bundle trained on the normal part of a gen-synth log", () =>
     const html = fs.readFileSync(path.join(out, "report.html"), "utf8")
     expect(html).toContain("First misses")
     expect(html).toContain('id="chart-0"')
+  })
+
+  it.skipIf(chromium === undefined && !needChromium)("report.html opens offline in headless Chromium: the alert timeline draws, no script error; report.md has the same sections", () => {
+    const dom = renderedDom(path.join(out, "report.html"))
+    expect(dom).toContain('data-rendered="1"')
+    expect(dom).toContain('<div id="report-errors"></div>')
+    const chart = dom.slice(dom.indexOf('id="chart-0"'), dom.indexOf("</figure>", dom.indexOf('id="chart-0"')))
+    expect(chart).toContain("<svg")
+    expect((chart.match(/class="mark-/g) ?? []).length).toBeGreaterThan(2)
+    const md = fs.readFileSync(path.join(out, "report.md"), "utf8")
+    for (const section of ["## Most anomalous sequences", "## First misses", "## Novel templates", "alerts of"]) expect(md).toContain(section)
+    // Sample lines come with context: marked lines (>) and the lines around them.
+    expect(md).toMatch(/^> \d+: /m)
+    expect(md).toMatch(/^ {2}\d+: /m)
   })
 
   it("alog-detect defect 1: novelty is keyed by template text, so novel templates alert and known ones never do", () => {

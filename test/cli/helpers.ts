@@ -136,3 +136,16 @@ export const flowStarted = (args: ReadonlyArray<string>, env: Record<string, str
     })
   return { child, done, untilLine }
 }
+
+/** Headless Chromium (Debian's `chromium`), or undefined; `.ci/run` installs it and sets FLOW_REQUIRE_CHROMIUM. */
+export const chromium = ["chromium", "chromium-browser", "google-chrome"].find((b) => spawnSync("sh", ["-c", `command -v ${b}`]).status === 0)
+export const needChromium = process.env.FLOW_REQUIRE_CHROMIUM === "1"
+
+/** The DOM of a page after headless Chromium ran its scripts (up to 20 s of virtual time). */
+export const renderedDom = (html: string): string => {
+  expect(chromium, "FLOW_REQUIRE_CHROMIUM=1 but no chromium on PATH").toBeDefined()
+  const browser = spawnSync(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000", "--dump-dom", `file://${html}`], { encoding: "utf8", timeout: 120_000 })
+  expect(browser.status, browser.stderr).toBe(0)
+  return browser.stdout
+}
+
