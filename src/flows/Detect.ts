@@ -10,7 +10,8 @@
  * predictions stay aligned with their lines). Lines are grouped by the bundle's rule as they come
  * (StreamGroup.ts: an entity's sequence closes after `closeAfterS` of log time without an event,
  * or at the end of the input; windows as soon as they are full), each batch of closed sequences is
- * scored with the bundle's detector and flagged with the threshold the training run used, and the
+ * scored with the bundle's detector (with the representations it reads beside the events,
+ * DetectInputs.ts) and flagged with the threshold the training run used, and the
  * alerting policy (eval/Alerting.ts) turns predictions into alerts: per event for a predictive
  * detector (DeepLog: top-k or top-p), per sequence for the others.
  *
