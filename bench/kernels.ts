@@ -3,7 +3,8 @@
  * float32, on the shapes the issue's models train with, by each kernel strategy a TypeScript
  * project can take, against PyTorch on the same CPU and threads. Evidence for choosing the core's
  * kernels. Candidates:
- * - TypeScript loops: i-k-j order (what NativeLstm does), and 4 rows at a time (register blocking);
+ * - TypeScript loops: i-k-j order, 4 rows at a time, and NativeLstm's own kernel (`gemmNT`: dot
+ *   products against a transposed B, 2 rows × 4 columns per block; the transpose is made once, outside the timing);
  * - TensorFlow.js on WebAssembly (XNNPACK, SIMD), single-threaded as Node runs it;
  * - ONNX Runtime's MatMul (MLAS: AVX2/AVX-512 kernels) on 1 and 2 intra-op threads, B given as an
  *   input each call (weights change every step), call overhead included;
@@ -24,12 +25,15 @@ import type { onnx } from "onnx-proto"
 
 const proto = onnxProto.onnx
 import { mulberry32 } from "../src/artifacts/Random.ts"
+import { gemmNT } from "../src/detectors/deeplog/NativeLstm.ts"
 import { useBackend } from "./lib/tfjsLstm.ts"
 
 const root = path.resolve(import.meta.dirname, "..")
 
 const SHAPES = [
   { name: "DeepLog LSTM gates: batch 256, [x; h] 128 -> 4·64", m: 256, k: 128, n: 256 },
+  { name: "DeepLog recurrent step: batch 256, h 64 -> 4·64", m: 256, k: 64, n: 256 },
+  { name: "DeepLog recurrent backward: batch 256, 4·64 -> 64", m: 256, k: 256, n: 64 },
   { name: "transformer QKV: 32×100 tokens, 128 -> 3·128", m: 3200, k: 128, n: 384 },
   { name: "transformer FFN in: 3200 tokens, 128 -> 512", m: 3200, k: 128, n: 512 },
   { name: "transformer FFN out: 3200 tokens, 512 -> 128", m: 3200, k: 512, n: 128 }
@@ -117,7 +121,7 @@ const matmulGraph = (): Uint8Array => {
 
 type Row = { shape: (typeof SHAPES)[number]; cells: Map<string, number | string> }
 const rows: Array<Row> = SHAPES.map((shape) => ({ shape, cells: new Map() }))
-const columns = ["TS i-k-j", "TS 4 rows", "tfjs wasm (XNNPACK)", "ORT MatMul 1 thread", "ORT MatMul 2 threads", "PyTorch 1 thread", "PyTorch 2 threads"]
+const columns = ["TS i-k-j", "TS 4 rows", "TS NativeLstm gemmNT", "tfjs wasm (XNNPACK)", "ORT MatMul 1 thread", "ORT MatMul 2 threads", "PyTorch 1 thread", "PyTorch 2 threads"]
 
 await useBackend("wasm")
 const graph = matmulGraph()
@@ -139,6 +143,10 @@ for (const row of rows) {
   row.cells.set("TS i-k-j", await rate(flops, () => ikj(A, B, C, m, k, n)))
   row.cells.set("TS 4 rows", await rate(flops, () => rows4(A, B, C, m, k, n)))
   check("TS 4 rows", C)
+  const BT = new Float32Array(n * k)
+  for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) BT[j * k + p] = B[p * n + j]!
+  row.cells.set("TS NativeLstm gemmNT", await rate(flops, () => gemmNT(A, 0, k, m, k, BT, 0, k, n, C, 0, n, false)))
+  check("TS NativeLstm gemmNT", C)
   const ta = tf.tensor2d(A, [m, k])
   const tb = tf.tensor2d(B, [k, n])
   row.cells.set("tfjs wasm (XNNPACK)", await rate(flops, () => {
@@ -171,6 +179,11 @@ for (const threads of [1, 2]) {
 }
 
 const cell = (v: number | string | undefined) => (typeof v === "number" ? v.toFixed(2) : (v ?? "-"))
+/** Microseconds per product at a rate (what one call costs, overhead included). */
+const micros = (r: Row, c: string) => {
+  const v = r.cells.get(c)
+  return typeof v === "number" ? ((2 * r.shape.m * r.shape.k * r.shape.n) / (v * 1e9)) * 1e6 : Number.NaN
+}
 const section = `## Matrix product kernels for the neural core (issue 18): \`npm run bench:kernels\`
 
 ${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? "cpu"} (${os.cpus().length} cores), Node ${process.version}, onnxruntime-node ${ort.env.versions.common}, PyTorch from
@@ -180,6 +193,8 @@ every result checked against the i-k-j loops). ONNX Runtime gets B as an input o
 | shape (m × k × n) | ${columns.join(" | ")} |
 | --- | ${columns.map(() => "---:").join(" | ")} |
 ${rows.map((r) => `| ${r.shape.name} (${r.shape.m}×${r.shape.k}×${r.shape.n}) | ${columns.map((c) => cell(r.cells.get(c))).join(" | ")} |`).join("\n")}
+
+Time per product in µs (the same runs): ${rows.map((r) => `${r.shape.m}×${r.shape.k}×${r.shape.n}: TS NativeLstm ${micros(r, "TS NativeLstm gemmNT").toFixed(0)}, XNNPACK ${micros(r, "tfjs wasm (XNNPACK)").toFixed(0)}, ORT ${micros(r, "ORT MatMul 1 thread").toFixed(0)}`).join("; ")}.
 `
 console.log(section)
 if (process.argv.includes("--write")) fs.appendFileSync(path.join(root, "docs/BENCHMARKS.md"), `\n${section}`)

@@ -240,7 +240,7 @@ export const unflattenWeights = (shape: LstmShape, flat: Float32Array): LstmWeig
  * (transposing an operand where needed): in V8 it runs well ahead of the axpy (i-k-j) form
  * because the sums stay in registers. Blocks of 2 rows × 4 columns share their loads.
  */
-const gemmNT = (
+export const gemmNT = (
   A: Float32Array,
   aOff: number,
   lda: number,
