@@ -4,7 +4,9 @@
  * backward and one Adam step on the same canonical weights), forward-pass throughput, and peak
  * RSS. Each backend runs in its own child process so peak memory is its own. Candidates:
  * TensorFlow.js cpu (pure JS kernels), TensorFlow.js wasm (XNNPACK; threads where the build
- * supports them in Node), and logflow's native LSTM (hand-written Float32Array loops, BPTT).
+ * supports them in Node), logflow's native LSTM (hand-written Float32Array loops, BPTT), and the
+ * native LSTM with its matrix products on XNNPACK (`bench/lib/xnnpackGemm.ts`, issue 18's first
+ * kernel experiment: same math, element-wise work still in TypeScript).
  * Usage: npm run bench:train [-- --steps N]  (--write appends the table to docs/BENCHMARKS.md)
  */
 import { execFileSync } from "node:child_process"
@@ -12,7 +14,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { LstmShape } from "../src/detectors/deeplog/LstmTypes.ts"
-import { Adam, forward, initWeights, lossAndGradients } from "../src/detectors/deeplog/NativeLstm.ts"
+import { Adam, forward, initWeights, lossAndGradients, type LstmScratch } from "../src/detectors/deeplog/NativeLstm.ts"
 import type { GradientFn } from "../src/detectors/deeplog/Training.ts"
 import { mulberry32 } from "../src/artifacts/Random.ts"
 
@@ -73,6 +75,14 @@ const child = async (backend: string, steps: number): Promise<Measured> => {
   if (backend === "native") {
     gradients = (s, w, x, y, b, t) => lossAndGradients(s, w, x, y, b, t, "softmax_ce")
     fwd = (x) => forward(shape, weights, x, B, T)
+  } else if (backend === "native+xnnpack") {
+    // NativeLstm with its products on TensorFlow.js's WebAssembly backend (XNNPACK).
+    const tfl = await import("./lib/tfjsLstm.ts")
+    await tfl.useBackend("wasm")
+    const { xnnpackGemm } = await import("./lib/xnnpackGemm.ts")
+    const scratch: LstmScratch = { ws: undefined, gemm: xnnpackGemm }
+    gradients = (s, w, x, y, b, t) => lossAndGradients(s, w, x, y, b, t, "softmax_ce", scratch)
+    fwd = (x) => forward(shape, weights, x, B, T, scratch)
   } else {
     const tfl = await import("./lib/tfjsLstm.ts")
     const [name, threads] = backend.split(":") as [string, string | undefined]
@@ -133,6 +143,7 @@ if (process.argv[2] === "--child") {
     ["tfjs-wasm", steps],
     ["tfjs-wasm:2", steps],
     ["native", steps],
+    ["native+xnnpack", steps],
     ["onnxruntime:1", steps],
     ["onnxruntime:2", steps]
   ]

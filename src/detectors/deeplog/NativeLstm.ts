@@ -413,6 +413,8 @@ const tanhFast = (x: number): number => {
 
 interface Workspace {
   readonly key: string
+  /** The product kernel of this workspace's calls. */
+  readonly gemm: GemmNT
   /** Time-major dense input [T·B, D] and its transpose [D, T·B] (dense only; empty for ids). */
   readonly xs: Float32Array
   readonly xsT: Float32Array
@@ -443,14 +445,19 @@ interface Workspace {
 /** Buffers one training loop reuses across its calls (rebuilt when the batch shape changes). */
 export interface LstmScratch {
   ws: Workspace | undefined
+  /** The product kernel (default `gemmNT`): another implementation of the same contract, e.g. a vectorised one. */
+  readonly gemm?: GemmNT
 }
+
+/** `gemmNT`'s contract: C (+)= A·Bᵀ over strided rows. */
+export type GemmNT = typeof gemmNT
 
 /** Scratch for `forward` and `lossAndGradients`: pass the same one to the calls of one loop. */
 export const lstmScratch = (): LstmScratch => ({ ws: undefined })
 
 const workspace = (shape: LstmShape, B: number, T: number, scratch: LstmScratch | undefined): Workspace => {
   const key = `${shape.inputKind}/${shape.inputSize}/${shape.hidden}/${shape.layers}/${shape.outputSize}/${B}/${T}`
-  if (scratch?.ws !== undefined && scratch.ws.key === key) return scratch.ws
+  if (scratch?.ws !== undefined && scratch.ws.key === key && scratch.ws.gemm === (scratch.gemm ?? gemmNT)) return scratch.ws
   const H = shape.hidden
   const G = 4 * H
   const L = shape.layers
@@ -460,6 +467,7 @@ const workspace = (shape: LstmShape, B: number, T: number, scratch: LstmScratch 
   const dense = shape.inputKind === "dense" ? rows * shape.inputSize : 0
   const built: Workspace = {
     key,
+    gemm: scratch?.gemm ?? gemmNT,
     xs: new Float32Array(dense),
     xsT: new Float32Array(dense),
     WT: Array.from({ length: L }, (_, l) => new Float32Array(G * layerInputSize(shape, l))),
@@ -526,13 +534,13 @@ const forwardLayers = (shape: LstmShape, w: LstmWeights, input: LstmInput, B: nu
       const WT = ws.WT[l]!
       transpose(W, 0, inl, G, WT, 0)
       const X = l === 0 ? ws.xs : ws.hs[l - 1]!
-      gemmNT(X, 0, inl, rows, inl, WT, 0, inl, G, z, 0, G, true)
+      ws.gemm(X, 0, inl, rows, inl, WT, 0, inl, G, z, 0, G, true)
     }
     // The recurrence.
     for (let t = 0; t < T; t++) {
       const zOff = t * BG
       const sOff = t * BH
-      if (t > 0) gemmNT(hs, sOff - BH, H, B, H, RT, 0, H, G, z, zOff, G, true)
+      if (t > 0) ws.gemm(hs, sOff - BH, H, B, H, RT, 0, H, G, z, zOff, G, true)
       for (let bb = 0; bb < B; bb++) {
         const zr = zOff + bb * G
         const sr = sOff + bb * H
@@ -563,7 +571,7 @@ const head = (shape: LstmShape, w: LstmWeights, B: number, T: number, ws: Worksp
   const H = shape.hidden
   for (let bb = 0; bb < B; bb++) y.set(w.bo, bb * O)
   transpose(w.Wo, 0, H, O, ws.WoT, 0)
-  gemmNT(ws.hs[shape.layers - 1]!, (T - 1) * B * H, H, B, H, ws.WoT, 0, H, O, y, 0, O, true)
+  ws.gemm(ws.hs[shape.layers - 1]!, (T - 1) * B * H, H, B, H, ws.WoT, 0, H, O, y, 0, O, true)
 }
 
 /** Head outputs [B, outputSize] (logits for classification) of a batch of B sequences of T steps. */
@@ -640,12 +648,12 @@ export const lossAndGradients = (
   // Head: dWo = h_Tᵀ·dy, dbo = Σ_b dy, dh_T = dy·Woᵀ.
   const lastOff = (T - 1) * BH
   transpose(dy, 0, B, O, ws.dyT, 0)
-  gemmNT(ws.hsT[L - 1]!, (T - 1) * B, rows, H, B, ws.dyT, 0, B, O, grads.Wo, 0, O, false)
+  ws.gemm(ws.hsT[L - 1]!, (T - 1) * B, rows, H, B, ws.dyT, 0, B, O, grads.Wo, 0, O, false)
   for (let bb = 0; bb < B; bb++) for (let k = 0; k < O; k++) grads.bo[k] = grads.bo[k]! + dy[bb * O + k]!
   let dhIn = ws.dhIn[0]
   let dhBelow = ws.dhIn[1]
   dhIn.fill(0, 0, lastOff)
-  gemmNT(dy, 0, O, B, O, weights.Wo, 0, O, H, dhIn, lastOff, H, false)
+  ws.gemm(dy, 0, O, B, O, weights.Wo, 0, O, H, dhIn, lastOff, H, false)
 
   const dz = ws.dz
   const dzT = ws.dzT
@@ -683,7 +691,7 @@ export const lossAndGradients = (
         }
       }
       // dh_{t-1} = dz_t·Rᵀ
-      if (t > 0) gemmNT(dz, zOff, G, B, G, R, 0, G, H, dhNext, 0, H, false)
+      if (t > 0) ws.gemm(dz, zOff, G, B, G, R, 0, G, H, dhNext, 0, H, false)
     }
     // Weight gradients over all steps at once, from dzᵀ [4H, T·B].
     transpose(dz, 0, rows, G, dzT, 0)
@@ -695,7 +703,7 @@ export const lossAndGradients = (
       db[j] = s
     }
     // dR = Σ_{t≥1} h_{t-1}ᵀ·dz_t: columns 0..(T-1)·B of hᵀ line up with columns B..T·B of dzᵀ.
-    if (T > 1) gemmNT(ws.hsT[l]!, 0, rows, H, rows - B, dzT, B, rows, G, gl.R, 0, G, false)
+    if (T > 1) ws.gemm(ws.hsT[l]!, 0, rows, H, rows - B, dzT, B, rows, G, gl.R, 0, G, false)
     if (l === 0 && shape.inputKind === "ids") {
       const dW = gl.W
       for (let t = 0; t < T; t++) {
@@ -709,11 +717,11 @@ export const lossAndGradients = (
     } else if (l === 0) {
       const D = shape.inputSize
       transpose(ws.xs, 0, rows, D, ws.xsT, 0)
-      gemmNT(ws.xsT, 0, rows, D, rows, dzT, 0, rows, G, gl.W, 0, G, false)
+      ws.gemm(ws.xsT, 0, rows, D, rows, dzT, 0, rows, G, gl.W, 0, G, false)
     } else {
-      gemmNT(ws.hsT[l - 1]!, 0, rows, H, rows, dzT, 0, rows, G, gl.W, 0, G, false)
+      ws.gemm(ws.hsT[l - 1]!, 0, rows, H, rows, dzT, 0, rows, G, gl.W, 0, G, false)
       // Gradient reaching the layer below: dx = dz·Wᵀ.
-      gemmNT(dz, 0, G, rows, G, W, 0, G, H, dhBelow, 0, H, false)
+      ws.gemm(dz, 0, G, rows, G, W, 0, G, H, dhBelow, 0, H, false)
       const swap = dhIn
       dhIn = dhBelow
       dhBelow = swap
