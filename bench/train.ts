@@ -9,7 +9,7 @@
  * kernel experiment: same math, element-wise work still in TypeScript).
  * Usage: npm run bench:train [-- --steps N]  (--write appends the table to docs/BENCHMARKS.md)
  */
-import { execFileSync } from "node:child_process"
+import { execFileSync, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -133,6 +133,21 @@ const child = async (backend: string, steps: number): Promise<Measured> => {
   }
 }
 
+/**
+ * The same model in PyTorch (Debian's python3-torch at /usr/bin/python3, `bench/peers/torch_deeplog.py`:
+ * nn.LSTM, one-hot inputs, Adam), on 1 and 2 threads: table rows, or one saying the peer is not installed.
+ */
+const torchRows = (steps: number): Array<string> => {
+  const rows: Array<string> = []
+  for (const threads of [1, 2]) {
+    const r = spawnSync("/usr/bin/python3", [path.join(root, "bench/peers/torch_deeplog.py"), String(threads), String(Math.max(steps, 10))], { encoding: "utf8" })
+    if (r.status !== 0) return [`| pytorch | peer not installed (\`/usr/bin/python3\` cannot import torch: \`apt-get install python3-torch\`) | | | | | | |`]
+    const m = JSON.parse(r.stdout) as { torch: string; ms_per_step: number; steps_per_second: number }
+    rows.push(`| pytorch ${m.torch}:${threads} | ${Math.max(steps, 10)} | ${m.ms_per_step.toFixed(1)} | ${m.steps_per_second.toFixed(2)} | | | | |`)
+  }
+  return rows
+}
+
 if (process.argv[2] === "--child") {
   const m = await child(process.argv[3]!, Number(process.argv[4]))
   process.stdout.write(`RESULT ${JSON.stringify(m)}\n`)
@@ -183,6 +198,7 @@ if (process.argv[2] === "--child") {
         ? `| ${r.backend} | – | – | – | – | ${r.forwardSeqPerSecond.toFixed(0)} (${(r.forwardSeqPerSecond / native.forwardSeqPerSecond).toFixed(1)}x native) | ${scoringCell(r)} | ${r.peakRssMiB.toFixed(0)} |`
         : `| ${r.backend} | ${r.steps} | ${r.msPerStep.toFixed(1)} | ${r.stepsPerSecond.toFixed(2)} | ${(base.msPerStep! / r.msPerStep).toFixed(2)}x | ${r.forwardSeqPerSecond.toFixed(0)} | ${scoringCell(r)} | ${r.peakRssMiB.toFixed(0)} |`
     ),
+    ...torchRows(steps),
     ""
   ].join("\n")
   console.log(`\n${table}`)
