@@ -9,7 +9,8 @@
  * - ONNX Runtime's MatMul (MLAS: AVX2/AVX-512 kernels) on 1 and 2 intra-op threads, B given as an
  *   input each call (weights change every step), call overhead included;
  * - PyTorch `torch.mm` on 1 and 2 threads (Debian's python3-torch at /usr/bin/python3:
- *   `bench/peers/torch_matmul.py`; "peer not installed" otherwise).
+ *   `bench/peers/torch_matmul.py`; "peer not installed" otherwise), on the system's BLAS, named in the
+ *   table (Debian's default is the reference BLAS; `apt-get install libopenblas0-pthread` for OpenBLAS).
  * Each cell: GFLOP/s (2·m·k·n per product) over repeats of at least 0.5 s, after a warm-up; every
  * candidate's C is checked against the i-k-j loops' (max relative error 1e-4).
  * Usage: npm run bench:kernels; `--write` appends the table to docs/BENCHMARKS.md.
@@ -27,6 +28,7 @@ const proto = onnxProto.onnx
 import { mulberry32 } from "../src/artifacts/Random.ts"
 import { gemmNT } from "../src/detectors/deeplog/NativeLstm.ts"
 import { useBackend } from "./lib/tfjsLstm.ts"
+import { systemBlas } from "./lib/torchPeer.ts"
 
 const root = path.resolve(import.meta.dirname, "..")
 
@@ -187,7 +189,7 @@ const micros = (r: Row, c: string) => {
 const section = `## Matrix product kernels for the neural core (issue 18): \`npm run bench:kernels\`
 
 ${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? "cpu"} (${os.cpus().length} cores), Node ${process.version}, onnxruntime-node ${ort.env.versions.common}, PyTorch from
-Debian's python3-torch. GFLOP/s of C = A·B (float32, 2·m·k·n per product; repeats of at least 0.5 s after a warm-up;
+Debian's python3-torch on ${systemBlas()}. GFLOP/s of C = A·B (float32, 2·m·k·n per product; repeats of at least 0.5 s after a warm-up;
 every result checked against the i-k-j loops). ONNX Runtime gets B as an input on every call, as changing weights would be.
 
 | shape (m × k × n) | ${columns.join(" | ")} |

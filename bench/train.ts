@@ -17,6 +17,7 @@ import type { LstmShape } from "../src/detectors/deeplog/LstmTypes.ts"
 import { Adam, forward, initWeights, lossAndGradients, type LstmScratch } from "../src/detectors/deeplog/NativeLstm.ts"
 import type { GradientFn } from "../src/detectors/deeplog/Training.ts"
 import { mulberry32 } from "../src/artifacts/Random.ts"
+import { systemBlas } from "./lib/torchPeer.ts"
 
 const root = path.resolve(import.meta.dirname, "..")
 const shape: LstmShape = { inputKind: "ids", inputSize: 30, hidden: 64, layers: 2, outputSize: 28 }
@@ -143,7 +144,7 @@ const torchRows = (steps: number): Array<string> => {
     const r = spawnSync("/usr/bin/python3", [path.join(root, "bench/peers/torch_deeplog.py"), String(threads), String(Math.max(steps, 10))], { encoding: "utf8" })
     if (r.status !== 0) return [`| pytorch | peer not installed (\`/usr/bin/python3\` cannot import torch: \`apt-get install python3-torch\`) | | | | | | |`]
     const m = JSON.parse(r.stdout) as { torch: string; ms_per_step: number; steps_per_second: number }
-    rows.push(`| pytorch ${m.torch}:${threads} | ${Math.max(steps, 10)} | ${m.ms_per_step.toFixed(1)} | ${m.steps_per_second.toFixed(2)} | | | | |`)
+    rows.push(`| pytorch ${m.torch} (${systemBlas().split(" (")[0]}):${threads} | ${Math.max(steps, 10)} | ${m.ms_per_step.toFixed(1)} | ${m.steps_per_second.toFixed(2)} | | | | |`)
   }
   return rows
 }
