@@ -27,6 +27,7 @@ import { mulberry32 } from "../artifacts/Random.ts"
 import { LABEL_UNKNOWN } from "../artifacts/Sequences.ts"
 import type { SequenceView } from "../detectors/base/Detector.ts"
 import { getDetector } from "../detectors/registry.ts"
+import { readJsonl } from "../runtime/Folders.ts"
 import { peakRssMiB } from "../runtime/Memory.ts"
 import { type Bundle, loadBundle } from "./Bundle.ts"
 import { DetectInputError, type DetectSummary, detectLogs } from "./Detect.ts"
@@ -107,9 +108,6 @@ const readLabels = (file: string): { readonly kind: "lines" | "entities"; readon
   return { kind, anomalous }
 }
 
-const jsonl = (file: string): Array<Record<string, unknown>> =>
-  fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>) : []
-
 /** F1 of a detect run's outputs (in `out`) against the labels. */
 const accuracyOf = (out: string, summary: DetectSummary, labelsFile: string): Accuracy => {
   const labels = readLabels(labelsFile)
@@ -123,7 +121,7 @@ const accuracyOf = (out: string, summary: DetectSummary, labelsFile: string): Ac
     else if (predicted) fp++
     else if (actual) fn++
   }
-  const scores = jsonl(path.join(out, "scores.jsonl"))
+  const scores = readJsonl(path.join(out, "scores.jsonl"))
   let of: "lines" | "sequences" = "sequences"
   if (labels.kind === "entities") {
     for (const s of scores) {
@@ -132,7 +130,7 @@ const accuracyOf = (out: string, summary: DetectSummary, labelsFile: string): Ac
     }
   } else if (summary.predictions_of === "events") {
     of = "lines"
-    const flagged = new Set(jsonl(path.join(out, "misses.jsonl")).map((m) => Number(m.line)))
+    const flagged = new Set(readJsonl(path.join(out, "misses.jsonl")).map((m) => Number(m.line)))
     for (const [line, actual] of labels.anomalous) count(flagged.has(Number(line)), actual)
   } else {
     const anomalousLines = [...labels.anomalous].filter(([, a]) => a).map(([l]) => Number(l)).sort((a, b) => a - b)
@@ -230,7 +228,7 @@ export const compareBundles = async (a: string, b: string, log: string, labels?:
       const summary = await detectLogs(bundle, [log], target)
       const labelsFile = labels ?? (fs.existsSync(`${log}.labels.csv`) ? `${log}.labels.csv` : undefined)
       const accuracy = labelsFile === undefined ? undefined : accuracyOf(target, summary, labelsFile)
-      predictions.push(new Map(jsonl(path.join(target, "scores.jsonl")).map((s) => [String(s.id), Number(s.prediction)])))
+      predictions.push(new Map(readJsonl(path.join(target, "scores.jsonl")).map((s) => [String(s.id), Number(s.prediction)])))
       sides.push({ bundle: dir, run: bundle.spec.run, detector: bundle.spec.detector.tag, summary, ...(accuracy === undefined ? {} : { accuracy }) })
     } finally {
       fs.rmSync(out, { recursive: true, force: true })

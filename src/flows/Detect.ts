@@ -23,17 +23,16 @@
  * lines, errors first, and context lines around them, the first misses, the novel templates, and
  * an alert timeline chart).
  */
-import * as fs from "node:fs"
 import * as path from "node:path"
 import { Schema } from "effect"
-import { stringAt } from "../artifacts/Columns.ts"
-import type { DictColumn } from "../artifacts/Columns.ts"
+import { dictValueAt, stringAt } from "../artifacts/Columns.ts"
 import type { Template } from "../artifacts/Log.ts"
 import { LABEL_UNKNOWN } from "../artifacts/Sequences.ts"
 import type { SequenceView } from "../detectors/base/Detector.ts"
 import { getDetector } from "../detectors/registry.ts"
 import { type Alert, AlertEngine, type AlertPolicy, judgeEvent, policyProblems } from "../eval/Alerting.ts"
 import { applyThreshold } from "../eval/Thresholds.ts"
+import { readLines } from "../parsing/LineReader.ts"
 import { compileFormat, parseLog } from "../parsing/LogFormat.ts"
 import { FolderWriter } from "../runtime/Folders.ts"
 import { peakRssMiB } from "../runtime/Memory.ts"
@@ -130,9 +129,6 @@ interface Miss {
   readonly rank: number
 }
 
-/** The value of a header field at a row. */
-const fieldValue = (column: DictColumn, row: number): string => stringAt(column.values, column.codes[row]!)
-
 /** Run the bundle on `files`; write the outputs into `out`; returns the summary. */
 export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, out: string, options: DetectOptions = {}): Promise<DetectSummary> => {
   const started = performance.now()
@@ -170,7 +166,7 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
     if (grouping.type !== "entity") return "*"
     if (grouping.field !== undefined) {
       const f = parsed.fields.find((x) => x.name === grouping.field)
-      return f === undefined ? "*" : fieldValue(f.column, row)
+      return f === undefined ? "*" : dictValueAt(f.column, row)
     }
     const m = entityPattern!.exec(stringAt(parsed.content, row))
     return m === null ? "*" : (m[1] ?? m[0])
@@ -448,35 +444,24 @@ export const detectLogs = async (bundle: Bundle, files: ReadonlyArray<string>, o
       peak_rss_mib: Number(peakRssMiB().toFixed(1)),
       warnings
     }
-    // The report's lines: each top sequence's samples and context, each miss and alert line.
+    // The report's lines, read in one pass per file: every line of the top sequences (their samples
+    // are chosen from them, errors first) and of the first misses, each with its context.
     const wanted = new Map<string, Set<number>>()
     const want = (file: string, line: number) => {
       let set = wanted.get(file)
       if (set === undefined) wanted.set(file, (set = new Set()))
-      set.add(line)
+      for (let l = Math.max(1, line - contextLines); l <= line + contextLines; l++) set.add(l)
     }
     for (const t of top) for (const l of t.lines) want(t.file, l)
-    for (const m of misses) for (let l = m.line - contextLines; l <= m.line + contextLines; l++) want(m.file, l)
+    for (const m of misses) want(m.file, m.line)
     const texts = new Map<string, Map<number, string>>()
-    for (const [file, lines] of wanted) texts.set(file, readLines(file, lines))
+    for (const [file, lines] of wanted) texts.set(file, linesOf(file, lines))
     const textAt = (file: string, line: number) => texts.get(file)?.get(line)
-    // Samples (errors first) with context, now that their texts are known; their context lines read too.
     const samples = top.map((t) => {
       const weight = (n: number) => (ERROR_LINE.test(textAt(t.file, n) ?? "") ? 0 : 1)
       const chosen = [...t.lines].sort((a, b) => weight(a) - weight(b) || a - b).slice(0, SAMPLE_LINES).sort((a, b) => a - b)
       return { t, chosen }
     })
-    const contextWanted = new Map<string, Set<number>>()
-    for (const { t, chosen } of samples) {
-      for (const l of chosen) {
-        for (let c = l - contextLines; c <= l + contextLines; c++) if (textAt(t.file, c) === undefined && c >= 1) {
-          let set = contextWanted.get(t.file)
-          if (set === undefined) contextWanted.set(t.file, (set = new Set()))
-          set.add(c)
-        }
-      }
-    }
-    for (const [file, lines] of contextWanted) for (const [l, text] of readLines(file, lines)) texts.get(file)!.set(l, text)
     const report = {
       summary,
       top: samples.map(({ t, chosen }) => ({
@@ -552,41 +537,22 @@ const concatClosed = (parts: ReadonlyArray<ClosedSequences>): ClosedSequences =>
   return { ids, offsets, events: ev, lineNo, times, ...(context === undefined ? {} : { context }) }
 }
 
-/** The texts of `lines` (1-based) of `file`, read in one pass (lines no longer there are left out). */
-const readLines = (file: string, lines: ReadonlySet<number>): Map<number, string> => {
+/** The texts of `lines` (1-based) of `file` (the project's line reader; a file gone or unreadable gives none). */
+const linesOf = (file: string, lines: ReadonlySet<number>): Map<number, string> => {
   const out = new Map<number, string>()
   if (lines.size === 0) return out
-  const last = Math.max(...lines)
-  let fd: number
   try {
-    fd = fs.openSync(file, "r")
+    readLines(file, {
+      chunk: () => {},
+      line: (buf, start, end, lineNo) => {
+        if (lines.has(lineNo)) out.set(lineNo, Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString("utf8", start, end).replace(/\r$/, ""))
+      },
+      tooLong: () => {}
+    })
   } catch {
-    return out
+    // rotated away or unreadable: the report shows the lines it has
   }
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20)
-    let carry = Buffer.alloc(0)
-    let line = 1
-    let pos = 0
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, pos)
-      if (n === 0) break
-      pos += n
-      const data = carry.length === 0 ? buf.subarray(0, n) : Buffer.concat([carry, buf.subarray(0, n)])
-      let start = 0
-      for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
-        if (lines.has(line)) out.set(line, data.toString("utf8", start, nl).replace(/\r$/, ""))
-        line++
-        start = nl + 1
-        if (line > last) return out
-      }
-      carry = Buffer.from(data.subarray(start))
-    }
-    if (carry.length > 0 && lines.has(line)) out.set(line, carry.toString("utf8").replace(/\r$/, ""))
-    return out
-  } finally {
-    fs.closeSync(fd)
-  }
+  return out
 }
 
 interface DetectReport {

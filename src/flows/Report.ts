@@ -13,6 +13,7 @@ import * as path from "node:path"
 import { thresholdCurve } from "../eval/Curves.ts"
 import { pathToFileURL } from "node:url"
 import { Worker } from "node:worker_threads"
+import { readJsonl } from "../runtime/Folders.ts"
 import { projectRoot } from "../runtime/ProjectRoot.ts"
 import { type Analysis, displayName, displayValue, type ReadRun } from "./ReadResults.ts"
 
@@ -22,18 +23,6 @@ export interface ReportChart {
   readonly section: string
   readonly title: string
   readonly spec: Record<string, unknown>
-}
-
-const readJsonl = (file: string): Array<Record<string, unknown>> => {
-  if (!fs.existsSync(file)) return []
-  return fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "").flatMap((l) => {
-    try {
-      const v: unknown = JSON.parse(l)
-      return v !== null && typeof v === "object" ? [v as Record<string, unknown>] : []
-    } catch {
-      return []
-    }
-  })
 }
 
 /** The confusion counts of scored test rows (label anomaly / normal against prediction 1 / 0). */

@@ -137,3 +137,17 @@ export class FolderWriter {
     this.fds.clear()
   }
 }
+
+/** The objects of a JSON-lines file, in order: none for a missing file; blank and unreadable lines left out. */
+export const readJsonl = (file: string): Array<Record<string, unknown>> => {
+  if (!fs.existsSync(file)) return []
+  return fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "").flatMap((l) => {
+    try {
+      const v: unknown = JSON.parse(l)
+      return v !== null && typeof v === "object" ? [v as Record<string, unknown>] : []
+    } catch {
+      return []
+    }
+  })
+}
+
