@@ -153,13 +153,17 @@ const accuracyOf = (out: string, summary: DetectSummary, labelsFile: string): Ac
   return { labels: labelsFile, of, evaluated, tp, fp, fn, precision, recall, f1 }
 }
 
-/** Run `flow detect` with the bundle on `log` into a temporary folder; the summary, and the accuracy when labels are given. */
+/**
+ * Run `flow detect` with the bundle on `log` into a temporary folder: the summary, each sequence's
+ * prediction by id, and the accuracy when labels are given.
+ */
 const detectOnce = async (bundle: Bundle, log: string, labels: string | undefined) => {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "logflow-validate-"))
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "logflow-detect-"))
   const dir = path.join(out, "detect")
   try {
     const summary = await detectLogs(bundle, [log], dir)
-    return { summary, accuracy: labels === undefined ? undefined : accuracyOf(dir, summary, labels) }
+    const predictions = new Map(readJsonl(path.join(dir, "scores.jsonl")).map((s) => [String(s.id), Number(s.prediction)]))
+    return { summary, predictions, accuracy: labels === undefined ? undefined : accuracyOf(dir, summary, labels) }
   } finally {
     fs.rmSync(out, { recursive: true, force: true })
   }
@@ -222,17 +226,10 @@ export const compareBundles = async (a: string, b: string, log: string, labels?:
   for (const dir of [a, b]) {
     const bundle = loadBundle(dir)
     if ("error" in bundle) throw new DetectInputError(bundle.error)
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "logflow-compare-"))
-    const target = path.join(out, "detect")
-    try {
-      const summary = await detectLogs(bundle, [log], target)
-      const labelsFile = labels ?? (fs.existsSync(`${log}.labels.csv`) ? `${log}.labels.csv` : undefined)
-      const accuracy = labelsFile === undefined ? undefined : accuracyOf(target, summary, labelsFile)
-      predictions.push(new Map(readJsonl(path.join(target, "scores.jsonl")).map((s) => [String(s.id), Number(s.prediction)])))
-      sides.push({ bundle: dir, run: bundle.spec.run, detector: bundle.spec.detector.tag, summary, ...(accuracy === undefined ? {} : { accuracy }) })
-    } finally {
-      fs.rmSync(out, { recursive: true, force: true })
-    }
+    const labelsFile = labels ?? (fs.existsSync(`${log}.labels.csv`) ? `${log}.labels.csv` : undefined)
+    const { summary, predictions: byId, accuracy } = await detectOnce(bundle, log, labelsFile)
+    predictions.push(byId)
+    sides.push({ bundle: dir, run: bundle.spec.run, detector: bundle.spec.detector.tag, summary, ...(accuracy === undefined ? {} : { accuracy }) })
   }
   let both = 0
   let same = 0
