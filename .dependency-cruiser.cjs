@@ -7,7 +7,7 @@
 const layers = [
   { name: "artifacts", folders: ["artifacts"] },
   { name: "runtime", folders: ["runtime"] },
-  { name: "cores", folders: ["parsing", "mining", "presets", "sequences", "representations", "detectors", "eval", "sources"] },
+  { name: "cores", folders: ["parsing", "mining", "presets", "sequences", "representations", "detectors", "eval", "sources", "neural"] },
   { name: "cache", folders: ["cache"] },
   { name: "tasks", folders: ["tasks"] },
   { name: "config", folders: ["config"] },
