@@ -18,6 +18,7 @@ import { Adam, forward, initWeights, lossAndGradients, type LstmScratch } from "
 import type { GradientFn } from "../src/detectors/deeplog/Training.ts"
 import { mulberry32 } from "../src/artifacts/Random.ts"
 import { systemBlas } from "./lib/torchPeer.ts"
+import { transformerSteps } from "./lib/transformerStep.ts"
 
 const root = path.resolve(import.meta.dirname, "..")
 const shape: LstmShape = { inputKind: "ids", inputSize: 30, hidden: 64, layers: 2, outputSize: 28 }
@@ -149,7 +150,48 @@ const torchRows = (steps: number): Array<string> => {
   return rows
 }
 
-if (process.argv[2] === "--child") {
+/** The transformer shape (bench/lib/transformerStep.ts) on logflow's core and in PyTorch (bench/peers/torch_transformer.py), 1 and 2 threads. */
+const transformerTable = (steps: number): string => {
+  const rows: Array<string> = []
+  let torch1: number | undefined
+  const measured: Array<{ label: string; ms: number; loss: number }> = []
+  for (const [kernels, threads, n] of [["native", 1, steps], ["native", 2, steps], ["typescript", 1, Math.max(2, Math.ceil(steps / 5))]] as const) {
+    const out = execFileSync(process.execPath, [import.meta.filename, "--transformer", kernels, String(threads), String(n)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+    const m = JSON.parse(out.split("\n").find((l) => l.startsWith("RESULT "))!.slice(7)) as { kernels: string; msPerStep: number; finalLoss: number }
+    measured.push({ label: `logflow core (${m.kernels}):${threads} | ${n}`, ms: m.msPerStep, loss: m.finalLoss })
+  }
+  const torch: Array<{ label: string; ms: number; loss: number }> = []
+  for (const threads of [1, 2]) {
+    const r = spawnSync("/usr/bin/python3", [path.join(root, "bench/peers/torch_transformer.py"), String(threads), String(steps)], { encoding: "utf8" })
+    if (r.status !== 0) {
+      rows.push("| pytorch | peer not installed (`/usr/bin/python3` cannot import torch: `apt-get install python3-torch`) | | | | |")
+      break
+    }
+    const m = JSON.parse(r.stdout) as { torch: string; ms_per_step: number; final_loss: number }
+    if (threads === 1) torch1 = m.ms_per_step
+    torch.push({ label: `pytorch ${m.torch} (${systemBlas().split(" (")[0]}):${threads} | ${steps}`, ms: m.ms_per_step, loss: m.final_loss })
+  }
+  for (const r of [...measured, ...torch]) {
+    rows.push(`| ${r.label} | ${r.ms.toFixed(1)} | ${(1000 / r.ms).toFixed(2)} | ${torch1 === undefined ? "" : `${(torch1 / r.ms).toFixed(2)}x`} | ${r.loss.toFixed(4)} |`)
+    console.log(`${r.label.replace(" | ", ", ")} steps: ${r.ms.toFixed(1)} ms/step`)
+  }
+  return [
+    "",
+    "Transformer (issue 18): next-token model, 31 ids (30 + PAD), d_model 128, 2 post-LN layers, 4 heads, FFN 512, GELU, dropout 0.1,",
+    "windows of 100 (99 inputs), batch 32, cross-entropy ignoring PAD, clipping 1.0, AdamW; the same shape and batches in PyTorch",
+    "(nn.TransformerEncoderLayer, causal and padding masks). Products on OpenBLAS through logflow's native addon (or TypeScript loops);",
+    "elementwise kernels native (GELU vectorised with glibc's libmvec) or TypeScript.",
+    "",
+    "| backend:threads | steps timed | ms / step (median) | steps / s | vs PyTorch 1 thread | last loss |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ...rows
+  ].join("\n")
+}
+
+if (process.argv[2] === "--transformer") {
+  const m = transformerSteps(process.argv[3] as "native" | "typescript", Number(process.argv[4]), Number(process.argv[5]))
+  process.stdout.write(`RESULT ${JSON.stringify(m)}\n`)
+} else if (process.argv[2] === "--child") {
   const m = await child(process.argv[3]!, Number(process.argv[4]))
   process.stdout.write(`RESULT ${JSON.stringify(m)}\n`)
 } else {
@@ -200,6 +242,7 @@ if (process.argv[2] === "--child") {
         : `| ${r.backend} | ${r.steps} | ${r.msPerStep.toFixed(1)} | ${r.stepsPerSecond.toFixed(2)} | ${(base.msPerStep! / r.msPerStep).toFixed(2)}x | ${r.forwardSeqPerSecond.toFixed(0)} | ${scoringCell(r)} | ${r.peakRssMiB.toFixed(0)} |`
     ),
     ...torchRows(steps),
+    transformerTable(steps),
     ""
   ].join("\n")
   console.log(`\n${table}`)

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdbool.h>
 
 typedef void (*sgemm_fn)(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                          const float *b, int ldb, float beta, float *c, int ldc);
@@ -136,6 +138,190 @@ static napi_value Gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+
+/* ---- elementwise kernels of the neural core (the TypeScript loops in src/runtime/KernelLoops.ts compute the same) ---- */
+
+static int arg_f32(napi_env env, napi_value v, float **data, size_t need) {
+  size_t len;
+  if (!get_f32(env, v, data, &len) || len < need) return 0;
+  return 1;
+}
+
+static int arg_u8(napi_env env, napi_value v, uint8_t **data, size_t need) {
+  napi_typedarray_type type;
+  void *p;
+  size_t len;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, &len, &p, &ab, &off) != napi_ok || type != napi_uint8_array || len < need) return 0;
+  *data = (uint8_t *)p;
+  return 1;
+}
+
+static int arg_n(napi_env env, napi_value v, int *out) { return get_i32(env, v, out) && *out >= 0; }
+
+#define ARGS(n) size_t argc = n; napi_value a[n]; CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL)); \
+  if (argc != n) { napi_throw_type_error(env, NULL, "kernels: " #n " arguments expected"); return NULL; }
+#define BAD(what) do { napi_throw_type_error(env, NULL, "kernels: bad arguments to " what); return NULL; } while (0)
+
+/* mulberry32, the generator of src/neural/Params.ts's Rng: the same state gives the same draws. */
+static inline double mulberry_next(uint32_t *state) {
+  *state += 0x6d2b79f5u;
+  uint32_t t = *state;
+  t = (t ^ (t >> 15)) * (t | 1u);
+  t ^= t + (t ^ (t >> 7)) * (t | 61u);
+  return (double)(t ^ (t >> 14)) / 4294967296.0;
+}
+
+/* dropout(x, y, mask, n, p, state) -> state: mask[i] = draw < p ? 0 : 1/(1-p); y = x·mask */
+static napi_value Dropout(napi_env env, napi_callback_info info) {
+  ARGS(6)
+  int n;
+  double p, st;
+  float *x, *y, *mask;
+  if (!arg_n(env, a[3], &n) || !arg_f32(env, a[0], &x, n) || !arg_f32(env, a[1], &y, n) || !arg_f32(env, a[2], &mask, n) ||
+      napi_get_value_double(env, a[4], &p) != napi_ok || napi_get_value_double(env, a[5], &st) != napi_ok) BAD("dropout");
+  uint32_t state = (uint32_t)st;
+  float keep = (float)(1.0 / (1.0 - p));
+  for (int i = 0; i < n; i++) {
+    float m = mulberry_next(&state) < p ? 0.0f : keep;
+    mask[i] = m;
+    y[i] = x[i] * m;
+  }
+  napi_value out;
+  CHECK(napi_create_double(env, (double)state, &out));
+  return out;
+}
+
+/* GELU's loops live in gelu.c, compiled with fast-math so that glibc's vector expf (libmvec) runs them. */
+void gelu_loop(const float *x, float *y, int n);
+void gelu_backward_loop(const float *x, const float *dy, float *dx, int n);
+
+/* gelu(x, y, n): y = x·Φ(x) */
+static napi_value Gelu(napi_env env, napi_callback_info info) {
+  ARGS(3)
+  int n;
+  float *x, *y;
+  if (!arg_n(env, a[2], &n) || !arg_f32(env, a[0], &x, n) || !arg_f32(env, a[1], &y, n)) BAD("gelu");
+  gelu_loop(x, y, n);
+  return NULL;
+}
+
+/* geluBackward(x, dy, dx, n): dx = dy·(Φ(x) + x·φ(x)) */
+static napi_value GeluBackward(napi_env env, napi_callback_info info) {
+  ARGS(4)
+  int n;
+  float *x, *dy, *dx;
+  if (!arg_n(env, a[3], &n) || !arg_f32(env, a[0], &x, n) || !arg_f32(env, a[1], &dy, n) || !arg_f32(env, a[2], &dx, n)) BAD("geluBackward");
+  gelu_backward_loop(x, dy, dx, n);
+  return NULL;
+}
+
+/* attnSoftmax(probs, B, H, T, causal, keyPad): each T-row of the B·H score blocks -> masked softmax (all masked -> zeros) */
+static napi_value AttnSoftmax(napi_env env, napi_callback_info info) {
+  ARGS(6)
+  int B, H, T;
+  bool causal;
+  float *pr;
+  uint8_t *pad;
+  if (!arg_n(env, a[1], &B) || !arg_n(env, a[2], &H) || !arg_n(env, a[3], &T) || napi_get_value_bool(env, a[4], &causal) != napi_ok ||
+      !arg_f32(env, a[0], &pr, (size_t)B * H * T * T) || !arg_u8(env, a[5], &pad, (size_t)B * T)) BAD("attnSoftmax");
+  for (int b = 0; b < B; b++) {
+    const uint8_t *kp = pad + (size_t)b * T;
+    for (int h = 0; h < H; h++) {
+      float *blk = pr + ((size_t)b * H + h) * T * T;
+      for (int i = 0; i < T; i++) {
+        float *row = blk + (size_t)i * T;
+        int last = causal ? i : T - 1;
+        float max = -INFINITY;
+        for (int j = 0; j <= last; j++) if (!kp[j] && row[j] > max) max = row[j];
+        if (max == -INFINITY) { memset(row, 0, sizeof(float) * T); continue; }
+        float sum = 0.0f;
+        for (int j = 0; j < T; j++) {
+          if (j > last || kp[j]) { row[j] = 0.0f; continue; }
+          float e = expf(row[j] - max);
+          row[j] = e;
+          sum += e;
+        }
+        float inv = 1.0f / sum;
+        for (int j = 0; j <= last; j++) row[j] *= inv;
+      }
+    }
+  }
+  return NULL;
+}
+
+/* softmaxBackward(dP, probs, pOff, T, scale): dP = P ⊙ (dP − rowsum(dP ⊙ P)) · scale for one T×T block */
+static napi_value SoftmaxBackward(napi_env env, napi_callback_info info) {
+  ARGS(5)
+  int off, T;
+  double scale;
+  float *dP, *P;
+  if (!arg_n(env, a[2], &off) || !arg_n(env, a[3], &T) || napi_get_value_double(env, a[4], &scale) != napi_ok ||
+      !arg_f32(env, a[0], &dP, (size_t)T * T) || !arg_f32(env, a[1], &P, (size_t)off + (size_t)T * T)) BAD("softmaxBackward");
+  P += off;
+  float sc = (float)scale;
+  for (int i = 0; i < T; i++) {
+    float *d = dP + (size_t)i * T;
+    const float *p = P + (size_t)i * T;
+    float dot = 0.0f;
+    for (int j = 0; j < T; j++) dot += d[j] * p[j];
+    for (int j = 0; j < T; j++) d[j] = p[j] * (d[j] - dot) * sc;
+  }
+  return NULL;
+}
+
+/* layerNorm(x, y, xhat, rstd, rows, D, gamma, beta, eps) */
+static napi_value LayerNormK(napi_env env, napi_callback_info info) {
+  ARGS(9)
+  int rows, D;
+  double eps;
+  float *x, *y, *xh, *rs, *g, *be;
+  if (!arg_n(env, a[4], &rows) || !arg_n(env, a[5], &D) || napi_get_value_double(env, a[8], &eps) != napi_ok) BAD("layerNorm");
+  size_t n = (size_t)rows * D;
+  if (!arg_f32(env, a[0], &x, n) || !arg_f32(env, a[1], &y, n) || !arg_f32(env, a[2], &xh, n) || !arg_f32(env, a[3], &rs, rows) ||
+      !arg_f32(env, a[6], &g, D) || !arg_f32(env, a[7], &be, D)) BAD("layerNorm");
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (size_t)r * D;
+    float mean = 0.0f;
+    for (int j = 0; j < D; j++) mean += xr[j];
+    mean /= D;
+    float v = 0.0f;
+    for (int j = 0; j < D; j++) { float c = xr[j] - mean; v += c * c; }
+    float s = 1.0f / sqrtf(v / D + (float)eps);
+    rs[r] = s;
+    float *hr = xh + (size_t)r * D, *yr = y + (size_t)r * D;
+    for (int j = 0; j < D; j++) { float hh = (xr[j] - mean) * s; hr[j] = hh; yr[j] = hh * g[j] + be[j]; }
+  }
+  return NULL;
+}
+
+/* layerNormBackward(dy, xhat, rstd, gamma, dgamma, dbeta, dx, rows, D) */
+static napi_value LayerNormBackward(napi_env env, napi_callback_info info) {
+  ARGS(9)
+  int rows, D;
+  float *dy, *xh, *rs, *g, *dg, *db, *dx;
+  if (!arg_n(env, a[7], &rows) || !arg_n(env, a[8], &D)) BAD("layerNormBackward");
+  size_t n = (size_t)rows * D;
+  if (!arg_f32(env, a[0], &dy, n) || !arg_f32(env, a[1], &xh, n) || !arg_f32(env, a[2], &rs, rows) || !arg_f32(env, a[3], &g, D) ||
+      !arg_f32(env, a[4], &dg, D) || !arg_f32(env, a[5], &db, D) || !arg_f32(env, a[6], &dx, n)) BAD("layerNormBackward");
+  for (int r = 0; r < rows; r++) {
+    const float *d = dy + (size_t)r * D, *h = xh + (size_t)r * D;
+    float sg = 0.0f, sgx = 0.0f;
+    for (int j = 0; j < D; j++) {
+      dg[j] += d[j] * h[j];
+      db[j] += d[j];
+      float gh = d[j] * g[j];
+      sg += gh;
+      sgx += gh * h[j];
+    }
+    float s = rs[r], mg = sg / D, mgx = sgx / D;
+    float *o = dx + (size_t)r * D;
+    for (int j = 0; j < D; j++) o[j] = s * (d[j] * g[j] - mg - h[j] * mgx);
+  }
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
@@ -162,6 +348,13 @@ NAPI_MODULE_INIT() {
     {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
     {"info", NULL, Info, NULL, NULL, NULL, napi_default, NULL},
+    {"dropout", NULL, Dropout, NULL, NULL, NULL, napi_default, NULL},
+    {"gelu", NULL, Gelu, NULL, NULL, NULL, napi_default, NULL},
+    {"geluBackward", NULL, GeluBackward, NULL, NULL, NULL, napi_default, NULL},
+    {"attnSoftmax", NULL, AttnSoftmax, NULL, NULL, NULL, napi_default, NULL},
+    {"softmaxBackward", NULL, SoftmaxBackward, NULL, NULL, NULL, napi_default, NULL},
+    {"layerNorm", NULL, LayerNormK, NULL, NULL, NULL, napi_default, NULL},
+    {"layerNormBackward", NULL, LayerNormBackward, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

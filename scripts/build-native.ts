@@ -1,5 +1,5 @@
 /**
- * Builds logflow's native kernels (native/kernels.c, an N-API addon) into .build/native/kernels.node
+ * Builds logflow's native kernels (native/kernels.c and gelu.c, an N-API addon) into .build/native/kernels.node
  * with the C compiler of this machine, for this machine's vector units. The neural core loads it
  * when present (src/runtime/Kernels.ts) and uses TypeScript loops otherwise, so a machine without
  * a compiler still runs everything, slower. The addon opens OpenBLAS (Debian's libopenblas0) at
@@ -37,12 +37,19 @@ const include = includeDir() ?? fail("node_api.h not found")
 const cc = process.env["CC"] ?? "cc"
 fs.mkdirSync(outDir, { recursive: true })
 const tmp = `${out}.${process.pid}.tmp`
-const args = ["-O3", "-march=native", "-fPIC", "-shared", "-std=c11", `-I${include}`, "-o", tmp, source, "-ldl", "-lm"]
+const object = `${out}.${process.pid}.gelu.o`
 const started = Date.now()
-const run = spawnSync(cc, args, { encoding: "utf8" })
-if (run.error !== undefined || run.status !== 0) {
-  fs.rmSync(tmp, { force: true })
-  fail(`${cc} failed: ${run.error?.message ?? run.stderr.trim()}`)
+const compile = (args: ReadonlyArray<string>): void => {
+  const run = spawnSync(cc, args, { encoding: "utf8" })
+  if (run.error !== undefined || run.status !== 0) {
+    fs.rmSync(tmp, { force: true })
+    fs.rmSync(object, { force: true })
+    fail(`${cc} failed: ${run.error?.message ?? run.stderr.trim()}`)
+  }
 }
+// gelu.c alone with fast-math (vector expf from libmvec); the rest with IEEE semantics.
+compile(["-O3", "-march=native", "-ffast-math", "-fPIC", "-std=c11", "-c", "-o", object, path.join(root, "native", "gelu.c")])
+compile(["-O3", "-march=native", "-fPIC", "-shared", "-std=c11", `-I${include}`, "-o", tmp, source, object, "-ldl", "-lmvec", "-lm"])
+fs.rmSync(object, { force: true })
 fs.renameSync(tmp, out)
 process.stdout.write(`build-native: ${path.relative(root, out)} in ${Date.now() - started} ms\n`)

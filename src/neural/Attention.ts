@@ -26,6 +26,7 @@ export class SelfAttention {
   private ctxOut: Float32Array | undefined
   private dqkv: Float32Array | undefined
   private dP: Float32Array | undefined
+  private noPad: Uint8Array = new Uint8Array(0)
 
   constructor(name: string, dim: number, heads: number, dropout: number, rng: Rng) {
     if (!Number.isInteger(heads) || heads < 1 || dim % heads !== 0) throw new Error(`SelfAttention: heads (${heads}) must divide the model dimension (${dim})`)
@@ -58,48 +59,16 @@ export class SelfAttention {
     this.dropActive = ctx.training && this.dropout > 0
     const dropped = this.dropActive ? (this.dropped = ensure(this.dropped, probs.length)) : probs
     const mask = this.dropActive ? (this.mask = ensure(this.mask, probs.length)) : undefined
-    const keep = 1 / (1 - this.dropout)
     const k = ctx.kernels
     for (let b = 0; b < B; b++) {
       const row = b * T * D3
-      for (let h = 0; h < H; h++) {
-        const p = (b * H + h) * T * T
-        k.gemm(false, true, T, T, dh, scale, qkv, row + h * dh, D3, qkv, row + D + h * dh, D3, 0, probs, p, T)
-        for (let i = 0; i < T; i++) {
-          const o = p + i * T
-          const last = causal ? i : T - 1
-          let max = -Infinity
-          for (let j = 0; j <= last; j++) {
-            if (keyPad !== undefined && keyPad[b * T + j] === 1) continue
-            if (probs[o + j]! > max) max = probs[o + j]!
-          }
-          if (max === -Infinity) {
-            probs.fill(0, o, o + T)
-            continue
-          }
-          let sum = 0
-          for (let j = 0; j < T; j++) {
-            if (j > last || (keyPad !== undefined && keyPad[b * T + j] === 1)) {
-              probs[o + j] = 0
-              continue
-            }
-            const e = Math.exp(probs[o + j]! - max)
-            probs[o + j] = e
-            sum += e
-          }
-          const inv = 1 / sum
-          for (let j = 0; j <= last; j++) probs[o + j] = probs[o + j]! * inv
-        }
-        if (mask !== undefined) {
-          const rng = ctx.rng
-          for (let e = p; e < p + T * T; e++) {
-            const m = rng.next() < this.dropout ? 0 : keep
-            mask[e] = m
-            dropped[e] = probs[e]! * m
-          }
-        }
-        k.gemm(false, false, T, dh, T, 1, dropped, p, T, qkv, row + 2 * D + h * dh, D3, 0, out, b * T * D + h * dh, D)
-      }
+      for (let h = 0; h < H; h++) k.gemm(false, true, T, T, dh, scale, qkv, row + h * dh, D3, qkv, row + D + h * dh, D3, 0, probs, (b * H + h) * T * T, T)
+    }
+    k.attnSoftmax(probs, B, H, T, causal, keyPad ?? (this.noPad = this.noPad.length === B * T ? this.noPad : new Uint8Array(B * T)))
+    if (mask !== undefined) ctx.rng.state = k.dropout(probs, dropped, mask, probs.length, this.dropout, ctx.rng.state)
+    for (let b = 0; b < B; b++) {
+      const row = b * T * D3
+      for (let h = 0; h < H; h++) k.gemm(false, false, T, dh, T, 1, dropped, (b * H + h) * T * T, T, qkv, row + 2 * D + h * dh, D3, 0, out, b * T * D + h * dh, D)
     }
     return this.outProj.forward(ctx, out, B * T)
   }
@@ -134,13 +103,7 @@ export class SelfAttention {
           const mask = this.mask!
           for (let e = 0; e < T * T; e++) dP[e] = dP[e]! * mask[p + e]!
         }
-        // dS = P ⊙ (dP − Σ_j dP·P) · scale
-        for (let i = 0; i < T; i++) {
-          const o = i * T
-          let dot = 0
-          for (let j = 0; j < T; j++) dot += dP[o + j]! * probs[p + o + j]!
-          for (let j = 0; j < T; j++) dP[o + j] = probs[p + o + j]! * (dP[o + j]! - dot) * scale
-        }
+        k.softmaxBackward(dP, probs, p, T, scale)
         k.gemm(false, false, T, dh, T, 1, dP, 0, T, qkv, kk, D3, 0, dqkv, q, D3)
         k.gemm(true, false, T, dh, T, 1, dP, 0, T, qkv, q, D3, 0, dqkv, kk, D3)
       }

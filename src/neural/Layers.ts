@@ -139,76 +139,24 @@ export class LayerNorm {
     return [this.gamma, this.beta]
   }
 
-  forward(_ctx: Ctx, x: Float32Array, rows: number): Float32Array {
+  forward(ctx: Ctx, x: Float32Array, rows: number): Float32Array {
     const D = this.dim
     this.rows = rows
     const xhat = (this.xhat = ensure(this.xhat, rows * D))
     const rstd = (this.rstd = ensure(this.rstd, rows))
     const y = (this.y = ensure(this.y, rows * D))
-    const g = this.gamma.value
-    const b = this.beta.value
-    for (let r = 0; r < rows; r++) {
-      const o = r * D
-      let mean = 0
-      for (let j = 0; j < D; j++) mean += x[o + j]!
-      mean /= D
-      let v = 0
-      for (let j = 0; j < D; j++) {
-        const c = x[o + j]! - mean
-        v += c * c
-      }
-      const rs = 1 / Math.sqrt(v / D + this.eps)
-      rstd[r] = rs
-      for (let j = 0; j < D; j++) {
-        const h = (x[o + j]! - mean) * rs
-        xhat[o + j] = h
-        y[o + j] = h * g[j]! + b[j]!
-      }
-    }
+    ctx.kernels.layerNorm(x, y, xhat, rstd, rows, D, this.gamma.value, this.beta.value, this.eps)
     return y
   }
 
-  backward(_ctx: Ctx, dy: Float32Array): Float32Array {
+  backward(ctx: Ctx, dy: Float32Array): Float32Array {
     const D = this.dim
     const rows = this.rows
-    const xhat = this.xhat!
-    const rstd = this.rstd!
-    const g = this.gamma.value
-    const dg = this.gamma.grad
-    const db = this.beta.grad
     const dx = (this.dx = ensure(this.dx, rows * D))
-    for (let r = 0; r < rows; r++) {
-      const o = r * D
-      let sumG = 0
-      let sumGX = 0
-      for (let j = 0; j < D; j++) {
-        const d = dy[o + j]!
-        const h = xhat[o + j]!
-        dg[j] = dg[j]! + d * h
-        db[j] = db[j]! + d
-        const gh = d * g[j]!
-        sumG += gh
-        sumGX += gh * h
-      }
-      const rs = rstd[r]!
-      const mg = sumG / D
-      const mgx = sumGX / D
-      for (let j = 0; j < D; j++) dx[o + j] = rs * (dy[o + j]! * g[j]! - mg - xhat[o + j]! * mgx)
-    }
+    ctx.kernels.layerNormBackward(dy, this.xhat!, this.rstd!, this.gamma.value, this.gamma.grad, this.beta.grad, dx, rows, D)
     return dx
   }
 }
-
-/** erfc with fractional error below 1.2e-7 (Chebyshev fit, Numerical Recipes' erfcc). */
-export const erfc = (x: number): number => {
-  const z = Math.abs(x)
-  const t = 1 / (1 + 0.5 * z)
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
-  return x >= 0 ? r : 2 - r
-}
-
-const INV_SQRT2 = Math.SQRT1_2
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI)
 
 /** GELU with the exact normal CDF, x·Φ(x) (PyTorch's default "gelu"). */
 export class Gelu {
@@ -216,23 +164,17 @@ export class Gelu {
   private y: Float32Array | undefined
   private dx: Float32Array | undefined
 
-  forward(_ctx: Ctx, x: Float32Array): Float32Array {
+  forward(ctx: Ctx, x: Float32Array): Float32Array {
     this.x = x
     const y = (this.y = ensure(this.y, x.length))
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i]!
-      y[i] = 0.5 * v * erfc(-v * INV_SQRT2)
-    }
+    ctx.kernels.gelu(x, y, x.length)
     return y
   }
 
-  backward(_ctx: Ctx, dy: Float32Array): Float32Array {
+  backward(ctx: Ctx, dy: Float32Array): Float32Array {
     const x = this.x
     const dx = (this.dx = ensure(this.dx, x.length))
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i]!
-      dx[i] = dy[i]! * (0.5 * erfc(-v * INV_SQRT2) + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v))
-    }
+    ctx.kernels.geluBackward(x, dy, dx, x.length)
     return dx
   }
 }
@@ -255,13 +197,7 @@ export class Dropout {
     if (!this.active) return x
     const mask = (this.mask = ensure(this.mask, x.length))
     const y = (this.y = ensure(this.y, x.length))
-    const keep = 1 / (1 - this.p)
-    const rng = ctx.rng
-    for (let i = 0; i < x.length; i++) {
-      const m = rng.next() < this.p ? 0 : keep
-      mask[i] = m
-      y[i] = x[i]! * m
-    }
+    ctx.rng.state = ctx.kernels.dropout(x, y, mask, x.length, this.p, ctx.rng.state)
     return y
   }
 

@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs"
 import { createRequire } from "node:module"
 import * as path from "node:path"
+import { attnSoftmaxLoop, dropoutLoop, geluBackwardLoop, geluLoop, layerNormBackwardLoop, layerNormLoop, softmaxBackwardLoop } from "./KernelLoops.ts"
 import { projectRoot } from "./ProjectRoot.ts"
 
 /**
@@ -20,7 +21,18 @@ export type Gemm = (
   beta: number, C: Float32Array, cOff: number, ldc: number
 ) => void
 
-export interface Kernels {
+/** The elementwise kernels (src/runtime/KernelLoops.ts documents each). */
+export interface ElementwiseKernels {
+  readonly dropout: (x: Float32Array, y: Float32Array, mask: Float32Array, n: number, p: number, state: number) => number
+  readonly gelu: (x: Float32Array, y: Float32Array, n: number) => void
+  readonly geluBackward: (x: Float32Array, dy: Float32Array, dx: Float32Array, n: number) => void
+  readonly attnSoftmax: (probs: Float32Array, B: number, H: number, T: number, causal: boolean, keyPad: Uint8Array) => void
+  readonly softmaxBackward: (dP: Float32Array, probs: Float32Array, pOff: number, T: number, scale: number) => void
+  readonly layerNorm: (x: Float32Array, y: Float32Array, xhat: Float32Array, rstd: Float32Array, rows: number, D: number, gamma: Float32Array, beta: Float32Array, eps: number) => void
+  readonly layerNormBackward: (dy: Float32Array, xhat: Float32Array, rstd: Float32Array, gamma: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dx: Float32Array, rows: number, D: number) => void
+}
+
+export interface Kernels extends ElementwiseKernels {
   /** "openblas", "native-loops" or "typescript": what the products ran on. */
   readonly name: string
   readonly gemm: Gemm
@@ -28,10 +40,20 @@ export interface Kernels {
   readonly setThreads: (n: number) => void
 }
 
-interface Addon {
+interface Addon extends ElementwiseKernels {
   gemm: Gemm
   setThreads(n: number): void
   info(): { blas: string; threads: number }
+}
+
+const loops: ElementwiseKernels = {
+  dropout: dropoutLoop,
+  gelu: geluLoop,
+  geluBackward: geluBackwardLoop,
+  attnSoftmax: attnSoftmaxLoop,
+  softmaxBackward: softmaxBackwardLoop,
+  layerNorm: layerNormLoop,
+  layerNormBackward: layerNormBackwardLoop
 }
 
 /** The addon's path under the project root. */
@@ -48,10 +70,21 @@ export const loadKernels = (prefer?: "native" | "typescript"): Kernels => {
     if (existsSync(file)) {
       const addon = createRequire(path.join(projectRoot(), "package.json"))(file) as Addon
       const blas = addon.info().blas
-      return { name: blas === "none" ? "native-loops" : "openblas", gemm: addon.gemm, setThreads: (n) => addon.setThreads(n) }
+      return {
+        name: blas === "none" ? "native-loops" : "openblas",
+        gemm: addon.gemm,
+        setThreads: (n) => addon.setThreads(n),
+        dropout: addon.dropout,
+        gelu: addon.gelu,
+        geluBackward: addon.geluBackward,
+        attnSoftmax: addon.attnSoftmax,
+        softmaxBackward: addon.softmaxBackward,
+        layerNorm: addon.layerNorm,
+        layerNormBackward: addon.layerNormBackward
+      }
     }
   }
-  return { name: "typescript", gemm: tsGemm, setThreads: () => undefined }
+  return { name: "typescript", gemm: tsGemm, setThreads: () => undefined, ...loops }
 }
 
 /**
